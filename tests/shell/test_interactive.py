@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-PROMPT = r"\(seq\)>> "
+PROMPT = r"\(seq\)>> ?"
 
 GATED_SCRIPT = """
 import asyncio, logging, os
@@ -27,12 +27,12 @@ def test_commands_and_their_output(terminal):
     term.wait_for(PROMPT + "$")
     term.type("load seq.samples.a")
     term.type("nodes")
-    screen = term.wait_for(r"^S\+- \(\d+\) Sequence NOT_STARTED$")
+    screen = term.wait_for(r"^S\+- \(\d+\) Example A NOT_STARTED$")
     assert re.search(r"^  A-- \(\d+\) a NOT_STARTED$", screen, re.MULTILINE)
     term.type("run")
     term.wait_for(r"run finished")
     term.type("nodes")
-    term.wait_for(r"^S\+- \(\d+\) Sequence FINISHED$")
+    term.wait_for(r"^S\+- \(\d+\) Example A FINISHED$")
 
 
 def test_events_appear_above_what_is_being_typed(terminal, tmp_path):

@@ -34,7 +34,7 @@ def test_kernel_death_is_reported_and_init_starts_a_new_one(tmp_path):
     assert "the kernel died (exit status 3)" in out + err
     assert "no kernel is running" in err  # modules, before init
     assert "kernel started" in out
-    assert "Sequence FINISHED" in out  # the new kernel works
+    assert "Example A FINISHED" in out  # the new kernel works
     assert result.returncode == 1  # run and modules failed
 
 
