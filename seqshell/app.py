@@ -460,11 +460,11 @@ class SeqShell(cmd2.Cmd):
             self.perror(f"cannot read the OB file {path}: {exc}")
             self._command_failed = True
             return
-        self.send(f"obdata {content}")
+        self.send(shlex.join(["obdata", content]))
 
     @cmd2.with_category(OBS)
     def do_obdata(self, statement: cmd2.Statement) -> None:
-        """Load an OB given inline as JSON: obdata {"obsDescription": ...} (what ob sends through a server)."""
+        """Load an OB given inline, as one quoted JSON word (what ob sends through a server)."""
         self.send(f"obdata {statement.args}")
 
     lsob_parser = Cmd2ArgumentParser(description="List the loaded observation blocks.")
@@ -582,7 +582,7 @@ class SeqShell(cmd2.Cmd):
     @cmd2.with_category(SHELL)
     def do_clear(self, _: argparse.Namespace) -> None:
         """Kill the kernel process."""
-        self.shell_level("clear", self.target.stop)
+        self.shell_level("clear", lambda: self.target.stop())
 
     init_parser = Cmd2ArgumentParser(
         description="Start a new kernel process (the running one, if any, is stopped first)."
@@ -592,7 +592,7 @@ class SeqShell(cmd2.Cmd):
     @cmd2.with_category(SHELL)
     def do_init(self, _: argparse.Namespace) -> None:
         """Start a new kernel process."""
-        self.shell_level("init", self.target.restart)
+        self.shell_level("init", lambda: self.target.restart())
 
     quit_parser = Cmd2ArgumentParser(description="Stop the shell; its kernel stops with it.")
 
