@@ -33,9 +33,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     session = SessionDirectory()
-    session.configure_logging(getattr(args, "log_level", "INFO"))
+    session.configure_logging(args.log_level)
     if args.pipe:
-        return trio.run(serve_pipe, session)
+        return trio.run(serve_pipe, session, args.log_level)
     return run_shell(args, session)
 
 
@@ -46,7 +46,7 @@ def make_target(args: argparse.Namespace, session: SessionDirectory):
         return RemoteServer(args.connect, token=args.token)
     from seqshell.local import LocalKernel
 
-    return LocalKernel(session_dir=str(session.path))
+    return LocalKernel(session_dir=str(session.path), log_level=args.log_level)
 
 
 def run_shell(args: argparse.Namespace, session: SessionDirectory) -> int:
@@ -81,12 +81,12 @@ def run_shell(args: argparse.Namespace, session: SessionDirectory) -> int:
     return app.exit_status()
 
 
-async def serve_pipe(session: SessionDirectory) -> int:
+async def serve_pipe(session: SessionDirectory, log_level: str) -> int:
     from seqshell.local import LocalKernel
     from seqshell.pipe import PipeServer, detach_stdio
 
     protocol_in, protocol_out = detach_stdio()
-    target = LocalKernel(session_dir=str(session.path))
+    target = LocalKernel(session_dir=str(session.path), log_level=log_level)
     app = SeqShell(target, portal=None)
     async with trio.open_nursery() as nursery:
         server = PipeServer(app, target, trio.lowlevel.FdStream(protocol_in), trio.lowlevel.FdStream(protocol_out))

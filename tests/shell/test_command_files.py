@@ -4,6 +4,7 @@ from __future__ import annotations
 import pathlib
 import re
 
+import samples
 from shell_harness import run_shell, session_dir
 
 
@@ -83,7 +84,7 @@ def test_command_file_given_as_argument(tmp_path):
 
 def test_every_command_is_accepted(tmp_path):
     """Each command of the manual's 7.1 (and the additions) runs from a file with sensible output."""
-    ob_file = pathlib.Path(__import__("samples").__file__).parent
+    ob_file = pathlib.Path(samples.__file__).parent
     obs = sorted(ob_file.glob("*.json"))
     result = run_shell(
         f"""
