@@ -212,10 +212,14 @@ class SeqShell(cmd2.Cmd):
 
     def on_event(self, event: dict) -> None:
         """Show an event: above the prompt at a terminal, as a plain line otherwise."""
-        previous_state = self.tree.state_of(event.get("sn")) if event.get("kind") == "state" else None
-        self.observe(event)
-        for shown in self._output_lines.feed(event):
-            self._show_event(format_event(shown, previous_state))
+        try:
+            previous_state = self.tree.state_of(event.get("sn")) if event.get("kind") == "state" else None
+            self.observe(event)
+            for shown in self._output_lines.feed(event):
+                self._show_event(format_event(shown, previous_state))
+        except (KeyError, TypeError, ValueError):  # an event of a shape this shell does not know
+            log.exception("event not understood", event=event)
+            self._show_event(str(event))
 
     def flush_output(self) -> None:
         """Show the last partial line of output, if any (at exit)."""

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import re
 
+from shell_harness import DYING_SCRIPT
+
 PROMPT = r"\(seq\)>> ?"
 
 GATED_SCRIPT = """
@@ -54,3 +56,17 @@ def test_events_appear_above_what_is_being_typed(terminal, tmp_path):
     assert lines.index(next(l for l in lines if "the gate opened" in l)) < len(lines) - 1
     term.type("es")  # finish the word: the line reads "nodes"
     term.wait_for(r"^S\+- \(\d+\) gated_seq FINISHED$")
+
+
+def test_kernel_death_is_reported_at_once_and_init_recovers(terminal, tmp_path):
+    script = tmp_path / "dying.py"
+    script.write_text(DYING_SCRIPT)
+    term = terminal()
+    term.wait_for(PROMPT + "$")
+    term.type(f"load {script}")
+    term.type("run")
+    term.wait_for(r"the kernel died \(exit status 3\)[\s\S]*" + PROMPT + "$")  # no command needed to see it
+    term.type("init")
+    term.wait_for(r"kernel started \(pid \d+\)[\s\S]*kernel started \(pid \d+\)")
+    term.type("load seq.samples.a")
+    term.wait_for(r"loaded seq.samples.a")
