@@ -24,9 +24,10 @@ or a ``default`` used when an OB leaves the parameter out::
         {"name": "par_b", "type": "integer", "required": true},
         {"name": "par_c", "type": "number", "default": 22}]}
 
-Everything here is a pure function of files and dicts: the kernel validates an OB
-with :func:`validate_ob` before loading it, and hands the engine the OB returned
-by :func:`resolve_ob`, whose ``templateName`` entries are module names.
+Everything here is a pure function of files and dicts. Before loading an OB, the
+kernel calls :func:`prepare_ob`: it raises InvalidOB listing every problem found
+by :func:`validate_ob`, or returns the OB of :func:`resolve_ob`, whose
+``templateName`` entries are module names, for the engine.
 """
 from __future__ import annotations
 
@@ -43,6 +44,17 @@ PARAMETER_TYPES = ("integer", "number", "string", "boolean")
 
 class IPError(Exception):
     """An instrument package that cannot be found or read, or lacks a template."""
+
+
+class InvalidOB(IPError):
+    """An OB that does not match its instrument package; ``problems`` lists why."""
+
+    def __init__(self, problems: list[str], ip: InstrumentPackage):
+        super().__init__(
+            f"the OB does not match the {ip.instrument} instrument package"
+            f" ({len(problems)} problem{'s' if len(problems) > 1 else ''}):\n  " + "\n  ".join(problems)
+        )
+        self.problems = problems
 
 
 def cfgpath_folders(environ: Mapping[str, str] | None = None) -> list[pathlib.Path]:
@@ -253,3 +265,11 @@ def resolve_ob(ob: dict, ip: InstrumentPackage) -> dict:
                     {"name": parameter.name, "type": parameter.type, "value": parameter.default}
                 )
     return resolved
+
+
+def prepare_ob(ob: object, ip: InstrumentPackage) -> dict:
+    """The OB ready for the engine (see :func:`resolve_ob`); InvalidOB naming every problem."""
+    problems = validate_ob(ob, ip)
+    if problems:
+        raise InvalidOB(problems, ip)
+    return resolve_ob(ob, ip)

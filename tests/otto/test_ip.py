@@ -5,7 +5,15 @@ import json
 import pytest
 
 from otto_fixtures import SAMPLES, sample_ob
-from seqkernel.ip import IPError, load_instrument_package, resolve_module, resolve_ob, validate_ob
+from seqkernel.ip import (
+    InvalidOB,
+    IPError,
+    load_instrument_package,
+    prepare_ob,
+    resolve_module,
+    resolve_ob,
+    validate_ob,
+)
 
 SAMPLE_CFGPATH = {"CFGPATH": str(SAMPLES / "cfg")}
 
@@ -111,3 +119,18 @@ def test_no_package(tmp_path):
         load_instrument_package("FORS2", environ={"CFGPATH": str(tmp_path)})
     with pytest.raises(IPError, match="CFGPATH is not set"):
         load_instrument_package("FORS2", environ={})
+
+
+def test_prepare_refuses_an_invalid_ob_in_one_message(fors2):
+    ob = sample_ob(1, "FORS2", "bad", parameters=[("par_b", "string", "x"), ("par_y", "integer", 1)])
+    with pytest.raises(InvalidOB) as refused:
+        prepare_ob(ob, fors2)
+    assert str(refused.value) == (
+        "the OB does not match the FORS2 instrument package (3 problems):\n"
+        "  templates[0] seq.samples.tpa: parameter par_b: declared 'string', the signature says 'integer'\n"
+        '  templates[0] seq.samples.tpa: parameter par_b: expected integer, got "x"\n'
+        "  templates[0] seq.samples.tpa: parameter par_y: unknown parameter (known: par_b, par_c)"
+    )
+    assert len(refused.value.problems) == 3
+    valid = sample_ob(1, "FORS2", "good", parameters=[("par_b", "integer", 1)])
+    assert prepare_ob(valid, fors2)["templates"][0]["parameters"][1] == {"name": "par_c", "type": "number", "value": 22}
