@@ -76,7 +76,10 @@ class OttoClient:
     def events(self, ob_id: int | None = None) -> list[dict]:
         """The OB events OTTO received, oldest first."""
         query = "" if ob_id is None else urllib.parse.urlencode({"obId": ob_id})
-        return self._request("GET", "events", query)["events"]
+        events = self._request("GET", "events", query).get("events")
+        if not isinstance(events, list):
+            raise OttoError(f"OTTO at {self.url} answered GET /events without a list of events")
+        return events
 
     def _instrument_query(self) -> str:
         return urllib.parse.urlencode({"instrument": self.config.insid}) if self.config.insid else ""
