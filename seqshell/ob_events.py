@@ -22,13 +22,17 @@ class OBEvent:
     name: str
 
 
-def find_ob_node(snapshot: dict, name: str) -> dict | None:
-    """The OB node (type ``O``) called ``name`` loaded last (highest serial number)."""
-    found = None
-    for node in _walk(snapshot.get("scripts", [])):
-        if node.get("type") == "O" and node.get("name") == name and (found is None or node["sn"] > found["sn"]):
-            found = node
-    return found
+def find_ob_node(snapshot: dict, name: str, source: str | None = None) -> dict | None:
+    """The node of a loaded OB: the one loaded from file ``source`` when the
+    snapshot's ``obs`` say so, else the OB node (type ``O``) called ``name``
+    loaded last (highest serial number)."""
+    nodes = {node["sn"]: node for node in _walk(snapshot.get("scripts", [])) if node.get("type") == "O"}
+    if source is not None:
+        for ob in snapshot.get("obs", []):
+            if ob.get("source") == source and ob.get("sn") in nodes:
+                return nodes[ob["sn"]]
+    named = [node for node in nodes.values() if node.get("name") == name]
+    return max(named, key=lambda node: node["sn"], default=None)
 
 
 def _walk(nodes):
@@ -57,10 +61,11 @@ class OBEventTracker:
     def __init__(self):
         self._by_sn: dict[int, _TrackedOB] = {}
 
-    def loaded(self, ob: dict, snapshot: dict) -> list[OBEvent]:
-        """Track the OB just loaded (found in ``snapshot`` by its name); Initiated."""
+    def loaded(self, ob: dict, snapshot: dict, source: str | None = None) -> list[OBEvent]:
+        """Track the OB just loaded (from file ``source``); Initiated.
+        LookupError when ``snapshot`` does not hold it."""
         name = ob_name(ob)
-        node = find_ob_node(snapshot, name)
+        node = find_ob_node(snapshot, name, source)
         if node is None:
             raise LookupError(f"no OB node called {name!r} in the loaded tree")
         tracked = _TrackedOB(ob["obId"], name)
@@ -111,6 +116,6 @@ def ob_name(ob: dict) -> str:
     description = ob.get("obsDescription")
     if isinstance(description, dict) and description.get("name"):
         return str(description["name"])
-    return str(ob.get("name", ""))
+    return str(ob.get("name") or "OB")
 
 

@@ -193,10 +193,10 @@ class OttoReporter:
         # OB events are a handful per OB: the queue stays small while OTTO answers.
         self._send, self._receive = trio.open_memory_channel(math.inf)
 
-    def loaded(self, ob: dict, snapshot: dict) -> None:
-        """The OB fetched from OTTO was just loaded: report it Initiated, follow its run.
-        LookupError when ``snapshot`` holds no OB node of its name."""
-        self._queue(self.tracker.loaded(ob, snapshot))
+    def loaded(self, ob: dict, snapshot: dict, source: str | None = None) -> None:
+        """The OB fetched from OTTO was just loaded (from file ``source``): report it
+        Initiated, follow its run. LookupError when ``snapshot`` does not hold it."""
+        self._queue(self.tracker.loaded(ob, snapshot, source))
 
     def handle(self, event: dict) -> None:
         """Report what a kernel event means for the OBs followed (usually nothing)."""
@@ -227,7 +227,7 @@ class OttoSession:
 
     def __init__(self, config: OttoConfig, directory: str | os.PathLike, on_problem=None):
         self.client = OttoClient(config)
-        self.directory = pathlib.Path(directory)
+        self.directory = pathlib.Path(directory).resolve()
         self.reporter = OttoReporter(self.client, on_problem)
 
     async def fetch(self, command) -> str:
@@ -245,7 +245,7 @@ class OttoSession:
         said += [loaded.output] if loaded.output else []
         snapshot = await command("snapshot")
         try:
-            self.reporter.loaded(ob, snapshot.data if snapshot.ok else {})
+            self.reporter.loaded(ob, snapshot.data if snapshot.ok else {}, str(path))
         except LookupError as exc:
             said.append(f"its OB events will not be reported to OTTO: {exc}")
         return "\n".join(said)
