@@ -32,7 +32,7 @@ import cmd2
 import structlog
 from cmd2 import Choices, Cmd2ArgumentParser, CompletionItem, plugin, with_argparser
 
-from seqshell import bypass, otto_bridge
+from seqshell import bypass, otto
 from seqshell.display import OutputLines, TreeView, format_event
 from seqshell.outcome import Outcome
 from seqshell.portal import TrioPortal
@@ -71,6 +71,7 @@ class SeqShell(cmd2.Cmd):
         target,
         *,
         portal: TrioPortal | None,
+        otto_session=None,
         remote: bool = False,
         interactive: bool = False,
         follow_runs: bool = False,
@@ -91,6 +92,7 @@ class SeqShell(cmd2.Cmd):
         self.prompt = "(seq)>> "
         self.target = target
         self.portal = portal
+        self.otto_session = otto_session  # a seqshell.otto.OttoSession when the configuration names OTTO
         self.remote = remote
         self.interactive = interactive
         self.follow_runs = follow_runs
@@ -517,13 +519,29 @@ class SeqShell(cmd2.Cmd):
         """Answer a dialog."""
         self.send(f"answer {args.sn} {args.answer}")
 
-    fetch_parser = Cmd2ArgumentParser(description="Fetch the next OB from OTTO and load it.")
+    fetch_parser = Cmd2ArgumentParser(
+        description="Fetch the next OB of the queue from OTTO, keep it as a file in the session directory and "
+        "load it; its OB events (Initiated, Started, Executed) are reported to OTTO as it runs. OTTO is set in "
+        "the configuration file (seqshell --config FILE, manual 4.3)."
+    )
+    fetch_parser.add_argument("--list", action="store_true", help="only list OTTO's queue, fetch nothing")
 
     @with_argparser(fetch_parser)
     @cmd2.with_category(OBS)
-    def do_fetch(self, _: argparse.Namespace) -> None:
+    def do_fetch(self, args: argparse.Namespace) -> None:
         """Fetch an OB from OTTO."""
-        self.shell_level("fetch", partial(otto_bridge.fetch, self.target))
+        self.shell_level("fetch --list" if args.list else "fetch", partial(self._otto, args.list))
+
+    async def _otto(self, list_only: bool) -> Outcome:
+        if self.otto_session is None:
+            return Outcome.failure("OTTO is not configured: start the shell with --config FILE, "
+                                   "a configuration file with an otto section")
+        try:
+            if list_only:
+                return Outcome(ok=True, output=otto.format_queue(await self.otto_session.list_queue()))
+            return Outcome(ok=True, output=await self.otto_session.fetch(self.target.command))
+        except otto.OttoError as exc:
+            return Outcome.failure(str(exc))
 
     # ------------------------------------------------------ shell and kernel
 

@@ -124,5 +124,5 @@ def test_every_command_is_accepted(tmp_path):
     assert "Execution" in out and "Usage: skip" in out  # help and help skip
     assert "(4) b" in out  # break lists its breakpoint
     assert "bypassed" in out
-    assert "OTTO is not configured" in err
+    assert "OTTO is not configured" in err  # no --config
     assert "kernel stopped" in out and "kernel started" in out
