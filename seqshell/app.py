@@ -11,9 +11,10 @@ Where an action runs depends on the mode:
 - local and remote (``--connect``): cmd2 owns the main thread; an action runs in
   the trio thread and the command waits for it.
 - pipe (``--pipe``, under a server): commands arrive concurrently; the pipe
-  server parses each line under one lock, collects the actions with
-  :meth:`SeqShell.deferring` and awaits them outside the lock, so one client's
-  ``wait`` never blocks another's ``abort``.
+  server runs cmd2 on each line at once, in the trio thread (one line at a
+  time, so their output never mixes), collects the actions with
+  :meth:`SeqShell.deferring` and awaits each in a task of its own, so one
+  client's ``wait`` never blocks another's ``abort``.
 """
 from __future__ import annotations
 
@@ -45,10 +46,6 @@ CONTROL = "Execution"
 TREE = "Scripts and nodes"
 OBS = "Observation blocks"
 SHELL = "Shell and kernel"
-
-# Commands that start execution: a command file waits for each to stop before going on.
-STARTS_EXECUTION = {"run", "resume", "retry", "continue"}
-
 
 def node_parser(description: str, serial_numbers, node_names, *, required: bool, flag: str) -> Cmd2ArgumentParser:
     """A parser for ``COMMAND SN | COMMAND -find_name NAME [-no-flag]`` (manual 7.1)."""
