@@ -154,3 +154,29 @@ async def test_the_handshake_is_required_and_versions_are_checked():
         assert welcome.snapshot["status"] == "idle" and welcome.snapshot["scripts"] == []
         await stream.aclose()
         assert await process.wait() == 0
+
+
+async def test_a_peer_that_hangs_up_mid_run_stops_the_kernel_cleanly(tmp_path):
+    write_module(tmp_path, "chatty", """
+        import asyncio
+        from seq.lib.nodes import Sequence
+
+        async def chatter():
+            while True:
+                print("x" * 1000)
+                await asyncio.sleep(0)
+
+        def create_sequence(*args, **kw):
+            return Sequence.create(chatter, **kw)
+    """)
+    with trio.fail_after(20):
+        process, stream = await raw_kernel(cwd=tmp_path)
+        decoder = protocol.Decoder()
+        await stream.send_all(protocol.encode(protocol.Hello(version=1, client="tests")))
+        await receive(stream, decoder)
+        await stream.send_all(protocol.encode(protocol.Cmd(id=1, line="load chatty")) + protocol.encode(protocol.Cmd(id=2, line="run")))
+        received = []
+        while not any(m.type == "event" and m.kind == "output" for m in received):
+            received += await receive(stream, decoder)
+        await stream.aclose()  # with output still unread: the kernel sees a broken connection
+        assert await process.wait() == 0
