@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import shlex
+import signal
 import sys
 
 import trio
@@ -129,7 +130,17 @@ async def serve_pipe(session: SessionDirectory, config: Config, log_level: str) 
         started = await target.start(nursery)
         if not started.ok:
             print(f"seqshell: {started.error}", file=sys.stderr)
-        await server.serve()
+        with trio.CancelScope() as serving:
+            nursery.start_soon(stop_on_signal, serving)
+            await server.serve()
         await target.close()
         nursery.cancel_scope.cancel()
     return 0
+
+
+async def stop_on_signal(scope: trio.CancelScope) -> None:
+    """SIGTERM or SIGINT: stop serving, so that the kernel is stopped before the shell ends."""
+    with trio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
+        async for _ in signals:
+            scope.cancel()
+            return
