@@ -126,3 +126,25 @@ def test_every_command_is_accepted(tmp_path):
     assert "bypassed" in out
     assert "OTTO is not configured" in err  # no --config
     assert "kernel stopped" in out and "kernel started" in out
+
+
+LAST_WORDS = """
+import os
+from seq.lib.nodes import Sequence
+
+async def speak():
+    print("last words")
+    os.write(2, b"raw words on fd 2")  # no newline: a partial line is shown too
+
+def create_sequence(*args, **kw):
+    return Sequence.create(speak, name="speaker")
+"""
+
+
+def test_nothing_is_lost_at_the_end_of_the_file(tmp_path):
+    script = tmp_path / "speaker.py"
+    script.write_text(LAST_WORDS)
+    result = run_shell(f"load {script}\nrun\n", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert "last words" in lines and "raw words on fd 2" in lines
