@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import signal
 import sys
@@ -79,6 +80,9 @@ def event_handler(session: SessionDirectory, otto_session: OttoSession | None, s
 
 
 def run_shell(args: argparse.Namespace, session: SessionDirectory, config: Config) -> int:
+    if args.file and not os.path.isfile(args.file):
+        print(f"seqshell: no command file {args.file}", file=sys.stderr)
+        return 2
     try:
         target = make_target(args, session)
     except ValueError as exc:

@@ -80,6 +80,8 @@ def test_command_file_given_as_argument(tmp_path):
     result = run_shell("", str(commands), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "Example A FINISHED" in result.stdout
+    missing = run_shell("", str(tmp_path / "missing.cmds"), cwd=tmp_path)
+    assert missing.returncode == 2 and "no command file" in missing.stderr
 
 
 def test_every_command_is_accepted(tmp_path):
