@@ -27,8 +27,11 @@ def create_sequence(*args, **kw):
 """
 
 
-def run_shell(commands: str, *args: str, cwd=None, timeout: float = TIMEOUT) -> subprocess.CompletedProcess:
-    """Pipe ``commands`` (one per line) into a fresh shell and wait until it exits."""
+def run_shell(commands: str, *args: str, cwd, timeout: float = TIMEOUT) -> subprocess.CompletedProcess:
+    """Pipe ``commands`` (one per line) into a fresh shell running in ``cwd`` and wait until it exits.
+
+    Its session directory goes under ``cwd`` too (TMPDIR), so tests leave nothing in /tmp.
+    """
     return subprocess.run(
         [*SHELL, *args],
         input=textwrap.dedent(commands).lstrip(),
@@ -36,6 +39,7 @@ def run_shell(commands: str, *args: str, cwd=None, timeout: float = TIMEOUT) -> 
         text=True,
         timeout=timeout,
         cwd=cwd,
+        env={**os.environ, "TMPDIR": str(cwd)},
     )
 
 
@@ -57,7 +61,7 @@ class Terminal:
     def __init__(self, command: list[str], cwd: str, width: int = 160, height: int = 50) -> None:
         self.socket = f"seqtest-{uuid.uuid4().hex[:8]}"
         self._tmux("new-session", "-d", "-s", "t", "-x", str(width), "-y", str(height), "-c", cwd,
-                   "env", f"PYTHONPATH={os.environ.get('PYTHONPATH', '')}", *command)
+                   "env", f"PYTHONPATH={os.environ.get('PYTHONPATH', '')}", f"TMPDIR={cwd}", *command)
         self._tmux("set-option", "-t", "t", "remain-on-exit", "on")
 
     def _tmux(self, *args: str) -> str:

@@ -1,6 +1,7 @@
 """``seqshell --pipe``, as the server runs it: the protocol on stdin/stdout."""
 from __future__ import annotations
 
+import os
 import pathlib
 import signal
 import subprocess
@@ -63,7 +64,7 @@ async def start_pipe_shell(nursery, tmp_path) -> PipeClient:
     process = await nursery.start(
         lambda task_status: trio.run_process(
             [sys.executable, "-m", "seqshell", "--pipe"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            check=False, cwd=tmp_path, task_status=task_status,
+            check=False, cwd=tmp_path, env={**os.environ, "TMPDIR": str(tmp_path)}, task_status=task_status,
         )
     )
     client = PipeClient(process)

@@ -1,6 +1,7 @@
 """``seqshell --connect``: commands typed here run on a real seqserver (its own shell and kernel)."""
 from __future__ import annotations
 
+import os
 import pathlib
 import re
 import subprocess
@@ -18,6 +19,7 @@ def server_address(tmp_path):
     server = subprocess.Popen(
         [sys.executable, "-m", "seqserver", "--address", "127.0.0.1:0"],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=tmp_path,
+        env={**os.environ, "TMPDIR": str(tmp_path)},
     )
     try:
         line = server.stdout.readline()  # blocks until the server listens (or exits)
