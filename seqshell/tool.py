@@ -112,7 +112,8 @@ def run_shell(args: argparse.Namespace, session: SessionDirectory, config: Confi
             app.onecmd_plus_hooks(f"run_script {shlex.quote(args.file)}", add_to_history=False)
         else:
             app.cmdloop()
-        portal.run(target.close)
+        if portal.alive:
+            portal.run(target.close)
         app.flush_output()
     return app.exit_status()
 
