@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import subprocess
 import sys
 import textwrap
@@ -47,6 +48,13 @@ def serial_numbers(tmp_path, module: str) -> dict[str, int]:
     """Node name → serial number once ``module`` is loaded in a fresh kernel (numbering is deterministic)."""
     listing = run_shell(f"load {module}\nnodes\n", cwd=tmp_path).stdout
     return {name: int(sn) for sn, name in re.findall(r"^ *\w[-+]- \((\d+)\) (\S+) ", listing, re.MULTILINE)}
+
+
+def unused_port() -> int:
+    """A port on 127.0.0.1 where nothing listens (it was free a moment ago)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def session_dir(stdout: str) -> str:

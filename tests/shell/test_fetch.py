@@ -9,7 +9,7 @@ import sys
 import pytest
 
 import samples
-from shell_harness import run_shell
+from shell_harness import run_shell, unused_port
 
 OB_FOLDER = pathlib.Path(samples.__file__).parent / "obs"
 
@@ -52,9 +52,10 @@ def test_fetch_run_and_the_queue_moves_on(tino_url, tmp_path):
 
 
 def test_otto_down_or_absent_is_said_plainly(tmp_path):
-    config = write_config(tmp_path, "http://127.0.0.1:1/")
+    url = f"http://127.0.0.1:{unused_port()}/"
+    config = write_config(tmp_path, url)
     down = run_shell("fetch\nload seq.samples.a\nmodules\n", "--config", str(config), cwd=tmp_path)
-    assert "OTTO at http://127.0.0.1:1/ is not reachable" in down.stderr
+    assert f"OTTO at {url} is not reachable" in down.stderr
     assert "seq.samples.a" in down.stdout  # the shell went on
     assert down.returncode == 1
     absent = run_shell("fetch\n", cwd=tmp_path)

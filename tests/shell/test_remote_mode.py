@@ -11,7 +11,7 @@ import pytest
 
 import samples
 
-from shell_harness import run_shell
+from shell_harness import run_shell, unused_port
 
 
 @pytest.fixture
@@ -59,6 +59,7 @@ def test_shell_level_commands_run_on_the_server(server_address, tmp_path):
 
 
 def test_an_unreachable_server_is_said_plainly(tmp_path):
-    result = run_shell("modules\n", "--connect", "127.0.0.1:1", cwd=tmp_path)
+    address = f"127.0.0.1:{unused_port()}"
+    result = run_shell("modules\n", "--connect", address, cwd=tmp_path)
     assert result.returncode == 2
-    assert "cannot connect to seqserver at 127.0.0.1:1" in result.stderr
+    assert f"cannot connect to seqserver at {address}" in result.stderr
