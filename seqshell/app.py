@@ -33,7 +33,7 @@ import cmd2
 import structlog
 from cmd2 import Choices, Cmd2ArgumentParser, CompletionItem, plugin, with_argparser
 
-from seqshell import bypass, otto
+from seqshell import bypass, config, otto
 from seqshell.display import OutputLines, TreeView, format_event
 from seqshell.outcome import Outcome
 from seqshell.portal import TrioPortal
@@ -69,6 +69,7 @@ class SeqShell(cmd2.Cmd):
         *,
         portal: TrioPortal | None,
         otto_session=None,
+        start_otto=None,
         remote: bool = False,
         interactive: bool = False,
         follow_runs: bool = False,
@@ -90,6 +91,7 @@ class SeqShell(cmd2.Cmd):
         self.target = target
         self.portal = portal
         self.otto_session = otto_session  # a seqshell.otto.OttoSession when the configuration names OTTO
+        self.start_otto = start_otto  # async (OttoConfig) -> OttoSession reporting OB events as they come
         self.remote = remote
         self.interactive = interactive
         self.follow_runs = follow_runs
@@ -518,28 +520,73 @@ class SeqShell(cmd2.Cmd):
         self.send_and_follow(f"answer {args.sn} {args.answer}")
 
     fetch_parser = Cmd2ArgumentParser(
-        description="Fetch the next OB of the queue from OTTO, keep it as a file in the session directory and "
-        "load it; its OB events (Initiated, Started, Executed) are reported to OTTO as it runs. OTTO is set in "
-        "the configuration file (seqshell --config FILE, manual 4.3)."
+        description="Fetch the next OB of OTTO's queue, keep it as a file in the session directory and load it; "
+        "its OB events (Initiated, Started, Executed) are reported to OTTO as it runs. OTTO is set in the "
+        "configuration file (seqshell --config FILE, manual 4.3) or with otto set."
     )
-    fetch_parser.add_argument("--list", action="store_true", help="only list OTTO's queue, fetch nothing")
 
     @with_argparser(fetch_parser)
     @cmd2.with_category(OBS)
-    def do_fetch(self, args: argparse.Namespace) -> None:
+    def do_fetch(self, _: argparse.Namespace) -> None:
         """Fetch an OB from OTTO."""
-        self.shell_level("fetch --list" if args.list else "fetch", partial(self._otto, args.list))
+        self.shell_level("fetch", partial(self._with_otto, self._fetch))
 
-    async def _otto(self, list_only: bool) -> Outcome:
+    otto_parser = Cmd2ArgumentParser(
+        description="OTTO, the observation handling system: without arguments, show its settings."
+    )
+    otto_actions = otto_parser.add_subparsers(dest="action", metavar="ACTION")
+    otto_actions.add_parser("list", help="list the OBs of OTTO's queue (> marks the next one)")
+    otto_set_parser = otto_actions.add_parser(
+        "set", help="change settings, e.g. otto set url=http://127.0.0.1:5000/ insid=FORS2 (an empty value clears one)"
+    )
+    otto_set_parser.add_argument("settings", nargs="+", metavar="NAME=VALUE",
+                                 help="url, insid, mode, user or password")
+
+    @with_argparser(otto_parser)
+    @cmd2.with_category(OBS)
+    def do_otto(self, args: argparse.Namespace) -> None:
+        """Show OTTO's settings or queue, or change the settings."""
+        if args.action == "set":
+            settings = dict(setting.partition("=")[::2] for setting in args.settings)
+            self.shell_level(shlex.join(["otto", "set", *args.settings]), partial(self._set_otto, settings))
+        elif args.action == "list":
+            self.shell_level("otto list", partial(self._with_otto, self._list_queue))
+        else:
+            self.shell_level("otto", partial(self._with_otto, self._otto_settings))
+
+    async def _with_otto(self, action) -> Outcome:
         if self.otto_session is None:
-            return Outcome.failure("OTTO is not configured: start the shell with --config FILE, "
-                                   "a configuration file with an otto section")
+            return Outcome.failure("OTTO is not configured: start the shell with --config FILE (a configuration "
+                                   "file with an otto section) or use otto set url=...")
         try:
-            if list_only:
-                return Outcome(ok=True, output=otto.format_queue(await self.otto_session.list_queue()))
-            return Outcome(ok=True, output=await self.otto_session.fetch(self.target.command))
+            return await action(self.otto_session)
         except otto.OttoError as exc:
             return Outcome.failure(str(exc))
+
+    async def _fetch(self, session: otto.OttoSession) -> Outcome:
+        return Outcome(ok=True, output=await session.fetch(self.target.command))
+
+    @staticmethod
+    async def _list_queue(session: otto.OttoSession) -> Outcome:
+        return Outcome(ok=True, output=otto.format_queue(await session.list_queue()))
+
+    @staticmethod
+    async def _otto_settings(session: otto.OttoSession) -> Outcome:
+        settings = config.otto_settings(session.config)
+        shown = "\n".join(f"{name}: {'' if value is None else value}" for name, value in settings.items())
+        return Outcome(ok=True, output=shown, data=settings)
+
+    async def _set_otto(self, settings: dict[str, str]) -> Outcome:
+        current = self.otto_session.config if self.otto_session else None
+        try:
+            changed = config.change_otto(current, settings)
+        except config.ConfigError as exc:
+            return Outcome.failure(f"OTTO settings unchanged: {exc}")
+        if self.otto_session is None:
+            self.otto_session = await self.start_otto(changed)
+        else:
+            self.otto_session.reconfigure(changed)
+        return await self._otto_settings(self.otto_session)
 
     # ------------------------------------------------------ shell and kernel
 
