@@ -470,7 +470,7 @@ class SeqShell(cmd2.Cmd):
     @cmd2.with_category(OBS)
     def do_obdata(self, statement: cmd2.Statement) -> None:
         """Load an OB given inline, as one quoted JSON word (what ob sends through a server)."""
-        self.send(f"obdata {statement.args}")
+        self.send(statement.raw.strip())  # as typed: the kernel unquotes the JSON itself
 
     lsob_parser = Cmd2ArgumentParser(description="List the loaded observation blocks.")
 

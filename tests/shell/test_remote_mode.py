@@ -1,6 +1,7 @@
 """``seqshell --connect``: commands typed here run on a real seqserver (its own shell and kernel)."""
 from __future__ import annotations
 
+import json
 import os
 import pathlib
 import re
@@ -33,7 +34,9 @@ def server_address(tmp_path):
 
 def test_shell_level_commands_run_on_the_server(server_address, tmp_path):
     ob = tmp_path / "night.json"
-    ob.write_text((pathlib.Path(samples.__file__).parent / "obex.json").read_text())
+    content = json.loads((pathlib.Path(samples.__file__).parent / "obex.json").read_text())
+    content["obsDescription"]["name"] = "Operator's OB > tonight | first"  # quotes, redirection signs
+    ob.write_text(json.dumps(content))
     result = run_shell(
         f"""
         bp echo bypassed on the server
@@ -52,7 +55,7 @@ def test_shell_level_commands_run_on_the_server(server_address, tmp_path):
     assert result.returncode == 0, out + result.stderr
     assert f"connected to seqserver at {server_address}" in out
     assert "bypassed on the server" in out
-    assert "My humble II OB(A)" in out  # the OB file was read here and loaded there
+    assert "Operator's OB > tonight | first" in out  # the OB file was read here and loaded there
     assert "run finished" in out  # the run's events came back live
     assert re.search(r"^  A-- \(\d+\) b FINISHED$", out, re.MULTILINE)
     assert "kernel stopped" in out and "kernel started" in out  # init on the server's shell
