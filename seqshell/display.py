@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import time
 
-from protocol import display_state
 from rich.text import Text
+
+from protocol import display_state
 
 STATE_STYLES = {
     "RUNNING": "bold cyan",

@@ -14,10 +14,10 @@ import io
 import os
 import sys
 
-import protocol
 import structlog
 import trio
 
+import protocol
 from seqshell.app import SeqShell
 from seqshell.outcome import Outcome
 

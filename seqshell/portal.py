@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Self
 
 import structlog
 import trio
@@ -27,7 +27,7 @@ class TrioPortal:
         self._failure: BaseException | None = None
         self._thread = threading.Thread(target=self._main, name="seqshell-trio", daemon=True)
 
-    def __enter__(self) -> TrioPortal:
+    def __enter__(self) -> Self:
         self._thread.start()
         self._ready.wait()
         if self._failure:

@@ -35,6 +35,7 @@ def run_shell(commands: str, *args: str, cwd, timeout: float = TIMEOUT) -> subpr
     """
     return subprocess.run(
         [*SHELL, *args],
+        check=False,
         input=textwrap.dedent(commands).lstrip(),
         capture_output=True,
         text=True,
@@ -96,4 +97,4 @@ class Terminal:
             time.sleep(0.05)
 
     def close(self) -> None:
-        subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True)
+        subprocess.run(["tmux", "-L", self.socket, "kill-server"], check=False, capture_output=True)

@@ -4,8 +4,9 @@ from __future__ import annotations
 import pathlib
 import re
 
-import samples
 from shell_harness import run_shell, serial_numbers, session_dir
+
+import samples
 
 
 def test_commands_run_in_order_and_run_waits_for_the_end(tmp_path):

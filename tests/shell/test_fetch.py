@@ -7,9 +7,9 @@ import subprocess
 import sys
 
 import pytest
+from shell_harness import run_shell, unused_port
 
 import samples
-from shell_harness import run_shell, unused_port
 
 OB_FOLDER = pathlib.Path(samples.__file__).parent / "obs"
 

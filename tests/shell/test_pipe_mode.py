@@ -6,10 +6,12 @@ import pathlib
 import signal
 import subprocess
 import sys
+from functools import partial
 
 import msgpack
-import protocol
 import trio
+
+import protocol
 
 SLOW_SCRIPT = """
 import asyncio
@@ -62,9 +64,9 @@ class PipeClient:
 
 async def start_pipe_shell(nursery, tmp_path, *args: str) -> PipeClient:
     process = await nursery.start(
-        lambda task_status: trio.run_process(
-            [sys.executable, "-m", "seqshell", "--pipe", *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            check=False, cwd=tmp_path, env={**os.environ, "TMPDIR": str(tmp_path)}, task_status=task_status,
+        partial(
+            trio.run_process, [sys.executable, "-m", "seqshell", "--pipe", *args], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, check=False, cwd=tmp_path, env={**os.environ, "TMPDIR": str(tmp_path)},
         )
     )
     client = PipeClient(process)
@@ -131,8 +133,8 @@ async def test_sigterm_stops_the_kernel_with_the_shell(tmp_path):
     async with trio.open_nursery() as nursery:
         with trio.fail_after(30):
             client = await start_pipe_shell(nursery, tmp_path)
-            children = subprocess.run(["pgrep", "-P", str(client.process.pid)], capture_output=True, text=True)
-            (kernel_pid,) = children.stdout.split()
+            children = await trio.run_process(["pgrep", "-P", str(client.process.pid)], capture_stdout=True)
+            (kernel_pid,) = children.stdout.decode().split()
             client.process.send_signal(signal.SIGTERM)
             assert await client.process.wait() == 0
         assert not pathlib.Path(f"/proc/{kernel_pid}").exists(), "the kernel outlived its shell"

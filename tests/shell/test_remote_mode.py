@@ -9,10 +9,9 @@ import subprocess
 import sys
 
 import pytest
+from shell_harness import run_shell, unused_port
 
 import samples
-
-from shell_harness import run_shell, unused_port
 
 
 @pytest.fixture
