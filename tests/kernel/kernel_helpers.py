@@ -52,10 +52,6 @@ async def run_to_end(kernel, timeout=10):
         return await kernel.wait_for(run_stopped)
 
 
-def states(messages, sn=None):
-    return [(m.sn, m.state) for m in messages if m.type == "event" and m.kind == "state" and (sn is None or m.sn == sn)]
-
-
 SLEEPER = """
     import asyncio
     from seq.lib.nodes import Sequence

@@ -3,7 +3,7 @@ import json
 
 import trio
 
-from kernel_helpers import SLEEPER, event, fails, ok, run_stopped, run_to_end, states, write_module
+from kernel_helpers import SLEEPER, event, fails, ok, run_stopped, run_to_end, write_module
 
 MANUAL_NODES = """\
 A-- (5) begin {s}
