@@ -25,6 +25,7 @@ from seqkernel.publisher import Publisher
 
 RECEIVE_SIZE = 64 * 1024
 SERVER_NAME = "seqkernel 0.1.0"
+MAX_WAITING = 64  # concurrent waiting commands (wait) per connection
 
 
 def kernel_logger(session_dir: str | None, level: str = "INFO"):
@@ -61,6 +62,7 @@ class Kernel:
         self.engine: Engine | None = None
         self.commands: Commands | None = None
         self.greeted = False
+        self.waiting = 0  # commands running in their own task (each holds memory until it replies)
 
     def publish(self, record: dict) -> None:
         """The engine's publish callback: queue the record as an event, never raise into the engine."""
@@ -100,7 +102,13 @@ class Kernel:
             await self._greet(message)
         elif isinstance(message, protocol.Cmd):
             if self.commands.is_waiting(message.line):
-                nursery.start_soon(self._execute, message)
+                if self.waiting >= MAX_WAITING:
+                    self.publisher.send(protocol.Reply(
+                        id=message.id, ok=False, output="",
+                        error=f"too many commands waiting ({MAX_WAITING}); wait for one to finish first"))
+                    return
+                self.waiting += 1
+                nursery.start_soon(self._execute_waiting, message)
             else:
                 await self._execute(message)
         elif isinstance(message, protocol.Hello):
@@ -127,6 +135,12 @@ class Kernel:
     def _refuse(self, problem: str) -> None:
         self.log.warning("refused message", problem=problem)
         self.publisher.send(protocol.Error(error=problem, fatal=False))
+
+    async def _execute_waiting(self, command: protocol.Cmd) -> None:
+        try:
+            await self._execute(command)
+        finally:
+            self.waiting -= 1
 
     async def _execute(self, command: protocol.Cmd) -> None:
         self.log.info("command", id=command.id, line=command.line)

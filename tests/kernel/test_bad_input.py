@@ -5,7 +5,7 @@ import trio
 
 import protocol
 from seqkernel.link import KernelDied
-from kernel_helpers import fails, ok, raw_kernel, receive, run_stopped, write_module
+from kernel_helpers import SLEEPER, fails, ok, raw_kernel, receive, run_stopped, write_module
 
 
 async def next_error(kernel):
@@ -180,3 +180,24 @@ async def test_a_peer_that_hangs_up_mid_run_stops_the_kernel_cleanly(tmp_path):
             received += await receive(stream, decoder)
         await stream.aclose()  # with output still unread: the kernel sees a broken connection
         assert await process.wait() == 0
+
+
+async def test_waiting_commands_are_bounded(kernel, tmp_path):
+    write_module(tmp_path, "sleeper", SLEEPER)
+    await ok(kernel, "load sleeper")
+    await ok(kernel, "run")
+    replies, six_refused = [], trio.Event()
+
+    async def wait():
+        replies.append(await kernel.command("wait"))
+        if len(replies) == 6:
+            six_refused.set()
+
+    with trio.fail_after(10):
+        async with trio.open_nursery() as nursery:
+            for _ in range(70):
+                nursery.start_soon(wait)
+            await six_refused.wait()  # the six over the limit are refused at once
+            assert all("too many commands waiting (64)" in reply.error for reply in replies)
+            await ok(kernel, "abort")
+    assert sorted(reply.output for reply in replies[6:]) == ["aborted"] * 64
