@@ -37,7 +37,7 @@ def kernel_logger(session_dir: str | None, level: str = "INFO"):
     if session_dir is None:
         return structlog.wrap_logger(
             structlog.ReturnLogger(), wrapper_class=structlog.make_filtering_bound_logger(logging.CRITICAL)
-        )
+        ).bind()  # bind: a concrete logger, not a proxy that rebuilds one on every call
     path = pathlib.Path(session_dir)
     path.mkdir(parents=True, exist_ok=True)
     log_file = open(path / "kernel.log", "a", buffering=1, encoding="utf-8")
