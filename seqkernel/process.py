@@ -84,7 +84,9 @@ class Kernel:
             async with trio.open_nursery() as nursery:
                 await nursery.start(self._write, stream, nursery.cancel_scope)
                 try:
-                    await read_messages(stream, protocol.Decoder(), self.publisher, lambda m: self.handle(m, nursery))
+                    await read_messages(
+                        stream, protocol.Decoder(), self.publisher, lambda m: self.handle(m, nursery), self._refuse
+                    )
                     self.log.info("peer closed the connection")
                 except trio.BrokenResourceError as exc:
                     self.log.info("connection broken while reading", problem=str(exc))
@@ -159,11 +161,13 @@ async def read_messages(
     decoder: protocol.Decoder,
     publisher: Publisher,
     handle: Callable[[protocol.Message], Awaitable[None]],
+    refuse: Callable[[str], None],
 ) -> None:
     """Decode the peer's bytes and hand each message to ``handle``, in order, until end of stream.
 
-    A bad message or malformed bytes get an ``error`` message back and reading
-    goes on; messages that arrived intact around the bad one are all handled.
+    A bad message or malformed bytes are passed to ``refuse`` (which answers
+    with an ``error`` message) and reading goes on; messages that arrived
+    intact around the bad one are all handled.
     Reading pauses while the outgoing backlog is full, so a peer that sends
     commands but does not read the replies cannot grow the kernel's memory.
     """
@@ -174,7 +178,7 @@ async def read_messages(
             return
         for item in decoder.feed_with_errors(chunk):
             if isinstance(item, protocol.ProtocolError):
-                publisher.send(protocol.Error(error=str(item), fatal=False))
+                refuse(str(item))
             else:
                 await handle(item)
 
