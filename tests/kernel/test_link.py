@@ -16,7 +16,7 @@ async def test_a_kernel_that_dies_before_its_welcome_is_reported_with_its_status
     env = {**os.environ, "PYTHONPATH": str(tmp_path)}
     with pytest.raises(KernelDied) as died:
         with trio.fail_after(10):
-            async with KernelLink.spawn(env=env):
+            async with KernelLink.spawn(env=env, cwd=tmp_path):
                 pass
     assert died.value.returncode == 3
     assert str(died.value) == "the kernel exited with status 3"
