@@ -85,7 +85,11 @@ class Kernel:
                 await nursery.start(self._write, stream, nursery.cancel_scope)
                 try:
                     await read_messages(
-                        stream, protocol.Decoder(), self.publisher, lambda m: self.handle(m, nursery), self._refuse
+                        stream,
+                        protocol.Decoder(self.publisher.max_message_size),
+                        self.publisher,
+                        lambda m: self.handle(m, nursery),
+                        self._refuse,
                     )
                     self.log.info("peer closed the connection")
                 except trio.BrokenResourceError as exc:
@@ -183,10 +187,16 @@ async def read_messages(
                 await handle(item)
 
 
-def run(open_stream: Callable[[], trio.abc.Stream], *, session_dir: str | None = None, log_level: str = "INFO") -> None:
+def run(
+    open_stream: Callable[[], trio.abc.Stream],
+    *,
+    session_dir: str | None = None,
+    log_level: str = "INFO",
+    max_message_size: int = protocol.MAX_MESSAGE_SIZE,
+) -> None:
     """Run a kernel to completion: capture fds 1 and 2, serve the stream, give the fds back."""
     log = kernel_logger(session_dir, log_level)
-    publisher = Publisher()
+    publisher = Publisher(max_message_size=max_message_size)
     capture = OutputCapture(publisher.publish_output)
     capture.start()
     log.info("kernel started")

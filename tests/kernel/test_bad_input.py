@@ -49,6 +49,22 @@ async def test_an_oversize_message_is_refused_and_the_kernel_keeps_serving(kerne
     await still_serving(kernel)
 
 
+async def test_the_message_size_limit_is_configurable():
+    with trio.fail_after(10):
+        process, stream = await raw_kernel(args=["--max-message-size", "1000"])
+        decoder = protocol.Decoder()
+        await stream.send_all(protocol.encode(protocol.Hello(version=1, client="tests")))
+        await receive(stream, decoder)
+        await stream.send_all(protocol.encode(protocol.Cmd(id=1, line="x" * 1200), max_size=2000))
+        [error] = await receive(stream, decoder)
+        assert error.error == "message larger than the limit of 1000 bytes"
+        await stream.send_all(protocol.encode(protocol.Cmd(id=2, line="modules")))
+        [reply] = await receive(stream, decoder)
+        assert reply.ok and reply.id == 2
+        await stream.aclose()
+        assert await process.wait() == 0
+
+
 BAD_COMMANDS = [
         ("frobnicate 3", "unknown command 'frobnicate'; 'help' lists the commands"),
         ("load 'unclosed", "cannot parse the line: No closing quotation"),
