@@ -229,6 +229,15 @@ async def test_answering_a_dialog(kernel, tmp_path):
     assert seen[-1].status == "finished"
     assert "has no open dialog" in (await fails(kernel, f"answer {request.sn} stop")).error
 
+    await ok(kernel, "run")
+    with trio.fail_after(10):
+        request = (await kernel.wait_for(event("dialog", action="request")))[-1]
+    await ok(kernel, f"answer {request.sn} stop")
+    with trio.fail_after(10):
+        seen = await kernel.wait_for(event("run", status="aborted"))
+    assert [m.answer for m in seen if m.kind == "dialog"] == ["stop"]
+    assert not any(m.kind == "log" and m.message == "extra step done" for m in seen)
+
 
 async def test_err_help_and_comments(kernel):
     err = await fails(kernel, "err")
