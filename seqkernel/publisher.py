@@ -127,7 +127,10 @@ class Publisher:
             if threading.get_ident() == self._trio_thread:
                 self._wakeup.set()
             else:
-                self._token.run_sync_soon(self._wakeup.set)
+                try:
+                    self._token.run_sync_soon(self._wakeup.set)
+                except trio.RunFinishedError:
+                    pass  # the kernel is stopping: there is no writer left to wake
 
     # -- the writer side (trio) -----------------------------------------------------------
 
