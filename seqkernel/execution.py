@@ -15,8 +15,8 @@ import trio
 import trio_asyncio
 
 from . import context
-from .errors import error_record
-from .log import task_record
+from .errors import describe_exception, error_record
+from .log import lib_logger, task_record
 from .states import RTFLAG, State, flag_names
 
 FRESH = "fresh"
@@ -143,7 +143,9 @@ class Run:
             raise
         except BaseException as exc:
             if trio.current_effective_deadline() == -math.inf:
-                raise  # the run is being cancelled: this is how the step unwound
+                # the run is being cancelled and the step's clean-up raised: the step is cancelled all the same
+                lib_logger().warning(f"{node.name} raised while being cancelled: {describe_exception(exc)}")
+                await trio.lowlevel.checkpoint()  # raises Cancelled
             self.fail(node, exc)
             await trio.lowlevel.checkpoint()  # raises Cancelled: the run's scope is cancelled now
             raise

@@ -9,10 +9,14 @@ in the current directory. On a terminal a live view of the tree shows each
 node's state; otherwise the log lines are printed as they come.
 """
 import datetime
+import logging
 import os
 import sys
 
 import trio
+from rich.live import Live
+from rich.text import Text
+from rich.tree import Tree
 
 from .engine import Engine, LoadError
 from .states import display_state
@@ -58,7 +62,8 @@ class RunLogs:
             if not record["logger"].startswith("seq.lib"):
                 self.user.write(line)
         elif kind == "state":
-            self.run.write(f"{stamp} STATE ({record['sn']}) {record['name']} {display_state(record['state'], record['flags'])}\n")
+            state = display_state(record["state"], record["flags"])
+            self.run.write(f"{stamp} STATE ({record['sn']}) {record['name']} {state}\n")
         elif kind == "error":
             text = f"{stamp} ERROR in ({record['sn']}) {record['name']}: {record['exception']}\n{record['traceback']}"
             self.run.write(text)
@@ -66,7 +71,8 @@ class RunLogs:
         elif kind == "run":
             self.run.write(f"{stamp} RUN {record['status']}\n")
         elif kind == "tree":
-            self.run.write(f"{stamp} TREE {record['action']}: {', '.join(s['name'] for s in record['snapshot']['scripts'])}\n")
+            names = ", ".join(script["name"] for script in record["snapshot"]["scripts"])
+            self.run.write(f"{stamp} TREE {record['action']}: {names}\n")
         elif kind == "dialog":
             self.run.write(f"{stamp} DIALOG {record['action']} ({record['sn']}) {record['name']}\n")
 
@@ -79,14 +85,13 @@ class PlainView:
     """Prints log lines ``LEVEL:logger:message`` as they come (not a terminal)."""
 
     def __init__(self, level):
-        import logging
-
         self.level = logging.getLevelName(level) if isinstance(level, str) else level
 
-    def record(self, record):
-        import logging
+    def shows(self, record) -> bool:
+        return record["kind"] == "log" and logging.getLevelName(record["level"]) >= self.level
 
-        if record["kind"] == "log" and logging.getLevelName(record["level"]) >= self.level:
+    def record(self, record):
+        if self.shows(record):
             print(f"{record['level']}:{record['logger']}:{record['message']}", flush=True)
 
     async def __aenter__(self):
@@ -101,25 +106,19 @@ class LiveView(PlainView):
 
     def __init__(self, level, engine_root):
         super().__init__(level)
-        from rich.live import Live
-
         self.root = engine_root
         self.live = Live(self.render(), auto_refresh=False, redirect_stdout=True, redirect_stderr=True)
         self.dirty = trio.Event()
         self.nursery_manager = trio.open_nursery()
 
     def record(self, record):
-        import logging
-
-        if record["kind"] == "log" and logging.getLevelName(record["level"]) >= self.level:
-            self.live.console.print(f"{record['level']}:{record['logger']}:{record['message']}", markup=False, highlight=False)
+        if self.shows(record):
+            line = f"{record['level']}:{record['logger']}:{record['message']}"
+            self.live.console.print(line, markup=False, highlight=False)
         elif record["kind"] in ("state", "tree"):
             self.dirty.set()
 
     def render(self):
-        from rich.text import Text
-        from rich.tree import Tree
-
         tree = Tree("seqtool run", guide_style="grey50")
 
         def label(node):
@@ -133,7 +132,8 @@ class LiveView(PlainView):
             if len(children) <= LIVE_CHILDREN_SHOWN:
                 shown, hidden = children, []
             else:
-                shown = [c for c in children if c.subnodes or c.state.value in ("RUNNING", "PAUSED", "FINISHED|ERROR")]
+                notable = ("RUNNING", "PAUSED", "FINISHED|ERROR")
+                shown = [c for c in children if c.subnodes or c.state.value in notable]
                 hidden = [c for c in children if c not in shown]
             for child in shown:
                 add(branch.add(label(child)), child)
@@ -190,9 +190,9 @@ async def run_modules(modules, log_level="INFO", live=False) -> int:
                 engine.run()
                 outcome = await engine.wait()
                 if outcome == "paused":
-                    waiting = ", ".join(f"({n.sn}) {n.name}" for n in engine.root.walk() if n.state.value == "PAUSED")
-                    print(f"seqtool run: paused at {waiting or 'a dialog'}, which nobody can resume here: stopping",
-                          file=sys.stderr)
+                    waiting = [f"({n.sn}) {n.name}" for n in engine.root.walk() if n.state.value == "PAUSED"]
+                    where = ", ".join(waiting) or "a dialog"
+                    print(f"seqtool run: paused at {where}, which nobody can resume here: stopping", file=sys.stderr)
                     engine.abort()
                     await engine.wait()
             if outcome == "error" and engine.last_error:
