@@ -42,7 +42,7 @@ def state_record(node) -> dict:
         "sn": node.sn,
         "id": node.id,
         "name": node.name,
-        "state": node.state.value,
+        "state": node.state._value_,  # (the enum's value without its descriptor: this is the hot path)
         "flags": flag_names(node.flags),
     }
 

@@ -55,9 +55,13 @@ class Node:
 
     def walk(self):
         """This node and all nodes below it, depth first, in display order."""
-        yield self
-        for child in self.subnodes:
-            yield from child.walk()
+        stack = [self]
+        while stack:
+            node = stack.pop()
+            yield node
+            below = node.subnodes
+            if below:
+                stack.extend(reversed(below))
 
     def add_endpoints(self):
         """Give containers their begin and end nodes (numbered depth first, as the manual shows)."""

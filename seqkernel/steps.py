@@ -112,7 +112,9 @@ async def call_step(fn):
     """Call ``fn()`` and, when it gives a coroutine, run it on the loop it is written for."""
     try:
         result = fn()
-        if inspect.iscoroutine(result):
+        if result is None:
+            return None
+        if type(result) is types.CoroutineType:
             flavour = coroutine_flavour(fn, result)
             if flavour == ASYNCIO:
                 return await trio_asyncio.aio_as_trio(_asyncio_guard(result))
