@@ -73,28 +73,48 @@ def _declared_flavour(fn):
     return None
 
 
-def coroutine_flavour(fn, coro) -> str:
-    """How to run a step's coroutine: ``asyncio``, ``trio``, or ``mixed`` (trio awaiting asyncio too).
+def _flavour(fn, code, namespace) -> str:
+    """How to run code: ``asyncio``, ``trio``, or ``mixed`` (trio awaiting asyncio too).
 
     Decided once per code object, from the names the code uses, unless the
     step declared its flavour with :func:`trio_step` or :func:`asyncio_step`.
     """
-    code = getattr(coro, "cr_code", None)
+    declared = _declared_flavour(fn)
+    if declared:
+        return MIXED if declared == TRIO else declared
+    if code is None:
+        return MIXED
     flavour = _flavour_cache.get(code)
     if flavour is None:
-        declared = _declared_flavour(fn)
-        if declared == TRIO:
-            flavour = MIXED
-        elif declared:
-            flavour = declared
-        elif code is None:
-            flavour = MIXED
-        else:
-            used = _libraries(code, coro.cr_frame.f_globals if coro.cr_frame else {}, set())
-            flavour = ASYNCIO if TRIO not in used else (MIXED if ASYNCIO in used else TRIO)
-        if code is not None and not declared:
-            _flavour_cache[code] = flavour
+        used = _libraries(code, namespace, set())
+        flavour = ASYNCIO if TRIO not in used else (MIXED if ASYNCIO in used else TRIO)
+        _flavour_cache[code] = flavour
     return flavour
+
+
+def coroutine_flavour(fn, coro) -> str:
+    """The flavour of the coroutine ``coro`` that calling ``fn`` gave."""
+    code = getattr(coro, "cr_code", None)
+    if code is not None and not hasattr(fn, _FLAVOUR_ATTR):
+        cached = _flavour_cache.get(code)
+        if cached is not None:
+            return cached
+    return _flavour(fn, code, coro.cr_frame.f_globals if getattr(coro, "cr_frame", None) else {})
+
+
+def is_asyncio_function(fn) -> bool:
+    """True for a coroutine function (or a partial or bound method of one) written for asyncio only."""
+    target = fn
+    while True:
+        if isinstance(target, functools.partial):
+            target = target.func
+        elif inspect.ismethod(target):
+            target = target.__func__
+        else:
+            break
+    if not inspect.iscoroutinefunction(target) or not hasattr(target, "__code__"):
+        return False
+    return _flavour(fn, target.__code__, target.__globals__) == ASYNCIO
 
 
 async def _asyncio_guard(coro):

@@ -440,3 +440,35 @@ async def test_a_clean_up_that_raises_on_abort_leaves_the_step_cancelled(engine,
     assert states(engine)["messy"] == "CANCELLED"
     assert any("clean-up failed" in m for m in engine.recorder.messages("seq.lib"))
     assert engine.recorder.of("error") == []
+
+
+async def test_parallel_asyncio_steps_are_tasks_of_their_own(engine, tmp_path):
+    engine.load(write_script(tmp_path, HEADER, """
+        tasks = {}
+        gate = asyncio.Event()
+        async def first():
+            tasks["first"] = asyncio.current_task()
+            await gate.wait()
+        async def second():
+            tasks["second"] = asyncio.current_task()
+            gate.set()
+        slow_started = asyncio.Event()
+        async def broken():
+            await slow_started.wait()
+            raise ValueError("after the gate")
+        async def slow():
+            slow_started.set()
+            try:
+                await asyncio.sleep(60)
+            except asyncio.CancelledError:
+                tasks["slow cancelled"] = True
+                raise
+        def create_sequence():
+            return Sequence.create(Parallel.create(first, second, name="ok"), Parallel.create(broken, slow, gate.set))
+    """))
+    assert await run_to_end(engine) == "error"
+    tasks = engine.find("first").fn.__globals__["tasks"]
+    assert tasks["first"] is not tasks["second"] and tasks["slow cancelled"]
+    assert states(engine)["ok"] == "FINISHED"
+    assert states(engine)["broken"] == "FINISHED|ERROR" and states(engine)["slow"] == "CANCELLED"
+    assert engine.last_error["exception"] == "ValueError: after the gate"
