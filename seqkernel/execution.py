@@ -59,7 +59,6 @@ class Run:
 
     def __init__(self, publish=None, *, mode=FRESH, task_logs=True, on_blocked=None):
         self.publish = publish or _ignore
-        self.mode = mode
         self.done_states = _DONE[mode]
         self.task_logs = task_logs
         self.on_blocked = on_blocked or (lambda blocked: None)
@@ -140,7 +139,7 @@ class Run:
     async def _execute_asyncio_steps(self, nodes, index) -> int:
         index, failure = await trio_asyncio.aio_as_trio(self._asyncio_steps(nodes, index))
         if failure is not None:
-            self.fail(nodes[index], StepExit(failure) if isinstance(failure, SystemExit) else failure)
+            self.fail(nodes[index], failure)
             await trio.lowlevel.checkpoint()  # raises Cancelled: the run's scope is cancelled now
         return index
 
@@ -197,7 +196,7 @@ class Run:
         async def one(node):
             index, failure = await self._asyncio_steps([node], 0)
             if failure is not None:
-                self.fail(node, StepExit(failure) if isinstance(failure, SystemExit) else failure)
+                self.fail(node, failure)
 
         await asyncio.gather(*(one(node) for node in nodes))
 
@@ -235,6 +234,9 @@ class Run:
     # -- failures, aborts and waiting for the operator ------------------------
 
     def fail(self, node, exc):
+        """``node``'s step raised ``exc``: the node failed, and the run stops."""
+        if isinstance(exc, SystemExit):
+            exc = StepExit(exc)
         self.failed = node
         self.failure = exc
         parent = node.parent

@@ -1,9 +1,10 @@
 """Calling a step: a plain function, an asyncio coroutine or a trio coroutine.
 
-Scripts written for the manual are pure asyncio: they run as real asyncio tasks
+Scripts written for the manual are pure asyncio: they run in real asyncio tasks
 through ``trio_asyncio.aio_as_trio``, so ``asyncio.current_task()``,
 ``asyncio.timeout()`` and ``except asyncio.CancelledError`` behave exactly as
-under ``asyncio.run``. A coroutine whose code refers to trio (``trio.sleep``,
+under ``asyncio.run`` (the engine runs consecutive asyncio steps of a sequence
+in one task, see :mod:`seqkernel.execution`). A coroutine whose code refers to trio (``trio.sleep``,
 ``from trio import ...``) runs as trio code in the engine's task; when it
 refers to asyncio as well it runs through ``trio_asyncio.allow_asyncio``,
 where awaiting asyncio objects works too. A
