@@ -85,6 +85,7 @@ class Run:
         """Mark ``nodes`` and everything below them as to be run again (a loop's next iteration)."""
         for top in nodes:
             for node in top.walk():
+                node.restart()
                 if node.state is not State.SCHEDULED:
                     self.set_state(node, State.SCHEDULED)
 
@@ -105,7 +106,10 @@ class Run:
                     return
         self.set_state(node, State.RUNNING)
         try:
-            await node._body(self)
+            if node.call is None:
+                await node._body(self)
+            else:  # a leaf step: the hot path, without the extra frame of a body
+                await self.step(node, node.call, node.fn)
         except BaseException:
             if node.state is not State.FINISHED_ERROR:
                 self.set_state(node, State.CANCELLED_ERROR if node in self.error_path else State.CANCELLED)
@@ -114,21 +118,19 @@ class Run:
 
     async def execute_together(self, nodes):
         """Execute ``nodes`` in parallel, one trio task each."""
-        remaining = len(nodes)
-        self.active += remaining - 1
-
-        async def branch(node):
-            nonlocal remaining
-            try:
-                await self.execute(node)
-            finally:
-                remaining -= 1
-                if remaining:
-                    self.active -= 1  # the last branch hands its activity back to the parent
-
+        remaining = [len(nodes)]
+        self.active += len(nodes) - 1
         async with trio.open_nursery() as nursery:
             for node in nodes:
-                nursery.start_soon(branch, node)
+                nursery.start_soon(self._branch, node, remaining)
+
+    async def _branch(self, node, remaining):
+        try:
+            await self.execute(node)
+        finally:
+            remaining[0] -= 1
+            if remaining[0]:
+                self._deactivate()  # the last branch hands its activity back to the parent
 
     async def step(self, node, call, *args):
         """Run a leaf's step; on an exception the node fails and the run is cancelled."""
@@ -175,15 +177,19 @@ class Run:
             self.set_state(node, state)
         event = trio.Event()
         self.waiting[node] = event
-        self.active -= 1
-        if self.active == 0 and not self.blocked:
-            self.blocked = True
-            self.on_blocked(True)
+        self._deactivate()
         try:
             await event.wait()
         finally:
             del self.waiting[node]
             self.active += 1
+
+    def _deactivate(self):
+        """One task fewer is working; when none is and some wait for an operator, the run is blocked."""
+        self.active -= 1
+        if self.active == 0 and self.waiting and not self.blocked:
+            self.blocked = True
+            self.on_blocked(True)
 
     def release(self, node) -> bool:
         event = self.waiting.get(node)
@@ -252,8 +258,7 @@ def schedule(top, mode, publish=None, retry_node=None):
     for node in top.walk():
         if mode == FRESH:
             node.result = None
-            if hasattr(node, "iteration"):
-                node.iteration = 0
+            node.restart()
         elif node.state in _DONE[CONTINUE] and node is not retry_node:
             continue
         node.state = State.SCHEDULED

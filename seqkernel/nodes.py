@@ -30,6 +30,8 @@ class Node:
     """What every node has: id, name, serial number, state, runtime flags, result."""
 
     type_code = "A"
+    #: How a leaf's step is called (``call(fn)``); None for nodes whose ``_body`` does the work.
+    call = None
     __slots__ = ("id", "name", "sn", "state", "flags", "result", "description", "parent", "_ctx", "__dict__")
 
     def __init__(self, *, id=None, name=None, description=None):
@@ -72,6 +74,9 @@ class Node:
             top._ctx = {}
         return top._ctx
 
+    def restart(self):
+        """Forget progress kept between runs (a loop's iteration); called before the node runs anew."""
+
     async def start(self):
         """Run this node's tree in process under trio; raises the exception of a failed step."""
         from .execution import run_tree
@@ -91,6 +96,7 @@ class _Endpoint(Node):
 class Action(Node):
     """Calls one step: a coroutine function, or a plain function run inline."""
 
+    call = staticmethod(call_step)
     __slots__ = ("fn",)
 
     def __init__(self, fn, *, id=None, name=None, description=None):
@@ -99,17 +105,12 @@ class Action(Node):
         super().__init__(id=id, name=name or describe(fn), description=description or _first_line(fn.__doc__))
         self.fn = fn
 
-    async def _body(self, run):
-        await run.step(self, call_step, self.fn)
-
 
 class ActionInThread(Action):
     """Calls a plain function in a worker thread, so it cannot block the other steps."""
 
+    call = staticmethod(call_step_in_thread)
     __slots__ = ()
-
-    async def _body(self, run):
-        await run.step(self, call_step_in_thread, self.fn)
 
 
 def as_node(item) -> Node:
@@ -208,7 +209,7 @@ class Loop(Sequence):
     """Repeats its body while ``condition`` is true; ``init`` runs once, first."""
 
     type_code = "L"
-    __slots__ = ("init", "condition", "iteration")
+    __slots__ = ("init", "condition", "iteration", "body_pending")
     index = context.loop_index
 
     def __init__(self, *, id=None, name=None, description=None, init=None, condition=None):
@@ -220,7 +221,11 @@ class Loop(Sequence):
         for node in (self.init, self.condition):
             if node is not None:
                 node.parent = self
+        self.restart()
+
+    def restart(self):
         self.iteration = 0
+        self.body_pending = False
 
     @property
     def inner(self):
@@ -236,14 +241,18 @@ class Loop(Sequence):
             if self.init is not None:
                 await execute(self.init)
             while True:
-                await execute(self.condition)
-                if not self.condition.result:
-                    break
+                if not self.body_pending:  # else: resuming an iteration that was interrupted
+                    await execute(self.condition)
+                    if not self.condition.result:
+                        break
+                    run.reschedule(self.children)
+                    self.body_pending = True
                 for child in self.children:
                     await execute(child)
                 self.iteration += 1
+                self.body_pending = False
                 context.loop_index.set(self.iteration)
-                run.reschedule([self.condition, *self.children])
+                run.reschedule([self.condition])
             await execute(self.end)
         finally:
             context.loop_index.reset(index_token)

@@ -11,14 +11,16 @@ Where an action runs depends on the mode:
 - local and remote (``--connect``): cmd2 owns the main thread; an action runs in
   the trio thread and the command waits for it.
 - pipe (``--pipe``, under a server): commands arrive concurrently; the pipe
-  server parses each line under one lock, collects the actions with
-  :meth:`SeqShell.deferring` and awaits them outside the lock, so one client's
-  ``wait`` never blocks another's ``abort``.
+  server runs cmd2 on each line at once, in the trio thread (one line at a
+  time, so their output never mixes), collects the actions with
+  :meth:`SeqShell.deferring` and awaits each in a task of its own, so one
+  client's ``wait`` never blocks another's ``abort``.
 """
 from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import pathlib
 import pkgutil
 import shlex
@@ -31,8 +33,8 @@ import cmd2
 import structlog
 from cmd2 import Choices, Cmd2ArgumentParser, CompletionItem, plugin, with_argparser
 
-from seqshell import bypass, otto_bridge
-from seqshell.display import TreeView, format_event
+from seqshell import bypass, otto
+from seqshell.display import OutputLines, TreeView, format_event
 from seqshell.outcome import Outcome
 from seqshell.portal import TrioPortal
 
@@ -44,10 +46,6 @@ CONTROL = "Execution"
 TREE = "Scripts and nodes"
 OBS = "Observation blocks"
 SHELL = "Shell and kernel"
-
-# Commands that start execution: a command file waits for each to stop before going on.
-STARTS_EXECUTION = {"run", "resume", "retry", "continue"}
-
 
 def node_parser(description: str, serial_numbers, node_names, *, required: bool, flag: str) -> Cmd2ArgumentParser:
     """A parser for ``COMMAND SN | COMMAND -find_name NAME [-no-flag]`` (manual 7.1)."""
@@ -70,7 +68,9 @@ class SeqShell(cmd2.Cmd):
         target,
         *,
         portal: TrioPortal | None,
+        otto_session=None,
         remote: bool = False,
+        interactive: bool = False,
         follow_runs: bool = False,
         exit_on_error: bool = False,
         stdin=None,
@@ -89,10 +89,13 @@ class SeqShell(cmd2.Cmd):
         self.prompt = "(seq)>> "
         self.target = target
         self.portal = portal
+        self.otto_session = otto_session  # a seqshell.otto.OttoSession when the configuration names OTTO
         self.remote = remote
+        self.interactive = interactive
         self.follow_runs = follow_runs
         self.exit_on_error = exit_on_error
         self.tree = TreeView()
+        self._output_lines = OutputLines()
         self.failed_commands = 0
         self.failed_runs = 0
         self._print_lock = threading.RLock()
@@ -132,8 +135,8 @@ class SeqShell(cmd2.Cmd):
             return outcome
         waited = await self.target.command("wait")
         if waited.ok and waited.output.strip() == "error":
-            return outcome.then(Outcome.failure("the run stopped on an error"))
-        return outcome.then(Outcome(ok=waited.ok, error=waited.error))
+            return Outcome.failure("the run stopped on an error")
+        return Outcome(ok=waited.ok, error=waited.error)  # the run's events said it all
 
     def shell_level(self, line: str, local_action: Action) -> None:
         """A command the shell itself carries out; through a server, the server's shell does."""
@@ -208,11 +211,24 @@ class SeqShell(cmd2.Cmd):
 
     def on_event(self, event: dict) -> None:
         """Show an event: above the prompt at a terminal, as a plain line otherwise."""
-        self.observe(event)
-        text = format_event(event)
+        try:
+            previous_state = self.tree.state_of(event.get("sn")) if event.get("kind") == "state" else None
+            self.observe(event)
+            for shown in self._output_lines.feed(event):
+                self._show_event(format_event(shown, previous_state))
+        except (KeyError, TypeError, ValueError):  # an event of a shape this shell does not know
+            log.exception("event not understood", event=event)
+            self._show_event(str(event))
+
+    def flush_output(self) -> None:
+        """Show the last partial line of output, if any (at exit)."""
+        for shown in self._output_lines.flush():
+            self._show_event(format_event(shown))
+
+    def _show_event(self, text) -> None:
         if text is None:
             return
-        if self.main_session.input.__class__.__name__ != "DummyInput" and not self._in_command:
+        if self.interactive and not self._in_command:
             self.add_alert(msg=text)
         else:
             self.poutput(text)
@@ -436,9 +452,23 @@ class SeqShell(cmd2.Cmd):
     @with_argparser(ob_parser)
     @cmd2.with_category(OBS)
     def do_ob(self, args: argparse.Namespace) -> None:
-        """Load an OB file."""
-        path = args.path if self.remote else str(pathlib.Path(args.path).expanduser().resolve())
-        self.send(shlex.join(["ob", path]))
+        """Load an OB file (through a server, the file is read here and sent along)."""
+        path = pathlib.Path(args.path).expanduser().resolve()
+        if not self.remote:
+            self.send(shlex.join(["ob", str(path)]))
+            return
+        try:
+            content = json.dumps(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError) as exc:
+            self.perror(f"cannot read the OB file {path}: {exc}")
+            self._command_failed = True
+            return
+        self.send(shlex.join(["obdata", content]))
+
+    @cmd2.with_category(OBS)
+    def do_obdata(self, statement: cmd2.Statement) -> None:
+        """Load an OB given inline, as one quoted JSON word (what ob sends through a server)."""
+        self.send(f"obdata {statement.args}")
 
     lsob_parser = Cmd2ArgumentParser(description="List the loaded observation blocks.")
 
@@ -486,13 +516,29 @@ class SeqShell(cmd2.Cmd):
         """Answer a dialog."""
         self.send(f"answer {args.sn} {args.answer}")
 
-    fetch_parser = Cmd2ArgumentParser(description="Fetch the next OB from OTTO and load it.")
+    fetch_parser = Cmd2ArgumentParser(
+        description="Fetch the next OB of the queue from OTTO, keep it as a file in the session directory and "
+        "load it; its OB events (Initiated, Started, Executed) are reported to OTTO as it runs. OTTO is set in "
+        "the configuration file (seqshell --config FILE, manual 4.3)."
+    )
+    fetch_parser.add_argument("--list", action="store_true", help="only list OTTO's queue, fetch nothing")
 
     @with_argparser(fetch_parser)
     @cmd2.with_category(OBS)
-    def do_fetch(self, _: argparse.Namespace) -> None:
+    def do_fetch(self, args: argparse.Namespace) -> None:
         """Fetch an OB from OTTO."""
-        self.shell_level("fetch", partial(otto_bridge.fetch, self.target))
+        self.shell_level("fetch --list" if args.list else "fetch", partial(self._otto, args.list))
+
+    async def _otto(self, list_only: bool) -> Outcome:
+        if self.otto_session is None:
+            return Outcome.failure("OTTO is not configured: start the shell with --config FILE, "
+                                   "a configuration file with an otto section")
+        try:
+            if list_only:
+                return Outcome(ok=True, output=otto.format_queue(await self.otto_session.list_queue()))
+            return Outcome(ok=True, output=await self.otto_session.fetch(self.target.command))
+        except otto.OttoError as exc:
+            return Outcome.failure(str(exc))
 
     # ------------------------------------------------------ shell and kernel
 
@@ -555,7 +601,7 @@ class SeqShell(cmd2.Cmd):
     @cmd2.with_category(SHELL)
     def do_clear(self, _: argparse.Namespace) -> None:
         """Kill the kernel process."""
-        self.shell_level("clear", self.target.stop)
+        self.shell_level("clear", lambda: self.target.stop())
 
     init_parser = Cmd2ArgumentParser(
         description="Start a new kernel process (the running one, if any, is stopped first)."
@@ -565,7 +611,7 @@ class SeqShell(cmd2.Cmd):
     @cmd2.with_category(SHELL)
     def do_init(self, _: argparse.Namespace) -> None:
         """Start a new kernel process."""
-        self.shell_level("init", self.target.restart)
+        self.shell_level("init", lambda: self.target.restart())
 
     quit_parser = Cmd2ArgumentParser(description="Stop the shell; its kernel stops with it.")
 

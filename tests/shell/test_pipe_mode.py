@@ -1,9 +1,12 @@
 """``seqshell --pipe``, as the server runs it: the protocol on stdin/stdout."""
 from __future__ import annotations
 
+import pathlib
+import signal
 import subprocess
 import sys
 
+import msgpack
 import protocol
 import trio
 
@@ -78,7 +81,7 @@ async def test_commands_as_typed_at_the_prompt(tmp_path):
             loaded = await client.run("load seq.samples.a")
             assert loaded.ok, loaded
             nodes = await client.run("nodes")
-            assert "Sequence NOT_STARTED" in nodes.output
+            assert "Example A NOT_STARTED" in nodes.output
             helped = await client.run("help skip")
             assert helped.ok and "-find_name" in helped.output
             bad = await client.run("skip notanumber")
@@ -109,12 +112,40 @@ async def test_a_waiting_command_never_blocks_an_abort(tmp_path):
             client = await start_pipe_shell(nursery, tmp_path)
             assert (await client.run(f"load {script}")).ok
             assert (await client.run("run")).ok
-            waiting = await client.command("wait")
+            waiting = await client.command("wait")  # the run takes a minute: only the abort can end it
             aborting = await client.command("abort")
-            abort_reply = await client.reply(aborting)  # arrives while wait is still pending
-            assert abort_reply.ok
-            wait_reply = await client.reply(waiting)
-            assert wait_reply.ok and "aborted" in wait_reply.output
+            replies = {}
+            while len(replies) < 2:
+                message = await client.receive()
+                if isinstance(message, protocol.Reply):
+                    replies[message.id] = message
+            assert replies[aborting].ok
+            assert replies[waiting].ok and "aborted" in replies[waiting].output
         await client.process.stdin.aclose()
         with trio.fail_after(10):
             await client.process.wait()
+
+
+async def test_sigterm_stops_the_kernel_with_the_shell(tmp_path):
+    async with trio.open_nursery() as nursery:
+        with trio.fail_after(30):
+            client = await start_pipe_shell(nursery, tmp_path)
+            children = subprocess.run(["pgrep", "-P", str(client.process.pid)], capture_output=True, text=True)
+            (kernel_pid,) = children.stdout.split()
+            client.process.send_signal(signal.SIGTERM)
+            assert await client.process.wait() == 0
+        assert not pathlib.Path(f"/proc/{kernel_pid}").exists(), "the kernel outlived its shell"
+
+
+async def test_bad_messages_get_errors_and_the_shell_keeps_serving(tmp_path):
+    async with trio.open_nursery() as nursery:
+        with trio.fail_after(30):
+            client = await start_pipe_shell(nursery, tmp_path)
+            bogus = msgpack.packb({"type": "bogus", "id": 1})
+            await client.process.stdin.send_all(bogus + protocol.encode(protocol.Cmd(id=5, line="modules")))
+            error = await client.receive()
+            assert isinstance(error, protocol.Error) and "unknown message type 'bogus'" in error.error
+            assert (await client.reply(5)).ok  # the command sent with it was served
+        await client.process.stdin.aclose()
+        with trio.fail_after(10):
+            assert await client.process.wait() == 0
