@@ -16,7 +16,10 @@ import pathlib
 import statistics
 import sys
 import time
+from functools import partial
+from types import SimpleNamespace
 
+import msgpack
 import trio
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -41,7 +44,7 @@ async def echo_round_trips(count: int) -> list[float]:
             await stream.send_all(data)
 
     async with trio.open_nursery() as nursery:
-        listeners = await nursery.start(trio.serve_tcp, echo, 0, host="127.0.0.1")
+        listeners = await nursery.start(partial(trio.serve_tcp, echo, 0, host="127.0.0.1"))
         port = listeners[0].socket.getsockname()[1]
         stream = await trio.open_tcp_stream("127.0.0.1", port)
         samples = []
@@ -82,44 +85,42 @@ async def run_in_process() -> float:
     return elapsed
 
 
+async def observe(server, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
+    """A light observing client: plain msgpack, no validation, so that the bench measures the server.
+
+    Reports (via task_status) an object whose ``finished`` event is set when
+    it sees the run finish, with the kernel → client latencies of state events.
+    """
+    stream = await trio.open_tcp_stream(server.host, server.port)
+    await stream.send_all(msgpack.packb({"type": "hello", "version": 1, "client": "observer"}))
+    unpacker = msgpack.Unpacker()
+    observer = SimpleNamespace(finished=trio.Event(), latencies=[])
+    async with stream:
+        task_status.started(observer)
+        async for data in stream:
+            unpacker.feed(data)
+            now = time.time()
+            for message in unpacker:
+                kind = message.get("kind")
+                if kind == "state":
+                    observer.latencies.append(now - message["ts"])
+                elif kind == "run" and message["status"] == "finished":
+                    observer.finished.set()
+
+
 async def run_through_server(server, observers: int) -> tuple[float, list[float]]:
-    """Time from ``run`` to every client seeing it finish; with the latencies of the state events."""
-    latencies: list[float] = []
-    async with server.connect("runner") as runner:
-        reply = await runner.command(f"load {MANY_STEPS}")
-        assert reply.ok, reply.error
-        finished = 0
-        all_finished = trio.Event()
-
-        async def observe(conn):
-            nonlocal finished
-            async for event in conn.events():
-                if event.get("kind") == "state":
-                    latencies.append(time.time() - event["ts"])
-                elif event.get("kind") == "run" and event["status"] == "finished":
-                    break
-            finished += 1
-            if finished == observers:
-                all_finished.set()
-
-        async with trio.open_nursery() as nursery:
-            conns = [await nursery.start(_open, server, f"observer{i}") for i in range(observers)]
-            for conn in conns:
-                nursery.start_soon(observe, conn)
-            start = time.perf_counter()
-            assert (await runner.command("run")).ok
-            with trio.fail_after(600):
-                await all_finished.wait()
-            elapsed = time.perf_counter() - start
-            nursery.cancel_scope.cancel()
-        assert (await runner.command("clear")).ok
-    return elapsed, latencies
-
-
-async def _open(server, name, *, task_status=trio.TASK_STATUS_IGNORED):
-    async with server.connect(name) as conn:
-        task_status.started(conn)
-        await trio.sleep_forever()
+    """Time from ``run`` to every observer seeing it finish; with the latencies of the state events."""
+    async with server.connect("runner") as runner, trio.open_nursery() as nursery:
+        watching = [await nursery.start(observe, server) for _ in range(observers)]
+        assert (await runner.command("modules")).ok  # every observer has its welcome by now
+        start = time.perf_counter()
+        assert (await runner.command("run")).ok
+        with trio.fail_after(600):
+            for observer in watching:
+                await observer.finished.wait()
+        elapsed = time.perf_counter() - start
+        nursery.cancel_scope.cancel()
+    return elapsed, [latency for observer in watching for latency in observer.latencies]
 
 
 async def abort_times(server, count: int) -> list[float]:
@@ -144,9 +145,14 @@ async def main(round_trips: int, aborts: int) -> None:
     in_process = await run_in_process()
     async with running_server("--log-level", "WARN") as server:
         command = quantiles(await command_round_trips(server, round_trips))
+        async with server.connect("loader") as loader:
+            reply = await loader.command(f"load {MANY_STEPS}")
+            assert reply.ok, reply.error
         one, _ = await run_through_server(server, 1)
         twenty, latencies = await run_through_server(server, 20)
         latency = quantiles(latencies)
+        async with server.connect("loader") as loader:
+            assert (await loader.command("init")).ok  # a fresh kernel, with nothing loaded
         abort = quantiles(await abort_times(server, aborts))
 
     print(f"{'':46}{'seq':>14}{'baseline':>16}")

@@ -29,14 +29,14 @@ other client notices.
 """
 from __future__ import annotations
 
+import collections
 import hmac
-import math
 import os
 import signal
 import socket
 import sys
 import time
-from functools import cached_property, partial
+from functools import partial
 from typing import Protocol
 
 import structlog
@@ -124,16 +124,14 @@ class StreamTransport:
 
 
 class Outgoing:
-    """One message on its way to clients, encoded at most once however many clients get it."""
+    """One message on its way to clients, encoded once however many clients get it."""
 
-    __slots__ = ("message", "__dict__")
+    __slots__ = ("message", "encoded", "droppable")
 
-    def __init__(self, message: protocol.Message) -> None:
+    def __init__(self, message: protocol.Message, droppable: bool = False) -> None:
         self.message = message
-
-    @cached_property
-    def encoded(self) -> bytes:
-        return protocol.encode(self.message)
+        self.encoded = protocol.encode(message)
+        self.droppable = droppable  # an event a fresh snapshot supersedes (see SUPERSEDED_BY_SNAPSHOT)
 
 
 class Client:
@@ -144,54 +142,50 @@ class Client:
         self.name = name
         self.log = log.bind(peer=transport.peer, client=name)
         self._queue_limit = queue_limit
-        self._send, self._receive = trio.open_memory_channel(math.inf)
+        self._queue: collections.deque[Outgoing] = collections.deque()
+        self._queued = trio.lowlevel.ParkingLot()  # where the writer waits for messages
+        self._finished = False
         self.dropped = 0  # events dropped since the queue last overflowed
         self.cancel_scope = trio.CancelScope()  # ends the client's connection
 
     def post(self, message: protocol.Message) -> None:
         """Queue a message that must arrive (welcome, reply, error)."""
-        try:
-            self._send.send_nowait(Outgoing(message))
-        except trio.ClosedResourceError:
-            pass
+        self._put(Outgoing(message))
 
     def offer(self, event: Outgoing) -> None:
         """Queue an event; while the client is too far behind, drop those a snapshot supersedes."""
-        queued = self._receive.statistics().current_buffer_used
-        if event.message.kind in SUPERSEDED_BY_SNAPSHOT and (self.dropped or queued >= self._queue_limit):
+        queued = len(self._queue)
+        if event.droppable and (self.dropped or queued >= self._queue_limit):
             if not self.dropped:
                 self.log.warning("client too slow: dropping its state, log and output events until it catches up",
                                  queued=queued)
             self.dropped += 1
-            return
-        if queued >= self._queue_limit * HARD_LIMIT_FACTOR:
+        elif queued >= self._queue_limit * HARD_LIMIT_FACTOR:
             self.log.warning("client far too slow: disconnected", queued=queued)
             self.cancel_scope.cancel()
-            return
-        try:
-            self._send.send_nowait(event)
-        except trio.ClosedResourceError:
-            pass
+        else:
+            self._put(event)
+
+    def _put(self, item: Outgoing) -> None:
+        if not self._finished:
+            self._queue.append(item)
+            if len(self._queue) == 1:  # the writer may be waiting for this one
+                self._queued.unpark()
 
     def finish(self) -> None:
         """No more messages: the writer ends once the queue is delivered."""
-        self._send.close()
+        self._finished = True
+        self._queued.unpark()
 
     async def next_batch(self, snapshot: LiveSnapshot) -> list[Outgoing]:
         """The queued messages (waiting for one), then a resynchronisation if events were dropped.
 
         Returns an empty list once the queue is finished and delivered.
         """
-        try:
-            batch = [await self._receive.receive()]
-        except trio.EndOfChannel:
-            return []
-        while len(batch) < BATCH:
-            try:
-                batch.append(self._receive.receive_nowait())
-            except (trio.WouldBlock, trio.EndOfChannel):
-                break
-        if self.dropped and self._receive.statistics().current_buffer_used == 0:
+        while not self._queue and not self._finished:
+            await self._queued.park()
+        batch = [self._queue.popleft() for _ in range(min(BATCH, len(self._queue)))]
+        if self.dropped and not self._queue:
             # Caught up: the snapshot taken now is followed by every later event.
             self.log.warning("client resynchronised", dropped=self.dropped)
             message = (f"this client fell behind: {self.dropped} state, log and output events were dropped; "
@@ -204,6 +198,7 @@ class Client:
 
 
 async def send_batch(transport: Transport, batch: list[Outgoing]) -> None:
+    """Write a batch: in one piece where the transport allows (TCP), else message by message."""
     send_encoded = getattr(transport, "send_encoded", None)
     if send_encoded is not None:
         await send_encoded(b"".join(item.encoded for item in batch))
@@ -233,8 +228,9 @@ class Server:
 
     def publish(self, event: protocol.Event) -> None:
         """Fan an event out to every client (synchronously: clients' queues never block)."""
-        self.snapshot.apply(event.to_dict())
-        outgoing = Outgoing(event)
+        fields = event.to_dict()
+        self.snapshot.apply(fields)
+        outgoing = Outgoing(event, droppable=fields["kind"] in SUPERSEDED_BY_SNAPSHOT)
         for client in self.clients:
             client.offer(outgoing)
 
