@@ -163,20 +163,16 @@ async def connect(host: str, port: int, *, client: str = "python", token: str | 
     Raises ConnectionClosed when the server refuses the client, OSError when it
     cannot be reached.
     """
+    conn = await _connected(host, port, client, token, event_buffer)
     async with trio.open_nursery() as nursery:
-        conn = await open_connection(nursery, host, port, client=client, token=token, event_buffer=event_buffer)
+        nursery.start_soon(conn._read)
         try:
             yield conn
         finally:
             await conn.aclose()
 
 
-async def open_connection(nursery: trio.Nursery, host: str, port: int, *, client: str = "python",
-                          token: str | None = None, event_buffer: int = DEFAULT_EVENT_BUFFER) -> Connection:
-    """Like :func:`connect`, for a connection that outlives a block: it is read in ``nursery``.
-
-    Close it with :meth:`Connection.aclose` (or by cancelling the nursery).
-    """
+async def _connected(host, port, client, token, event_buffer) -> Connection:
     stream = await trio.open_tcp_stream(host, port)
     conn = Connection(stream, event_buffer)
     try:
@@ -184,7 +180,6 @@ async def open_connection(nursery: trio.Nursery, host: str, port: int, *, client
     except BaseException:
         await trio.aclose_forcefully(stream)
         raise
-    nursery.start_soon(conn._read)
     return conn
 
 

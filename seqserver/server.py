@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import collections
 import hmac
+import ipaddress
 import os
 import signal
 import socket
@@ -297,6 +298,10 @@ class Server:
         if hello["version"] != protocol.VERSION:
             raise Refused(f"protocol version {hello['version']} is not supported: this server speaks "
                           f"version {protocol.VERSION}")
+        if self.token is None and not is_loopback(transport.peer):
+            raise Refused("this server accepts clients from its own machine only (protected mode: it has no "
+                          "token); to let remote clients in, start it with --token-file FILE and give them "
+                          "the token (seqshell --connect ADDRESS --token TOKEN, or SEQ_TOKEN)")
         if self.token is not None and not hmac.compare_digest(
             (hello.get("token") or "").encode(), self.token.encode()
         ):
@@ -360,6 +365,16 @@ def peer_of(stream: trio.abc.Stream) -> str:
     return f"{host}:{port}"
 
 
+def is_loopback(peer: str) -> bool:
+    """Whether a peer ("host:port") is on this machine."""
+    try:
+        address = ipaddress.ip_address(peer.rpartition(":")[0].strip("[]"))
+    except ValueError:
+        return False
+    mapped = getattr(address, "ipv4_mapped", None)
+    return (mapped or address).is_loopback
+
+
 def parse_address(address: str) -> tuple[str | None, int]:
     """``[HOST:]PORT`` as (host, port); host None means every interface."""
     host, _, port = address.rpartition(":")
@@ -372,7 +387,8 @@ async def open_listeners(host: str | None, port: int) -> list[trio.SocketListene
     """Listen on ``host`` (every interface when None); with port 0, on one port chosen by the system."""
     listeners = await trio.open_tcp_listeners(port, host=host)
     if port == 0 and len(listeners) > 1:
-        # Each address family would get a port of its own: keep the first family only.
+        # Each address family would get a port of its own: keep one family, IPv4 if there.
+        listeners.sort(key=lambda listener: listener.socket.family != socket.AF_INET)
         for extra in listeners[1:]:
             await extra.aclose()
         listeners = listeners[:1]
