@@ -35,7 +35,6 @@ import ipaddress
 import os
 import signal
 import socket
-import sys
 import time
 from functools import partial
 from typing import Protocol
@@ -225,7 +224,17 @@ class Server:
         self.identity = f"seqserver {seqserver.__version__} pid {os.getpid()}"
         self.snapshot = LiveSnapshot()
         self.clients: set[Client] = set()
+        self._clients_changed = trio.Event()  # set (and replaced) whenever a client leaves
         self.chain = ShellChain(self.publish, self.snapshot, *([shell_argv] if shell_argv else []))
+
+    async def say_goodbye(self) -> None:
+        """Tell every client the server is shutting down and let their queues drain (for a while)."""
+        self.publish(notice("WARNING", "the server is shutting down"))
+        for client in self.clients:
+            client.finish()
+        with trio.move_on_after(FLUSH_TIMEOUT):
+            while self.clients:
+                await self._clients_changed.wait()
 
     def publish(self, event: protocol.Event) -> None:
         """Fan an event out to every client (synchronously: clients' queues never block)."""
@@ -280,6 +289,8 @@ class Server:
                     nursery.cancel_scope.deadline = trio.current_time() + FLUSH_TIMEOUT
         finally:
             self.clients.discard(client)
+            self._clients_changed.set()
+            self._clients_changed = trio.Event()
             client.log.info("client disconnected", clients=len(self.clients))
 
     async def _handshake(self, transport: Transport) -> Client | None:
@@ -401,28 +412,34 @@ def listening_address(listeners: list[trio.SocketListener]) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-async def stop_on_signals(cancel_scope: trio.CancelScope, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
-    """Cancel ``cancel_scope`` on SIGTERM or SIGINT: the clean way out."""
-    with trio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
-        task_status.started()
-        async for signum in signals:
-            log.info("stopping", signal=signal.Signals(signum).name)
-            cancel_scope.cancel()
-            return
+async def accept_clients(server: Server, listeners, handler_nursery: trio.Nursery, *,
+                         task_status=trio.TASK_STATUS_IGNORED) -> None:
+    """Accept connections (each served in ``handler_nursery``) until the cancel scope it reports is cancelled."""
+    with trio.CancelScope() as scope:
+        task_status.started(scope)
+        await trio.serve_listeners(server.handle_connection, listeners, handler_nursery=handler_nursery)
 
 
 async def serve(address: str, **options) -> None:
-    """Run the server until SIGTERM or SIGINT; everything it starts ends with it."""
+    """Run the server until SIGTERM or SIGINT; everything it starts ends with it.
+
+    On a signal the server stops listening, tells every client it is shutting
+    down, gives their queues ``FLUSH_TIMEOUT`` seconds to drain, then ends the
+    shell and kernel (see :mod:`seqserver.chain`) and returns.
+    """
     host, port = parse_address(address)
     server = Server(**options)
     reaper.become_subreaper()
     listeners = await open_listeners(host, port)
-    async with trio.open_nursery() as nursery:
-        await nursery.start(stop_on_signals, nursery.cancel_scope)
-        nursery.start_soon(server.chain.run)
-        await nursery.start(partial(trio.serve_listeners, server.handle_connection, listeners,
-                                    handler_nursery=nursery))
-        print(f"seqserver listening on {listening_address(listeners)}", flush=True)
-        log.info("listening", address=listening_address(listeners))
+    with trio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(server.chain.run)
+            listening = await nursery.start(accept_clients, server, listeners, nursery)
+            print(f"seqserver listening on {listening_address(listeners)}", flush=True)
+            log.info("listening", address=listening_address(listeners))
+            signum = await signals.__anext__()
+            log.info("stopping", signal=signal.Signals(signum).name)
+            listening.cancel()
+            await server.say_goodbye()
+            nursery.cancel_scope.cancel()
     log.info("stopped")
-    sys.stdout.flush()

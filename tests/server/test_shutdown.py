@@ -20,8 +20,8 @@ async def test_a_signal_ends_the_server_and_its_children(signum):
             server.process.send_signal(signum)
             with trio.fail_after(15):
                 status = await server.process.wait()
-                async for _ in operator.events():
-                    pass  # the connection ends
+                goodbye = [event async for event in operator.events() if event.get("kind") == "notice"]
+        assert goodbye[-1]["message"] == "the server is shutting down"
         assert status == 0
         assert not is_running(shell), "the shell outlived the server"
         assert not is_running(kernel), "the kernel outlived the server"
