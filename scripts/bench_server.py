@@ -7,16 +7,24 @@
 - event latency kernel → client (the event's timestamp to its arrival) with 20 clients;
 - from a client's ``abort`` of a running step to that client seeing it cancelled.
 
+The round trip and the run are also measured through ``seqshell --pipe``
+driven directly (the chain without the server), which shows the server's own share.
+
 Usage: python scripts/bench_server.py [--round-trips N] [--aborts N]
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import pathlib
 import statistics
+import subprocess
 import sys
 import time
+from functools import partial
+from types import SimpleNamespace
 
+import msgpack
 import trio
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -41,7 +49,7 @@ async def echo_round_trips(count: int) -> list[float]:
             await stream.send_all(data)
 
     async with trio.open_nursery() as nursery:
-        listeners = await nursery.start(trio.serve_tcp, echo, 0, host="127.0.0.1")
+        listeners = await nursery.start(partial(trio.serve_tcp, echo, 0, host="127.0.0.1"))
         port = listeners[0].socket.getsockname()[1]
         stream = await trio.open_tcp_stream("127.0.0.1", port)
         samples = []
@@ -54,6 +62,57 @@ async def echo_round_trips(count: int) -> list[float]:
         await stream.aclose()
         nursery.cancel_scope.cancel()
     return samples
+
+
+class ShellPipe:
+    """``seqshell --pipe`` driven directly, as the server drives it: the chain without the server."""
+
+    def __init__(self, process: trio.Process) -> None:
+        self.process = process
+        self.unpacker = msgpack.Unpacker()
+        self.ids = iter(range(1, 1 << 30))
+
+    @classmethod
+    @contextlib.asynccontextmanager
+    async def open(cls):
+        process = await trio.lowlevel.open_process([sys.executable, "-m", "seqshell", "--pipe"],
+                                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        shell = cls(process)
+        await shell.send({"type": "hello", "version": 1, "client": "bench"})
+        await shell.until(lambda m: m["type"] == "welcome")
+        yield shell
+        await process.stdin.aclose()  # the shell ends with its input, and its kernel with it
+        await process.wait()
+
+    async def send(self, message: dict) -> None:
+        await self.process.stdin.send_all(msgpack.packb(message))
+
+    async def until(self, predicate) -> dict:
+        while True:
+            for message in self.unpacker:
+                if predicate(message):
+                    return message
+            self.unpacker.feed(await self.process.stdout.receive_some(65536))
+
+    async def command(self, line: str) -> dict:
+        request_id = next(self.ids)
+        await self.send({"type": "cmd", "id": request_id, "line": line})
+        return await self.until(lambda m: m["type"] == "reply" and m["id"] == request_id)
+
+
+async def shell_pipe_figures(count: int) -> tuple[list[float], float]:
+    """Round trips and the 10,000-step run through the shell's pipe, without the server."""
+    async with ShellPipe.open() as shell:
+        samples = []
+        for _ in range(count):
+            start = time.perf_counter()
+            assert (await shell.command("modules"))["ok"]
+            samples.append(time.perf_counter() - start)
+        assert (await shell.command(f"load {MANY_STEPS}"))["ok"]
+        start = time.perf_counter()
+        assert (await shell.command("run"))["ok"]
+        await shell.until(lambda m: m.get("kind") == "run" and m["status"] == "finished")
+        return samples, time.perf_counter() - start
 
 
 async def command_round_trips(server, count: int) -> list[float]:
@@ -82,44 +141,42 @@ async def run_in_process() -> float:
     return elapsed
 
 
+async def observe(server, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
+    """A light observing client: plain msgpack, no validation, so that the bench measures the server.
+
+    Reports (via task_status) an object whose ``finished`` event is set when
+    it sees the run finish, with the kernel → client latencies of state events.
+    """
+    stream = await trio.open_tcp_stream(server.host, server.port)
+    await stream.send_all(msgpack.packb({"type": "hello", "version": 1, "client": "observer"}))
+    unpacker = msgpack.Unpacker()
+    observer = SimpleNamespace(finished=trio.Event(), latencies=[])
+    async with stream:
+        task_status.started(observer)
+        async for data in stream:
+            unpacker.feed(data)
+            now = time.time()
+            for message in unpacker:
+                kind = message.get("kind")
+                if kind == "state":
+                    observer.latencies.append(now - message["ts"])
+                elif kind == "run" and message["status"] == "finished":
+                    observer.finished.set()
+
+
 async def run_through_server(server, observers: int) -> tuple[float, list[float]]:
-    """Time from ``run`` to every client seeing it finish; with the latencies of the state events."""
-    latencies: list[float] = []
-    async with server.connect("runner") as runner:
-        reply = await runner.command(f"load {MANY_STEPS}")
-        assert reply.ok, reply.error
-        finished = 0
-        all_finished = trio.Event()
-
-        async def observe(conn):
-            nonlocal finished
-            async for event in conn.events():
-                if event.get("kind") == "state":
-                    latencies.append(time.time() - event["ts"])
-                elif event.get("kind") == "run" and event["status"] == "finished":
-                    break
-            finished += 1
-            if finished == observers:
-                all_finished.set()
-
-        async with trio.open_nursery() as nursery:
-            conns = [await nursery.start(_open, server, f"observer{i}") for i in range(observers)]
-            for conn in conns:
-                nursery.start_soon(observe, conn)
-            start = time.perf_counter()
-            assert (await runner.command("run")).ok
-            with trio.fail_after(600):
-                await all_finished.wait()
-            elapsed = time.perf_counter() - start
-            nursery.cancel_scope.cancel()
-        assert (await runner.command("clear")).ok
-    return elapsed, latencies
-
-
-async def _open(server, name, *, task_status=trio.TASK_STATUS_IGNORED):
-    async with server.connect(name) as conn:
-        task_status.started(conn)
-        await trio.sleep_forever()
+    """Time from ``run`` to every observer seeing it finish; with the latencies of the state events."""
+    async with server.connect("runner") as runner, trio.open_nursery() as nursery:
+        watching = [await nursery.start(observe, server) for _ in range(observers)]
+        assert (await runner.command("modules")).ok  # every observer has its welcome by now
+        start = time.perf_counter()
+        assert (await runner.command("run")).ok
+        with trio.fail_after(600):
+            for observer in watching:
+                await observer.finished.wait()
+        elapsed = time.perf_counter() - start
+        nursery.cancel_scope.cancel()
+    return elapsed, [latency for observer in watching for latency in observer.latencies]
 
 
 async def abort_times(server, count: int) -> list[float]:
@@ -142,17 +199,26 @@ async def abort_times(server, count: int) -> list[float]:
 async def main(round_trips: int, aborts: int) -> None:
     echo = quantiles(await echo_round_trips(round_trips))
     in_process = await run_in_process()
+    pipe_samples, pipe_run = await shell_pipe_figures(round_trips)
+    pipe = quantiles(pipe_samples)
     async with running_server("--log-level", "WARN") as server:
         command = quantiles(await command_round_trips(server, round_trips))
+        async with server.connect("loader") as loader:
+            reply = await loader.command(f"load {MANY_STEPS}")
+            assert reply.ok, reply.error
         one, _ = await run_through_server(server, 1)
         twenty, latencies = await run_through_server(server, 20)
         latency = quantiles(latencies)
+        async with server.connect("loader") as loader:
+            assert (await loader.command("init")).ok  # a fresh kernel, with nothing loaded
         abort = quantiles(await abort_times(server, aborts))
 
     print(f"{'':46}{'seq':>14}{'baseline':>16}")
     print(f"{'command round trip, median / p99 (ms)':46}{command[0]:>7.3f} /{command[1]:>6.3f}"
           f"{echo[0]:>9.3f} /{echo[1]:>6.3f}  (loopback TCP echo)")
+    print(f"{'':46}{'':14}{pipe[0]:>9.3f} /{pipe[1]:>6.3f}  (shell pipe, no server)")
     print(f"{'10,000-step run, 1 client (s)':46}{one:>14.3f}{in_process:>16.3f}  (in process)")
+    print(f"{'':46}{'':14}{pipe_run:>16.3f}  (shell pipe, no server)")
     print(f"{'10,000-step run, 20 clients (s)':46}{twenty:>14.3f}{in_process:>16.3f}  (in process)")
     print(f"{'event latency kernel→client, 20 clients (ms)':46}{latency[0]:>7.2f} /{latency[1]:>6.2f}"
           "   p50 / p99")

@@ -78,6 +78,10 @@ class Connection:
         """
         return self._events_out
 
+    async def aclose(self) -> None:
+        """Close the connection; pending commands raise ConnectionClosed, events() ends."""
+        await self._stream.aclose()
+
     async def _send(self, message: protocol.Message) -> None:
         async with self._write_lock:
             await self._stream.send_all(protocol.encode(message))
@@ -119,7 +123,9 @@ class Connection:
                     self.closed_reason = f"closed by the server: {message.error}"
                 self._deliver(message.to_dict())
             self.closed_reason = self.closed_reason or "the server closed the connection"
-        except (trio.BrokenResourceError, trio.ClosedResourceError) as exc:
+        except trio.ClosedResourceError:
+            self.closed_reason = self.closed_reason or "the connection was closed"
+        except trio.BrokenResourceError as exc:
             self.closed_reason = self.closed_reason or f"connection lost: {exc}"
         except protocol.ProtocolError as exc:
             self.closed_reason = f"the server sent bad data: {exc}"
@@ -157,16 +163,24 @@ async def connect(host: str, port: int, *, client: str = "python", token: str | 
     Raises ConnectionClosed when the server refuses the client, OSError when it
     cannot be reached.
     """
+    conn = await _connected(host, port, client, token, event_buffer)
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(conn._read)
+        try:
+            yield conn
+        finally:
+            await conn.aclose()
+
+
+async def _connected(host, port, client, token, event_buffer) -> Connection:
     stream = await trio.open_tcp_stream(host, port)
-    async with stream:
-        conn = Connection(stream, event_buffer)
+    conn = Connection(stream, event_buffer)
+    try:
         await conn._handshake(client, token)
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(conn._read)
-            try:
-                yield conn
-            finally:
-                nursery.cancel_scope.cancel()
+    except BaseException:
+        await trio.aclose_forcefully(stream)
+        raise
+    return conn
 
 
 class SyncClient:

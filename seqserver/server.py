@@ -14,10 +14,13 @@ For each client the server:
   request id (the server renumbers requests towards the shell);
 - queues every event for it in its own queue. A client that reads too slowly
   never slows the others or the kernel: once ``queue_limit`` messages wait for
-  it, further events are dropped for it until it has caught up with its queue;
-  it then gets a ``notice`` saying how many events it missed and a ``tree``
-  event (action ``restored``) with a fresh snapshot, and carries on from there.
-  Replies and errors are never dropped.
+  it, its ``state``, ``log`` and ``output`` events are dropped until it has
+  caught up with its queue; it then gets a ``notice`` saying how many events it
+  missed and a ``tree`` event (action ``restored``) with a fresh snapshot, and
+  carries on from there. Replies, protocol errors and the other event kinds
+  (``run``, ``error``, ``dialog``, ``tree``, ``notice``) are never dropped; a
+  client with ``HARD_LIMIT_FACTOR`` times ``queue_limit`` messages waiting (one
+  that has stopped reading for good) is disconnected.
 
 Bad input on one connection (bytes that are not msgpack, wrong fields, an
 unknown message, an oversized one) is answered with an ``error`` and logged;
@@ -26,14 +29,14 @@ other client notices.
 """
 from __future__ import annotations
 
+import collections
 import hmac
-import math
+import ipaddress
 import os
 import signal
 import socket
-import sys
 import time
-from functools import cached_property, partial
+from functools import partial
 from typing import Protocol
 
 import structlog
@@ -41,6 +44,7 @@ import trio
 
 import protocol
 import seqserver
+from seqserver import reaper
 from seqserver.chain import ShellChain, notice
 from seqserver.snapshot import LiveSnapshot
 
@@ -55,6 +59,10 @@ FLUSH_TIMEOUT = 5.0  # seconds to deliver what is queued for a client that is le
 MAX_BAD_MESSAGES = 10  # bad messages in a row before a client is disconnected
 BATCH = 512  # messages written to a client at once
 DEFAULT_QUEUE_LIMIT = 10_000
+# Events a client that fell behind can do without: the fresh snapshot it gets restates the states,
+# and log and output lines are counted in the notice. Every other kind is always delivered.
+SUPERSEDED_BY_SNAPSHOT = frozenset({"state", "log", "output"})
+HARD_LIMIT_FACTOR = 4  # a client with this many times queue_limit messages waiting is disconnected
 DEFAULT_MAX_CLIENTS = 100
 
 
@@ -81,8 +89,9 @@ class StreamTransport:
         self.peer = peer
         self._stream = stream
         self._decoder = protocol.Decoder(max_size=max_size)
-        self._unread = first_bytes
+        self._to_feed: bytes | None = first_bytes or None  # bytes for the decoder before reading more
         self._received: list[protocol.Message] = []
+        self._error: protocol.ProtocolError | None = None
 
     async def send(self, message: dict) -> None:
         await self._stream.send_all(protocol.encode(protocol.from_dict(message)))
@@ -92,17 +101,22 @@ class StreamTransport:
         await self._stream.send_all(data)
 
     async def receive(self) -> dict | None:
+        """The next message; a bad one raises ProtocolError once the good ones before it are served."""
         while not self._received:
-            data, self._unread = self._unread or await self._stream.receive_some(RECEIVE_SIZE), b""
-            if not data:
-                return None
+            if self._error is not None:
+                error, self._error = self._error, None
+                raise error
+            if self._to_feed is not None:
+                data, self._to_feed = self._to_feed, None
+            else:
+                data = await self._stream.receive_some(RECEIVE_SIZE)
+                if not data:
+                    return None
             try:
                 self._received = self._decoder.feed(data)
             except protocol.ProtocolError as exc:
-                # Messages that arrived whole before the bad one are still served, after the error.
-                self._received = exc.messages
-                self._unread = b""
-                raise
+                self._received, self._error = exc.messages, exc
+                self._to_feed = b""  # the decoder may hold more messages after the bad one
         return self._received.pop(0).to_dict()
 
     async def aclose(self) -> None:
@@ -110,16 +124,14 @@ class StreamTransport:
 
 
 class Outgoing:
-    """One message on its way to clients, encoded at most once however many clients get it."""
+    """One message on its way to clients, encoded once however many clients get it."""
 
-    __slots__ = ("message", "__dict__")
+    __slots__ = ("message", "encoded", "droppable")
 
-    def __init__(self, message: protocol.Message) -> None:
+    def __init__(self, message: protocol.Message, droppable: bool = False) -> None:
         self.message = message
-
-    @cached_property
-    def encoded(self) -> bytes:
-        return protocol.encode(self.message)
+        self.encoded = protocol.encode(message)
+        self.droppable = droppable  # an event a fresh snapshot supersedes (see SUPERSEDED_BY_SNAPSHOT)
 
 
 class Client:
@@ -130,50 +142,53 @@ class Client:
         self.name = name
         self.log = log.bind(peer=transport.peer, client=name)
         self._queue_limit = queue_limit
-        self._send, self._receive = trio.open_memory_channel(math.inf)
+        self._queue: collections.deque[Outgoing] = collections.deque()
+        self._queued = trio.lowlevel.ParkingLot()  # where the writer waits for messages
+        self._finished = False
         self.dropped = 0  # events dropped since the queue last overflowed
+        self.cancel_scope = trio.CancelScope()  # ends the client's connection
 
     def post(self, message: protocol.Message) -> None:
         """Queue a message that must arrive (welcome, reply, error)."""
-        try:
-            self._send.send_nowait(Outgoing(message))
-        except trio.ClosedResourceError:
-            pass
+        self._put(Outgoing(message))
 
     def offer(self, event: Outgoing) -> None:
-        """Queue an event, or drop it while the client is too far behind."""
-        if self.dropped or self._receive.statistics().current_buffer_used >= self._queue_limit:
+        """Queue an event; while the client is too far behind, drop those a snapshot supersedes."""
+        queued = len(self._queue)
+        if event.droppable and (self.dropped or queued >= self._queue_limit):
             if not self.dropped:
-                self.log.warning("client too slow: dropping events until it catches up", queued=self._queue_limit)
+                self.log.warning("client too slow: dropping its state, log and output events until it catches up",
+                                 queued=queued)
             self.dropped += 1
-            return
-        try:
-            self._send.send_nowait(event)
-        except trio.ClosedResourceError:
-            pass
+        elif queued >= self._queue_limit * HARD_LIMIT_FACTOR:
+            self.log.warning("client far too slow: disconnected", queued=queued)
+            self.cancel_scope.cancel()
+        else:
+            self._put(event)
+
+    def _put(self, item: Outgoing) -> None:
+        if not self._finished:
+            self._queue.append(item)
+            if len(self._queue) == 1:  # the writer may be waiting for this one
+                self._queued.unpark()
 
     def finish(self) -> None:
         """No more messages: the writer ends once the queue is delivered."""
-        self._send.close()
+        self._finished = True
+        self._queued.unpark()
 
     async def next_batch(self, snapshot: LiveSnapshot) -> list[Outgoing]:
         """The queued messages (waiting for one), then a resynchronisation if events were dropped.
 
         Returns an empty list once the queue is finished and delivered.
         """
-        try:
-            batch = [await self._receive.receive()]
-        except trio.EndOfChannel:
-            return []
-        while len(batch) < BATCH:
-            try:
-                batch.append(self._receive.receive_nowait())
-            except (trio.WouldBlock, trio.EndOfChannel):
-                break
-        if self.dropped and self._receive.statistics().current_buffer_used == 0:
+        while not self._queue and not self._finished:
+            await self._queued.park()
+        batch = [self._queue.popleft() for _ in range(min(BATCH, len(self._queue)))]
+        if self.dropped and not self._queue:
             # Caught up: the snapshot taken now is followed by every later event.
             self.log.warning("client resynchronised", dropped=self.dropped)
-            message = (f"this client fell behind: {self.dropped} events were dropped; "
+            message = (f"this client fell behind: {self.dropped} state, log and output events were dropped; "
                        "the tree that follows is the current state")
             batch.append(Outgoing(notice("WARNING", message)))
             batch.append(Outgoing(protocol.Event(kind="tree", ts=time.time(), action="restored",
@@ -183,6 +198,7 @@ class Client:
 
 
 async def send_batch(transport: Transport, batch: list[Outgoing]) -> None:
+    """Write a batch: in one piece where the transport allows (TCP), else message by message."""
     send_encoded = getattr(transport, "send_encoded", None)
     if send_encoded is not None:
         await send_encoded(b"".join(item.encoded for item in batch))
@@ -208,12 +224,23 @@ class Server:
         self.identity = f"seqserver {seqserver.__version__} pid {os.getpid()}"
         self.snapshot = LiveSnapshot()
         self.clients: set[Client] = set()
+        self._clients_changed = trio.Event()  # set (and replaced) whenever a client leaves
         self.chain = ShellChain(self.publish, self.snapshot, *([shell_argv] if shell_argv else []))
+
+    async def say_goodbye(self) -> None:
+        """Tell every client the server is shutting down and let their queues drain (for a while)."""
+        self.publish(notice("WARNING", "the server is shutting down"))
+        for client in self.clients:
+            client.finish()
+        with trio.move_on_after(FLUSH_TIMEOUT):
+            while self.clients:
+                await self._clients_changed.wait()
 
     def publish(self, event: protocol.Event) -> None:
         """Fan an event out to every client (synchronously: clients' queues never block)."""
-        self.snapshot.apply(event.to_dict())
-        outgoing = Outgoing(event)
+        fields = event.to_dict()
+        self.snapshot.apply(fields)
+        outgoing = Outgoing(event, droppable=fields["kind"] in SUPERSEDED_BY_SNAPSHOT)
         for client in self.clients:
             client.offer(outgoing)
 
@@ -221,17 +248,18 @@ class Server:
         """Serve one accepted connection: protocol or HTTP, told apart by its first bytes."""
         peer = peer_of(stream)
         try:
+            first = b""
             with trio.move_on_after(FIRST_BYTES_TIMEOUT):
                 first = await stream.receive_some(RECEIVE_SIZE)
-                if first and first[0] in MSGPACK_MAP_FIRST_BYTES:
-                    stream.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
-                    await self.handle_client(StreamTransport(stream, peer, first, self.max_message_size))
-                elif first and chr(first[0]).isalpha():
-                    from seqserver import web  # the GUI's side of the port
+            if first and first[0] in MSGPACK_MAP_FIRST_BYTES:
+                stream.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
+                await self.handle_client(StreamTransport(stream, peer, first, self.max_message_size))
+            elif first and chr(first[0]).isalpha():
+                from seqserver import web  # the GUI's side of the port
 
-                    await web.handle_http(self, stream, first)
-                elif first:
-                    log.warning("connection speaks neither the protocol nor HTTP: closed", peer=peer)
+                await web.handle_http(self, stream, first)
+            elif first:
+                log.warning("connection speaks neither the protocol nor HTTP: closed", peer=peer)
         except (trio.BrokenResourceError, trio.ClosedResourceError):
             log.info("connection lost", peer=peer)
         except Exception:
@@ -253,13 +281,16 @@ class Server:
             return
         client.log.info("client connected", clients=len(self.clients))
         try:
-            async with trio.open_nursery() as nursery:
-                nursery.start_soon(self._write_to, client, nursery.cancel_scope)
-                await self._serve_commands(client)
-                client.finish()
-                nursery.cancel_scope.deadline = trio.current_time() + FLUSH_TIMEOUT
+            with client.cancel_scope:
+                async with trio.open_nursery() as nursery:
+                    nursery.start_soon(self._write_to, client, nursery.cancel_scope)
+                    await self._serve_commands(client)
+                    client.finish()
+                    nursery.cancel_scope.deadline = trio.current_time() + FLUSH_TIMEOUT
         finally:
             self.clients.discard(client)
+            self._clients_changed.set()
+            self._clients_changed = trio.Event()
             client.log.info("client disconnected", clients=len(self.clients))
 
     async def _handshake(self, transport: Transport) -> Client | None:
@@ -278,6 +309,10 @@ class Server:
         if hello["version"] != protocol.VERSION:
             raise Refused(f"protocol version {hello['version']} is not supported: this server speaks "
                           f"version {protocol.VERSION}")
+        if self.token is None and not is_loopback(transport.peer):
+            raise Refused("this server accepts clients from its own machine only (protected mode: it has no "
+                          "token); to let remote clients in, start it with --token-file FILE and give them "
+                          "the token (seqshell --connect ADDRESS --token TOKEN, or SEQ_TOKEN)")
         if self.token is not None and not hmac.compare_digest(
             (hello.get("token") or "").encode(), self.token.encode()
         ):
@@ -296,6 +331,8 @@ class Server:
         while True:
             try:
                 message = await client.transport.receive()
+            except (trio.BrokenResourceError, trio.ClosedResourceError):
+                return
             except protocol.ProtocolError as exc:
                 bad_in_a_row += 1
                 client.log.warning("bad message", error=str(exc))
@@ -339,6 +376,16 @@ def peer_of(stream: trio.abc.Stream) -> str:
     return f"{host}:{port}"
 
 
+def is_loopback(peer: str) -> bool:
+    """Whether a peer ("host:port") is on this machine."""
+    try:
+        address = ipaddress.ip_address(peer.rpartition(":")[0].strip("[]"))
+    except ValueError:
+        return False
+    mapped = getattr(address, "ipv4_mapped", None)
+    return (mapped or address).is_loopback
+
+
 def parse_address(address: str) -> tuple[str | None, int]:
     """``[HOST:]PORT`` as (host, port); host None means every interface."""
     host, _, port = address.rpartition(":")
@@ -351,7 +398,8 @@ async def open_listeners(host: str | None, port: int) -> list[trio.SocketListene
     """Listen on ``host`` (every interface when None); with port 0, on one port chosen by the system."""
     listeners = await trio.open_tcp_listeners(port, host=host)
     if port == 0 and len(listeners) > 1:
-        # Each address family would get a port of its own: keep the first family only.
+        # Each address family would get a port of its own: keep one family, IPv4 if there.
+        listeners.sort(key=lambda listener: listener.socket.family != socket.AF_INET)
         for extra in listeners[1:]:
             await extra.aclose()
         listeners = listeners[:1]
@@ -364,27 +412,34 @@ def listening_address(listeners: list[trio.SocketListener]) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-async def stop_on_signals(cancel_scope: trio.CancelScope, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
-    """Cancel ``cancel_scope`` on SIGTERM or SIGINT: the clean way out."""
-    with trio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
-        task_status.started()
-        async for signum in signals:
-            log.info("stopping", signal=signal.Signals(signum).name)
-            cancel_scope.cancel()
-            return
+async def accept_clients(server: Server, listeners, handler_nursery: trio.Nursery, *,
+                         task_status=trio.TASK_STATUS_IGNORED) -> None:
+    """Accept connections (each served in ``handler_nursery``) until the cancel scope it reports is cancelled."""
+    with trio.CancelScope() as scope:
+        task_status.started(scope)
+        await trio.serve_listeners(server.handle_connection, listeners, handler_nursery=handler_nursery)
 
 
 async def serve(address: str, **options) -> None:
-    """Run the server until SIGTERM or SIGINT; everything it starts ends with it."""
+    """Run the server until SIGTERM or SIGINT; everything it starts ends with it.
+
+    On a signal the server stops listening, tells every client it is shutting
+    down, gives their queues ``FLUSH_TIMEOUT`` seconds to drain, then ends the
+    shell and kernel (see :mod:`seqserver.chain`) and returns.
+    """
     host, port = parse_address(address)
     server = Server(**options)
+    reaper.become_subreaper()
     listeners = await open_listeners(host, port)
-    async with trio.open_nursery() as nursery:
-        await nursery.start(stop_on_signals, nursery.cancel_scope)
-        nursery.start_soon(server.chain.run)
-        await nursery.start(partial(trio.serve_listeners, server.handle_connection, listeners,
-                                    handler_nursery=nursery))
-        print(f"seqserver listening on {listening_address(listeners)}", flush=True)
-        log.info("listening", address=listening_address(listeners))
+    with trio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(server.chain.run)
+            listening = await nursery.start(accept_clients, server, listeners, nursery)
+            print(f"seqserver listening on {listening_address(listeners)}", flush=True)
+            log.info("listening", address=listening_address(listeners))
+            signum = await signals.__anext__()
+            log.info("stopping", signal=signal.Signals(signum).name)
+            listening.cancel()
+            await server.say_goodbye()
+            nursery.cancel_scope.cancel()
     log.info("stopped")
-    sys.stdout.flush()

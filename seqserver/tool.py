@@ -22,6 +22,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "[default: 8000]",
     )
     parser.add_argument(
+        "--token-file",
+        metavar="PATH",
+        help="file holding the access token clients must send; without one the server accepts "
+        "clients from this machine only (protected mode)",
+    )
+    parser.add_argument(
         "--client-queue",
         type=int,
         default=server.DEFAULT_QUEUE_LIMIT,
@@ -64,6 +70,15 @@ def configure_logging(level: str) -> None:
     )
 
 
+def read_token(path: str) -> str:
+    """The token in ``path`` (surrounding white space ignored); ValueError when it is empty."""
+    with open(path, encoding="utf-8") as file:
+        token = file.read().strip()
+    if not token:
+        raise ValueError(f"{path} is empty")
+    return token
+
+
 def main(args: argparse.Namespace) -> int:
     configure_logging(args.log_level)
     try:
@@ -72,7 +87,12 @@ def main(args: argparse.Namespace) -> int:
         print(f"seqserver: {exc}", file=sys.stderr)
         return 2
     try:
-        trio.run(partial(server.serve, args.address, queue_limit=args.client_queue,
+        token = read_token(args.token_file) if args.token_file else None
+    except (OSError, ValueError) as exc:
+        print(f"seqserver: cannot use the token file: {exc}", file=sys.stderr)
+        return 2
+    try:
+        trio.run(partial(server.serve, args.address, token=token, queue_limit=args.client_queue,
                          max_clients=args.max_clients, max_message_size=args.max_message_size))
     except OSError as exc:
         print(f"seqserver: cannot listen on {args.address}: {exc.strerror or exc}", file=sys.stderr)

@@ -1,6 +1,9 @@
 """Several clients of one server: commands relayed in order, replies routed, events to all."""
+import threading
+
 import trio
 
+from seqserver.client import SyncClient
 from server_harness import SCRIPTS, is_run, next_event, states_in_nodes, states_in_snapshot
 
 EXPOSURE = SCRIPTS / "exposure.py"
@@ -60,3 +63,26 @@ async def test_a_late_joiner_sees_what_the_others_see(server):
             assert states_in_snapshot(later.welcome["snapshot"]) == states_in_nodes(
                 (await operator.command("nodes")).output
             )
+
+
+def drive_from_a_thread(host: str, port: int) -> tuple[str, list[dict]]:
+    """What a plain-threaded program does with SyncClient: a command, a run, its events."""
+    events, finished = [], threading.Event()
+
+    def on_event(event):
+        events.append(event)
+        if event.get("kind") == "run" and event["status"] == "finished":
+            finished.set()
+
+    with SyncClient(host, port, client="threaded", on_event=on_event) as conn:
+        assert conn.welcome["type"] == "welcome"
+        assert conn.command("load seq.samples.a", timeout=30).ok
+        assert conn.command("run", timeout=30).ok
+        assert finished.wait(timeout=30), "the run did not finish"
+        return conn.command("nodes", timeout=30).output, events
+
+
+async def test_a_plain_thread_drives_the_server_with_sync_client(server):
+    nodes, events = await trio.to_thread.run_sync(drive_from_a_thread, server.host, server.port)
+    assert set(states_in_nodes(nodes).values()) == {"FINISHED"}
+    assert any(e.get("kind") == "state" and e["name"] == "b" and e["state"] == "FINISHED" for e in events)

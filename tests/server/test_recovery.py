@@ -1,22 +1,27 @@
 """A shell or kernel killed mid-run: clients are told, stay connected, and find their work loaded again."""
 import os
+import pathlib
 import signal
 
 import pytest
 
+import samples
 from server_harness import SCRIPTS, chain_pids, is_run, is_running, is_state, next_event, states_in_nodes
 
 EXPOSURE = SCRIPTS / "exposure.py"
+OB_SAMPLE = pathlib.Path(samples.__file__).parent / "obex.json"
 
 
 def is_notice(text):
-    return lambda event: event.get("kind") == "notice" and text in event["message"]
+    return lambda event: event.get("kind") == "notice" and event["message"].startswith(text)
 
 
 @pytest.mark.parametrize("victim", ["kernel", "shell"])
 async def test_the_chain_is_restarted_with_the_loaded_work(server, victim):
     async with server.connect("operator") as operator, server.connect("watcher") as watcher:
         assert (await operator.command(f"load {EXPOSURE}")).ok
+        assert (await operator.command(f"ob {OB_SAMPLE}")).ok
+        assert (await operator.command("setvar 0 1 par_c 42.5")).ok
         assert (await operator.command("skip -find_name readout")).ok
         assert (await operator.command("run")).ok
         await next_event(watcher.events(), is_state("expose", "RUNNING"))
@@ -25,15 +30,20 @@ async def test_the_chain_is_restarted_with_the_loaded_work(server, victim):
         os.kill(kernel if victim == "kernel" else shell, signal.SIGKILL)
 
         for conn in (operator, watcher):
-            await next_event(conn.events(), is_notice("starting fresh ones"))
-            await next_event(conn.events(), is_notice("restored 1 loading command(s) and 1 flag(s)"))
+            ended = await next_event(conn.events(), lambda e: e.get("kind") == "notice"
+                                     and "restoring the loaded work" in e["message"])
+            assert ended["message"].startswith(f"the {victim}")
+            restored = await next_event(conn.events(), is_notice("restored"))
+            assert restored["message"] == "restored 3 loading command(s) and 1 flag(s)"
         assert not is_running(shell) and not is_running(kernel)
         new_shell, new_kernel = chain_pids(server)
         assert {new_shell, new_kernel}.isdisjoint({shell, kernel})
 
-        # The same script is loaded with its flag, ready to run again, for both clients.
+        # The same script and OB are loaded, with the flag and the variable's value, for both clients.
         states = states_in_nodes((await watcher.command("nodes")).output)
         assert sorted(states.values()).count("NOT_STARTED|RT.SKIP") == 1
+        assert "My humble II OB(A)" in (await watcher.command("lsob")).output
+        assert "par_c (number) = 42.5" in (await watcher.command("lsvar")).output
         assert (await operator.command("run")).ok
         await next_event(watcher.events(), is_state("expose", "RUNNING"))
         assert (await watcher.command("abort")).ok

@@ -1,0 +1,43 @@
+"""Who may connect: protected mode without a token, the token when there is one."""
+import socket
+
+import pytest
+
+from seqserver.client import ConnectionClosed
+from server_harness import ServerProcess, running_server
+
+
+def outward_address() -> str | None:
+    """This machine's address on its network (not loopback), if it has one."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))  # no packet is sent: this only picks the route
+        except OSError:
+            return None
+        address = probe.getsockname()[0]
+    return None if address.startswith("127.") else address
+
+
+async def test_without_a_token_only_local_clients_are_served():
+    address = outward_address()
+    if address is None:
+        pytest.skip("this machine has no network address besides loopback")
+    async with running_server("--address", "0") as server:
+        async with server.connect("local") as local:
+            assert (await local.command("modules")).ok
+        remote = ServerProcess(server.process, address, server.port)
+        with pytest.raises(ConnectionClosed, match="protected mode.*--token-file"):
+            async with remote.connect("remote"):
+                pass
+
+
+async def test_the_token_is_required_when_configured(tmp_path):
+    token_file = tmp_path / "token"
+    token_file.write_text("s3cret-token\n")
+    async with running_server("--token-file", str(token_file)) as server:
+        for token in (None, "guess"):
+            with pytest.raises(ConnectionClosed, match="wrong or missing token"):
+                async with server.connect("intruder", token=token):
+                    pass
+        async with server.connect("operator", token="s3cret-token") as operator:
+            assert (await operator.command("modules")).ok
