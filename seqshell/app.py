@@ -243,6 +243,9 @@ class SeqShell(cmd2.Cmd):
     def node_names(self) -> Choices:
         return Choices.from_values(self.tree.name_choices())
 
+    def node_references(self) -> Choices:
+        return Choices([*self.serial_numbers(), *self.node_names()])
+
     def complete_module(self, text: str, line: str, begidx: int, endidx: int) -> cmd2.Completions:
         """Module names (found on disk, never imported: only the kernel imports user code) and paths."""
         if "/" in text or text.startswith("."):
@@ -420,15 +423,18 @@ class SeqShell(cmd2.Cmd):
         """Clear a node's SKIP flag."""
         self.send(f"unskip {args.sn}")
 
-    flip_parser = Cmd2ArgumentParser(description="Flip a node's pause or skip flag, e.g. flip pause 3.")
+    flip_parser = Cmd2ArgumentParser(
+        description="Flip a node's pause or skip flag, e.g. flip pause 3 (a node name works too)."
+    )
     flip_parser.add_argument("flag", choices=["skip", "pause"])
-    flip_parser.add_argument("sn", type=int, metavar="SN", choices_provider=serial_numbers)
+    flip_parser.add_argument("node", metavar="SN", choices_provider=node_references,
+                             help="serial number (or name) of the node")
 
     @with_argparser(flip_parser)
     @cmd2.with_category(CONTROL)
     def do_flip(self, args: argparse.Namespace) -> None:
         """Flip a node's pause or skip flag."""
-        self.send(f"flip {args.flag} {args.sn}")
+        self.send(shlex.join(["flip", args.flag, args.node]))
 
     break_parser = node_parser(
         "Breakpoints: a breakpoint on a node is its PAUSE flag, so execution stops before the node runs and "
