@@ -43,6 +43,7 @@ def lib_logger(**fields):
     ).bind(**fields)
 
 
+_PLAIN = (str, int, float, bool, type(None))
 _RESERVED = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
 
 
@@ -88,8 +89,8 @@ class PublishingHandler(logging.Handler):
             "message": message,
             "sn": node.sn if node is not None else None,
         }
-        if fields:
-            body["fields"] = {k: v if isinstance(v, (str, int, float, bool, type(None))) else repr(v) for k, v in fields.items()}
+        if fields:  # structured key/values (``extra=``, or structlog's): plain values as they are
+            body["fields"] = {k: v if isinstance(v, _PLAIN) else repr(v) for k, v in fields.items()}
         if threading.get_ident() == self._thread:
             self._deliver(body)
         else:
