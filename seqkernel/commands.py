@@ -12,7 +12,7 @@ import json
 import shlex
 import traceback
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import protocol
@@ -66,11 +66,7 @@ class Command:
     parser: _Parser
     run: Callable[[argparse.Namespace], Outcome | Awaitable[Outcome]]
     waits: bool = False  # True: may take long; served concurrently, out of line order
-    aliases: tuple[str, ...] = field(default=())
-
-
-def _node_ref(text: str) -> int | str:
-    return int(text) if text.lstrip("-").isdigit() else text
+    aliases: tuple[str, ...] = ()
 
 
 class Commands:
@@ -97,6 +93,7 @@ class Commands:
 
     def _define(self) -> None:
         sn = (("sn",), dict(type=int, metavar="SN", help="the node's serial number"))
+        ref = (("ref",), dict(metavar="SN|NAME", help="the node's serial number or name"))
         add = self._add
         add("help", "List the commands, or show one command's help.", self._help,
             arguments=[(("command",), dict(nargs="?", help="a command name"))])
@@ -126,12 +123,13 @@ class Commands:
                     (("-find_name", "--find-name"), dict(dest="name", metavar="NAME", help="find the node by name")),
                     (("-no-flag", "--no-flag"), dict(dest="clear", action="store_true", help="clear the flag instead")),
                 ])
-        add("unskip", "Clear the SKIP flag of a node.", lambda a: self._set_flag(_node_ref(a.ref), "skip", False),
-            arguments=[(("ref",), dict(metavar="SN|NAME"))])
-        add("unpause", "Clear the PAUSE flag of a node.", lambda a: self._set_flag(_node_ref(a.ref), "pause", False),
-            arguments=[(("ref",), dict(metavar="SN|NAME"))])
-        add("flip", "Flip the pause or skip flag of a node.", lambda a: self._set_flag(a.sn, a.flag, None),
-            arguments=[(("flag",), dict(choices=("skip", "pause"))), sn])
+        add("unskip", "Clear the SKIP flag of a node.", lambda a: self._set_flag(a.ref, "skip", False),
+            arguments=[ref])
+        add("unpause", "Clear the PAUSE flag of a node.", lambda a: self._set_flag(a.ref, "pause", False),
+            arguments=[ref])
+        add("flip", "Flip the pause or skip flag of a node (by serial number or name).",
+            lambda a: self._set_flag(a.ref, a.flag, None),
+            arguments=[(("flag",), dict(choices=("skip", "pause"))), ref])
         add("resume", "Resume a paused node.", lambda a: self._control(f"resumed from node {a.sn}", self.engine.resume, a.sn),
             arguments=[sn])
         add("retry", "Run the failed node again, then the rest.", self._retry,

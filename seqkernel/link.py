@@ -79,8 +79,13 @@ class KernelLink:
         stderr=None,
         cwd=None,
         env=None,
+        handshake_timeout: float = 10.0,
     ):
-        """Start a kernel, greet it, and yield its link; close it (gracefully) on exit."""
+        """Start a kernel, greet it, and yield its link; close it (gracefully) on exit.
+
+        Raises KernelDied if the kernel exits before its ``welcome``, KernelRefused
+        if it answers with an error, trio.TooSlowError after ``handshake_timeout``.
+        """
         parent_end, child_end = socket.socketpair()
         argv = [sys.executable, "-m", "seqkernel", "--fd", str(child_end.fileno())]
         if session_dir is not None:
@@ -94,7 +99,8 @@ class KernelLink:
             )
         link = cls(process, trio.SocketStream(trio.socket.from_stdlib_socket(parent_end)))
         try:
-            await link._greet(client)
+            with trio.fail_after(handshake_timeout):
+                await link._greet(client)
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(link._receive)
                 try:
@@ -103,9 +109,10 @@ class KernelLink:
                     with trio.CancelScope(shield=True):
                         await link.aclose()
         finally:
-            if process.returncode is None:
-                process.kill()
-                with trio.CancelScope(shield=True):
+            with trio.CancelScope(shield=True):
+                await link._stream.aclose()
+                if process.returncode is None:
+                    process.kill()
                     await process.wait()
 
     # -- talking to the kernel ---------------------------------------------------------------
@@ -141,11 +148,17 @@ class KernelLink:
     async def wait_for(self, predicate: Callable[[protocol.Message], bool]) -> list[protocol.Message]:
         """Take messages from ``messages`` up to the first that matches; return them all, in order."""
         taken = []
-        async for message in self.messages:
+        while True:
+            try:
+                try:
+                    message = self.messages.receive_nowait()  # no checkpoint per message in a burst
+                except trio.WouldBlock:
+                    message = await self.messages.receive()
+            except trio.EndOfChannel:
+                raise KernelDied(self.returncode) from None
             taken.append(message)
             if predicate(message):
                 return taken
-        raise KernelDied(self.returncode)
 
     async def wait_exit(self) -> int:
         """Wait until the kernel has exited; return its exit status."""
