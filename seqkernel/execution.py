@@ -49,6 +49,11 @@ def state_record(node) -> dict:
     }
 
 
+def _raised_while_cancelled(node, exc):
+    """A step's clean-up raised while the run was being cancelled: the step is cancelled all the same."""
+    lib_logger(node=node.name, sn=node.sn).warning("raised while being cancelled", error=describe_exception(exc))
+
+
 class Run:
     """Executes a tree once, publishing what happens through ``publish(record)``.
 
@@ -158,7 +163,7 @@ class Run:
                 if not self.scope.cancel_called:
                     return index, exc
                 if not isinstance(exc, asyncio.CancelledError):
-                    lib_logger().warning(f"{node.name} raised while being cancelled: {describe_exception(exc)}")
+                    _raised_while_cancelled(node, exc)
                 self.set_state(node, State.CANCELLED)
                 raise asyncio.CancelledError() from exc
             finally:
@@ -219,8 +224,7 @@ class Run:
             raise
         except BaseException as exc:
             if trio.current_effective_deadline() == -math.inf:
-                # the run is being cancelled and the step's clean-up raised: the step is cancelled all the same
-                lib_logger().warning(f"{node.name} raised while being cancelled: {describe_exception(exc)}")
+                _raised_while_cancelled(node, exc)
                 await trio.lowlevel.checkpoint()  # raises Cancelled
             self.fail(node, exc)
             await trio.lowlevel.checkpoint()  # raises Cancelled: the run's scope is cancelled now

@@ -197,7 +197,8 @@ async def run_modules(modules, log_level="INFO", live=False) -> int:
                     await engine.wait()
             if outcome == "error" and engine.last_error:
                 error = engine.last_error
-                print(f"seqtool run: step ({error['sn']}) {error['name']} failed: {error['exception']}", file=sys.stderr)
+                failed = f"step ({error['sn']}) {error['name']}"
+                print(f"seqtool run: {failed} failed: {error['exception']}", file=sys.stderr)
                 print(error["traceback"], file=sys.stderr, end="")
             print(f"seqtool run: {outcome}", file=sys.stderr if outcome != "finished" else sys.stdout)
             return 0 if outcome == "finished" else 1

@@ -161,7 +161,7 @@ async def call_step_in_thread(fn):
     try:
         result = await trio.to_thread.run_sync(guarded, abandon_on_cancel=True)
     except trio.Cancelled:
-        lib_logger().warning(f"{describe(fn)} was cancelled while running in a thread; the thread is left to finish")
+        lib_logger(step=describe(fn)).warning("cancelled while running in a thread; the thread is left to finish")
         raise
     if inspect.iscoroutine(result):
         result.close()

@@ -121,3 +121,27 @@ async def test_draw_refuses_unknown_formats_and_modules(tmp_path):
     assert done.returncode == 2 and "use a .dot, .png, .jpg or .svg file" in done.stderr.decode()
     done = await seqtool("draw", "a.dot", "nowhere.to.be.found", cwd=tmp_path)
     assert done.returncode == 1 and "no module named 'nowhere.to.be.found'" in done.stderr.decode()
+
+
+async def test_live_view_summarises_large_containers(tmp_path):
+    from rich.console import Console
+
+    from seqkernel.engine import Engine
+    from seqkernel.runner import LiveView
+
+    path = write_script(tmp_path, """
+        from seq.lib.nodes import Parallel, Sequence
+        def step(): pass
+        def broken(): raise RuntimeError("no")
+        def create_sequence(): return Sequence.create(Parallel.create(*[step] * 50, name="many"), broken)
+    """)
+    async with Engine.open() as engine:
+        engine.load(path)
+        engine.run()
+        assert await engine.wait(5) == "error"
+        console = Console(record=True, width=100)
+        console.print(LiveView("INFO", engine.root).render())
+    text = console.export_text()
+    assert "P (2) many FINISHED" in text
+    assert "… 52 more steps, 52 finished" in text  # 50 steps and begin and end
+    assert "A (54) broken FINISHED|ERROR" in text
