@@ -1,0 +1,128 @@
+"""Bytes to messages and back, without I/O.
+
+Messages are msgpack maps sent back to back with no length prefix: msgpack is
+self-delimiting, so the receiver feeds whatever bytes arrive to a streaming
+``msgpack.Unpacker`` and takes out every complete map. On a websocket each binary
+frame holds exactly one map.
+"""
+from __future__ import annotations
+
+import msgpack
+
+from ._errors import ProtocolError
+from ._messages import Message, from_dict
+
+MAX_MESSAGE_SIZE = 16 * 1024 * 1024
+"""Default limit on the encoded size of one message, in bytes."""
+
+_MAP_HEADERS = frozenset([*range(0x80, 0x90), 0xDE, 0xDF])
+
+
+def encode(message: Message, max_size: int = MAX_MESSAGE_SIZE) -> bytes:
+    """The wire bytes of one message; ProtocolError if it exceeds ``max_size``."""
+    if not isinstance(message, Message):
+        raise ProtocolError(f"only protocol messages can be encoded, not {type(message).__name__}")
+    data = msgpack.packb(message.to_dict(), use_bin_type=True)
+    if len(data) > max_size:
+        raise ProtocolError(f"{message.type!r} message of {len(data)} bytes exceeds the limit of {max_size} bytes")
+    return data
+
+
+_EXPLANATIONS = {
+    msgpack.FormatError: "bytes that are not msgpack",
+    msgpack.StackError: "values nested too deeply",
+}
+
+
+def _refuse_ext(code, data):
+    raise ValueError(f"msgpack ext type {code} is not used by this protocol")
+
+
+class Decoder:
+    """Turns a byte stream into validated messages.
+
+    Feed it bytes as they arrive, in chunks of any size; it returns the messages
+    completed so far and keeps partial ones buffered, never more than
+    ``max_size`` bytes. :meth:`feed` raises :class:`ProtocolError` and nothing
+    else.
+
+    Recovery after a problem:
+
+    * a well-formed map that is not a valid message (unknown type, missing or
+      wrong field) is skipped exactly; decoding goes on with the next message;
+    * bytes that are not msgpack, a top-level value that is not a map, or a
+      message larger than ``max_size`` leave the stream out of step: the decoder
+      drops what it holds and resynchronises at the next chunk fed to it that
+      starts with a map (chunks starting with anything else are dropped too).
+      On a websocket every frame is such a chunk.
+    """
+
+    def __init__(self, max_size: int = MAX_MESSAGE_SIZE) -> None:
+        if max_size < 1:
+            raise ValueError("max_size must be positive")
+        self.max_size = max_size
+        self._inbox = bytearray()  # bytes received but not yet given to the unpacker
+        self._resynchronising = False
+        self._restart()
+
+    def _restart(self) -> None:
+        self._unpacker = msgpack.Unpacker(
+            raw=False, strict_map_key=True, max_buffer_size=self.max_size, ext_hook=_refuse_ext
+        )
+        self._fed = 0  # bytes given to the unpacker
+        self._boundary = 0  # stream offset where the message being received starts
+
+    def _lose_step(self, reason: str, decoded: list[Message]) -> ProtocolError:
+        self._inbox.clear()
+        self._restart()
+        self._resynchronising = True
+        return ProtocolError(reason, messages=decoded)
+
+    @property
+    def buffered(self) -> int:
+        """Bytes held for a message not yet complete (at most ``max_size`` once fed)."""
+        return len(self._inbox) + self._fed - self._boundary
+
+    def feed(self, data: bytes) -> list[Message]:
+        """Add received bytes; return the messages now complete, in order.
+
+        On a bad message, raises ProtocolError carrying in ``messages`` those
+        decoded before it; anything buffered after it stays buffered, so call
+        ``feed(b"")`` to carry on decoding.
+        """
+        if self._resynchronising and data:
+            if data[0] not in _MAP_HEADERS:
+                return []
+            self._resynchronising = False
+        self._inbox += data
+        decoded: list[Message] = []
+        while True:
+            try:
+                for item in self._unpacker:
+                    self._boundary = self._unpacker.tell()
+                    if not isinstance(item, dict):
+                        raise self._lose_step(
+                            f"malformed data: expected a message (a map), got {type(item).__name__}", decoded
+                        )
+                    try:
+                        decoded.append(from_dict(item))
+                    except ProtocolError as exc:
+                        raise ProtocolError(str(exc), messages=decoded) from None
+            except ProtocolError:
+                raise
+            except Exception as exc:  # msgpack reports bad bytes with several exception types
+                detail = _EXPLANATIONS.get(type(exc)) or str(exc)
+                raise self._lose_step(f"malformed data: {detail}", decoded) from None
+            if not self._inbox:
+                return decoded
+            room = self.max_size - (self._fed - self._boundary)
+            if room <= 0:
+                raise self._lose_step(f"message larger than the limit of {self.max_size} bytes", decoded)
+            if len(self._inbox) <= room:
+                chunk = bytes(self._inbox)
+                self._inbox.clear()
+            else:
+                chunk = bytes(self._inbox[:room])
+                del self._inbox[:room]
+            self._unpacker.feed(chunk)
+            self._fed += len(chunk)

@@ -1,0 +1,44 @@
+"""Text views of a snapshot: the ``nodes`` and ``tree`` formats of the manual.
+
+They format the snapshot map of the protocol, so every process (kernel, shell,
+clients) can print a tree without importing the engine.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+
+def display_state(state: str, flags: list[str]) -> str:
+    """A node's state as the manual prints it: ``FINISHED|SKIP|RT.SKIP``."""
+    return "|".join([state, *(f"RT.{flag}" for flag in flags)])
+
+
+def format_nodes(snapshot: dict) -> str:
+    """The ``nodes`` view: one line per node with its state and runtime flags.
+
+    ``A-- (3) a FINISHED|SKIP|RT.SKIP``, indented two spaces per depth; a ``+``
+    after the type marks a node with children.
+    """
+    return "\n".join(_lines(snapshot.get("scripts", []), 0, _state_suffix))
+
+
+def format_tree(snapshot: dict) -> str:
+    """The ``tree`` view: the structure with serial numbers and descriptions."""
+    return "\n".join(_lines(snapshot.get("scripts", []), 0, _description_suffix))
+
+
+def _state_suffix(node: dict) -> str:
+    return " " + display_state(node["state"], node.get("flags", []))
+
+
+def _description_suffix(node: dict) -> str:
+    description = node.get("description") or ""
+    return f" - {description}" if description else ""
+
+
+def _lines(nodes: list[dict], depth: int, suffix) -> Iterator[str]:
+    for node in nodes:
+        children = node.get("children") or []
+        shape = "+" if children else "-"
+        yield f"{'  ' * depth}{node['type']}{shape}- ({node['sn']}) {node['name']}{suffix(node)}"
+        yield from _lines(children, depth + 1, suffix)

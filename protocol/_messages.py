@@ -1,0 +1,328 @@
+"""The messages of the protocol: one class per message type, validated on construction.
+
+Every message is a map with a ``type`` key and the fields listed in its class's
+docstring. Building a message (from keywords or with :func:`from_dict`) checks
+every field: a missing, unknown or wrong-typed field raises
+:class:`ProtocolError` naming the message type and the field, so a bad message is
+refused where it enters, never half-used later.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from ._errors import ProtocolError
+
+VERSION = 1
+
+NODE_FLAGS = ("PAUSE", "SKIP")
+
+
+@dataclass(frozen=True)
+class Field:
+    """How one field of a message is checked."""
+
+    types: tuple[type, ...] | None  # None: any plain value (nil, bool, int, float, str, bin, list, map)
+    required: bool = True
+    nullable: bool = False
+    choices: tuple[str, ...] = ()
+    items: tuple[type, ...] | None = None  # element types of a list
+    item_choices: tuple[str, ...] = ()
+
+    def check(self, where: str, name: str, value: Any) -> None:
+        if value is None and self.nullable:
+            return
+        if self.types is None:
+            if not _is_plain(value):
+                raise ProtocolError(f"{where}: field {name!r} holds a value that is not plain data (e.g. an ext type)")
+            return
+        if not _is_instance(value, self.types):
+            raise ProtocolError(
+                f"{where}: field {name!r} must be {_type_names(self.types, self.nullable)}, "
+                f"not {_describe(value)}"
+            )
+        if self.choices and value not in self.choices:
+            raise ProtocolError(f"{where}: field {name!r} must be one of {', '.join(self.choices)}; got {value!r}")
+        if self.items is not None:
+            for index, item in enumerate(value):
+                if not _is_instance(item, self.items):
+                    raise ProtocolError(
+                        f"{where}: field {name!r} item {index} must be {_type_names(self.items, False)}, "
+                        f"not {_describe(item)}"
+                    )
+                if self.item_choices and item not in self.item_choices:
+                    raise ProtocolError(
+                        f"{where}: field {name!r} item {index} must be one of {', '.join(self.item_choices)}; "
+                        f"got {item!r}"
+                    )
+
+
+def _is_instance(value, types):
+    # bool is an int in Python but not on the wire: never accept it for a number.
+    if isinstance(value, bool) and bool not in types:
+        return False
+    return isinstance(value, types)
+
+
+_PLAIN_SCALARS = (type(None), bool, int, float, str, bytes)
+
+
+def _is_plain(value):
+    """True for data made only of msgpack's plain types (iterative: nesting may be deep)."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, dict):
+            if not all(isinstance(key, str) for key in item):
+                return False
+            pending.extend(item.values())
+        elif not isinstance(item, _PLAIN_SCALARS):
+            return False
+    return True
+
+
+def _type_names(types, nullable):
+    names = {bool: "a boolean", int: "an integer", float: "a number", str: "a string", list: "a list", dict: "a map"}
+    words = [names[t] for t in types if not (t is int and float in types)]
+    if nullable:
+        words.append("nil")
+    return " or ".join(words)
+
+
+def _describe(value):
+    return "nil" if value is None else f"{type(value).__name__} {value!r:.60}"
+
+
+INT = (int,)
+NUMBER = (int, float)
+STR = (str,)
+BOOL = (bool,)
+LIST = (list,)
+MAP = (dict,)
+
+
+def _optional(types, **kw):
+    return Field(types, required=False, **kw)
+
+
+class Message:
+    """A protocol message: its fields are attributes; absent optional fields read as None."""
+
+    type: ClassVar[str]
+    fields: ClassVar[dict[str, Field]]
+
+    __slots__ = ("_values",)
+
+    def __init__(self, **values: Any) -> None:
+        self._values = self._checked(values)
+
+    @classmethod
+    def _checked(cls, values: dict) -> dict:
+        where = f"{cls.type!r} message"
+        schema = cls._schema_for(values)
+        for name in values:
+            if name not in schema:
+                raise ProtocolError(f"{where}: unknown field {name!r}")
+        for name, field in schema.items():
+            if name in values:
+                field.check(where, name, values[name])
+            elif field.required:
+                raise ProtocolError(f"{where}: missing field {name!r}")
+        cls._check_together(where, values)
+        return dict(values)
+
+    @classmethod
+    def _schema_for(cls, values: dict) -> dict[str, Field]:
+        return cls.fields
+
+    @classmethod
+    def _check_together(cls, where: str, values: dict) -> None:
+        """Rules that tie fields together; the default has none."""
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            values = object.__getattribute__(self, "_values")
+        except AttributeError:
+            raise AttributeError(name) from None
+        if name in values:
+            return values[name]
+        if name in self._schema_for(values):
+            return None
+        raise AttributeError(f"{self.type!r} message has no field {name!r}")
+
+    def to_dict(self) -> dict:
+        """The message as the plain map that goes on the wire."""
+        return {"type": self.type, **self._values}
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Message):
+            return NotImplemented
+        return self.type == other.type and self._values == other._values
+
+    __hash__ = None  # messages hold lists and maps
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{k}={v!r}" for k, v in self._values.items())
+        return f"{type(self).__name__}({fields})"
+
+
+class Hello(Message):
+    """First message of the side that connects.
+
+    Fields: ``version`` (int, the protocol version it speaks), ``client`` (str, a
+    name for logs, e.g. ``"seqshell"``), ``token`` (str, optional: the access
+    token, when the other side requires one).
+    """
+
+    type = "hello"
+    fields = {"version": Field(INT), "client": Field(STR), "token": _optional(STR)}
+
+
+class Welcome(Message):
+    """Answer to ``hello``.
+
+    Fields: ``version`` (int), ``server`` (str, identity for humans, e.g.
+    ``"seqkernel 0.1.0 pid 123"``), ``snapshot`` (map: the loaded tree and its
+    states, so a late joiner sees what everyone sees).
+    """
+
+    type = "welcome"
+    fields = {"version": Field(INT), "server": Field(STR), "snapshot": Field(MAP)}
+
+
+class Cmd(Message):
+    """A command line to execute.
+
+    Fields: ``id`` (int, chosen by the sender, echoed in the reply), ``line``
+    (str, one line of the kernel's command language).
+    """
+
+    type = "cmd"
+    fields = {"id": Field(INT), "line": Field(STR)}
+
+
+class Reply(Message):
+    """The outcome of one ``cmd``.
+
+    Fields: ``id`` (int, the command's), ``ok`` (bool), ``output`` (str, text to
+    show, may be empty), ``error`` (str, present exactly when ``ok`` is false),
+    ``data`` (any value, optional: machine-readable result, e.g. a snapshot).
+    """
+
+    type = "reply"
+    fields = {
+        "id": Field(INT),
+        "ok": Field(BOOL),
+        "output": Field(STR),
+        "error": _optional(STR),
+        "data": _optional(None),
+    }
+
+    @classmethod
+    def _check_together(cls, where, values):
+        if values["ok"] and "error" in values:
+            raise ProtocolError(f"{where}: field 'error' is only allowed when 'ok' is false")
+        if not values["ok"] and "error" not in values:
+            raise ProtocolError(f"{where}: missing field 'error' (required when 'ok' is false)")
+
+
+class Error(Message):
+    """A protocol-level problem not tied to a command (bad bytes, bad message).
+
+    Fields: ``error`` (str, what was wrong), ``fatal`` (bool: true when the
+    sender closes the connection after it).
+    """
+
+    type = "error"
+    fields = {"error": Field(STR), "fatal": Field(BOOL)}
+
+
+EVENT_KINDS: dict[str, dict[str, Field]] = {
+    "state": {
+        "sn": Field(INT),
+        "id": Field(STR),
+        "name": Field(STR),
+        "state": Field(STR),
+        "flags": Field(LIST, items=STR, item_choices=NODE_FLAGS),
+    },
+    "tree": {
+        "action": Field(STR, choices=("loaded", "reset", "cleared", "restored")),
+        "snapshot": Field(MAP),
+    },
+    "run": {"status": Field(STR, choices=("started", "finished", "error", "paused", "aborted"))},
+    "log": {
+        "level": Field(STR),
+        "logger": Field(STR),
+        "message": Field(STR),
+        "sn": Field(INT, nullable=True),
+    },
+    "output": {"stream": Field(STR, choices=("stdout", "stderr")), "text": Field(STR)},
+    "error": {
+        "sn": Field(INT, nullable=True),
+        "id": Field(STR, nullable=True),
+        "name": Field(STR, nullable=True),
+        "exception": Field(STR),
+        "traceback": Field(STR),
+        "file": Field(STR, nullable=True),
+        "line": Field(INT, nullable=True),
+    },
+    "dialog": {
+        "action": Field(STR, choices=("request", "resolved")),
+        "sn": Field(INT),
+        "name": Field(STR),
+        "description": Field(STR),
+        "condition_label": Field(STR),
+        "step_label": Field(STR),
+        "answer": _optional(STR, choices=("perform", "stop")),
+    },
+    "notice": {"level": Field(STR), "message": Field(STR)},
+}
+
+_EVENT_COMMON = {"kind": Field(STR, choices=tuple(EVENT_KINDS)), "ts": Field(NUMBER)}
+
+
+class Event(Message):
+    """Something that happened, pushed without being asked for.
+
+    Fields: ``kind`` (str, one of :data:`EVENT_KINDS`), ``ts`` (number, Unix
+    time in seconds), and the fields of that kind (see ``protocol/README.md``).
+    """
+
+    type = "event"
+    fields = _EVENT_COMMON
+
+    @classmethod
+    def _schema_for(cls, values):
+        kind = values.get("kind")
+        if not isinstance(kind, str) or kind not in EVENT_KINDS:
+            return _EVENT_COMMON  # the check of 'kind' itself reports the problem
+        return {**_EVENT_COMMON, **EVENT_KINDS[kind]}
+
+    @classmethod
+    def _check_together(cls, where, values):
+        if values["kind"] == "dialog":
+            resolved = values["action"] == "resolved"
+            if resolved and "answer" not in values:
+                raise ProtocolError(f"{where}: missing field 'answer' (required in a resolved dialog)")
+            if not resolved and "answer" in values:
+                raise ProtocolError(f"{where}: field 'answer' is only allowed in a resolved dialog")
+
+
+MESSAGE_TYPES: dict[str, type[Message]] = {cls.type: cls for cls in (Hello, Welcome, Cmd, Reply, Event, Error)}
+
+
+def from_dict(data: Any) -> Message:
+    """Validate a decoded map and return its message; ProtocolError otherwise."""
+    if not isinstance(data, dict):
+        raise ProtocolError(f"a message must be a map, not {_describe(data)}")
+    kind = data.get("type")
+    if "type" not in data:
+        raise ProtocolError("message without a 'type' field")
+    cls = MESSAGE_TYPES.get(kind) if isinstance(kind, str) else None
+    if cls is None:
+        raise ProtocolError(f"unknown message type {kind!r}; known: {', '.join(MESSAGE_TYPES)}")
+    message = cls.__new__(cls)
+    message._values = cls._checked({k: v for k, v in data.items() if k != "type"})
+    return message
