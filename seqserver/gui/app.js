@@ -170,7 +170,10 @@ function setDebugMode(on) {
 }
 debugMode.checked = Boolean(localStorage.getItem("seq.debugMode"));
 setDebugMode(debugMode.checked);
-debugMode.addEventListener("change", () => setDebugMode(debugMode.checked));
+debugMode.addEventListener("change", () => {
+  setDebugMode(debugMode.checked);
+  $("#application-menu").open = false;
+});
 
 document.addEventListener("click", (e) => {
   for (const menu of document.querySelectorAll("details.menu[open]")) {

@@ -16,6 +16,14 @@ function visibleChildren(node) {
   );
 }
 
+/** The small mark a node carries while its runtime flag is set. */
+function badge(flag) {
+  const mark = document.createElement("span");
+  mark.className = `badge badge-${flag}`;
+  mark.textContent = flag;
+  return mark;
+}
+
 export class TreeView extends EventTarget {
   constructor(table) {
     super();
@@ -66,7 +74,10 @@ export class TreeView extends EventTarget {
     const label = document.createElement("span");
     label.className = "label";
     label.textContent = node.name;
-    name.append(toggle, typeIcon(node.type), label);
+    const cell = document.createElement("span");
+    cell.className = "cell";
+    cell.append(toggle, typeIcon(node.type), label, badge("pause"), badge("skip"));
+    name.append(cell);
     const sn = document.createElement("td");
     sn.className = "sn debug-only";
     sn.textContent = node.sn;
