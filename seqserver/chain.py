@@ -1,0 +1,309 @@
+"""The server's child: one ``seqshell --pipe``, which runs the kernel.
+
+:class:`ShellChain` starts the shell, relays command lines to it and hands every
+event it forwards to the server. When the shell (or the kernel under it) dies,
+the chain tells every client, starts a fresh shell and kernel, and gives them
+back the operators' loaded work (see :mod:`seqserver.worklog`) before taking
+commands again. The shell runs in a process group of its own, so ending the
+group ends the kernel with it: no process outlives the server.
+"""
+from __future__ import annotations
+
+import itertools
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from functools import partial
+
+import structlog
+import trio
+
+import protocol
+from seqserver.snapshot import LiveSnapshot
+from seqserver.worklog import FLAG_COMMANDS, WorkLog
+
+log = structlog.get_logger("seqserver.chain")
+
+SHELL_COMMAND = (sys.executable, "-m", "seqshell", "--pipe")
+HANDSHAKE_TIMEOUT = 30.0  # seconds for a fresh shell (and its kernel) to answer hello
+STOP_GRACE = 3.0  # seconds between SIGTERM and SIGKILL when ending a chain
+RESTART_DELAYS = (0.0, 0.5, 1.0, 2.0, 5.0)  # back-off after chains that die at once
+STABLE_AFTER = 10.0  # a chain that lived this long resets the back-off
+RECEIVE_SIZE = 65536
+
+Publish = Callable[[protocol.Event], None]
+
+
+def notice(level: str, message: str) -> protocol.Event:
+    return protocol.Event(kind="notice", ts=time.time(), level=level, message=message)
+
+
+class ChainGone(Exception):
+    """The shell ended before the command could be sent to it."""
+
+
+class _Pending:
+    """A command sent to the shell, waiting for its reply."""
+
+    def __init__(self) -> None:
+        self.answered = trio.Event()
+        self.reply: protocol.Reply | None = None
+
+    def resolve(self, reply: protocol.Reply) -> None:
+        self.reply = reply
+        self.answered.set()
+
+
+class ShellLink:
+    """One running shell: command lines go to its stdin; replies and events come from its stdout.
+
+    Request ids are the link's own (clients' ids are restored by the server), so
+    clients may reuse ids freely. Commands are written whole, one after the
+    other; the shell serves them concurrently and replies in any order.
+    """
+
+    def __init__(self, process: trio.Process, publish: Publish) -> None:
+        self.process = process
+        self._publish = publish
+        self._decoder = protocol.Decoder()
+        self._ids = itertools.count(1)
+        self._pending: dict[int, _Pending] = {}
+        self._write_lock = trio.StrictFIFOLock()
+        self._welcomed = trio.Event()
+        self.welcome: protocol.Welcome | None = None
+        self.closed = False
+
+    async def handshake(self) -> protocol.Welcome:
+        await self._write(protocol.Hello(version=protocol.VERSION, client="seqserver"))
+        await self._welcomed.wait()
+        return self.welcome
+
+    async def command(self, line: str) -> protocol.Reply:
+        """Send one command line and wait for its reply; ChainGone if the shell ended first."""
+        if self.closed:
+            raise ChainGone
+        request_id = next(self._ids)
+        pending = self._pending[request_id] = _Pending()
+        try:
+            await self._write(protocol.Cmd(id=request_id, line=line))
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            self._pending.pop(request_id, None)
+            raise ChainGone from None
+        await pending.answered.wait()
+        return pending.reply
+
+    async def _write(self, message: protocol.Message) -> None:
+        async with self._write_lock:
+            await self.process.stdin.send_all(protocol.encode(message))
+
+    async def pump(self) -> None:
+        """Read the shell's output until it closes: replies to their commands, events to the server."""
+        try:
+            while data := await self.process.stdout.receive_some(RECEIVE_SIZE):
+                for message in self._decode(data):
+                    self._dispatch(message)
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            pass
+        finally:
+            self.closed = True
+            self._fail_pending()
+
+    def _decode(self, data: bytes) -> list[protocol.Message]:
+        messages = []
+        while True:
+            try:
+                return messages + self._decoder.feed(data)
+            except protocol.ProtocolError as exc:
+                log.error("bad message from the shell", error=str(exc))
+                messages += exc.messages
+                data = b""
+
+    def _dispatch(self, message: protocol.Message) -> None:
+        if isinstance(message, protocol.Event):
+            self._publish(message)
+        elif isinstance(message, protocol.Reply):
+            pending = self._pending.pop(message.id, None)
+            if pending is None:
+                log.error("reply from the shell to no command", id=message.id)
+            else:
+                pending.resolve(message)
+        elif isinstance(message, protocol.Welcome) and not self._welcomed.is_set():
+            self.welcome = message
+            self._welcomed.set()
+        elif isinstance(message, protocol.Error):
+            log.error("the shell reports a protocol error", error=message.error)
+        else:
+            log.error("unexpected message from the shell", type=message.type)
+
+    def _fail_pending(self) -> None:
+        for request_id, pending in self._pending.items():
+            pending.resolve(
+                protocol.Reply(
+                    id=request_id,
+                    ok=False,
+                    output="",
+                    error="the shell ended before answering; a fresh shell and kernel are being started",
+                )
+            )
+        self._pending.clear()
+
+
+async def end_process_group(process: trio.Process) -> None:
+    """Ask the shell and everything in its group to end; kill what is left after a grace period."""
+    _signal_group(process.pid, signal.SIGTERM)
+    await trio.sleep(STOP_GRACE)
+    _signal_group(process.pid, signal.SIGKILL)
+
+
+def _signal_group(pgid: int, signum: int) -> None:
+    try:
+        os.killpg(pgid, signum)
+    except ProcessLookupError:
+        pass
+
+
+class ShellChain:
+    """The shell and kernel the server relays to, restarted with the loaded work whenever they die."""
+
+    def __init__(self, publish: Publish, snapshot: LiveSnapshot, argv=SHELL_COMMAND) -> None:
+        self._publish = publish
+        self._snapshot = snapshot
+        self._argv = list(argv)
+        self._worklog = WorkLog()
+        self._link: ShellLink | None = None
+        self._ready = trio.Event()
+        self._flagged: list = []  # runtime flags to set again, by position in the tree
+        self._restore_attempts = 0
+
+    @property
+    def pid(self) -> int | None:
+        """The running shell's process id (None while none runs)."""
+        return self._link.process.pid if self._link else None
+
+    async def command(self, line: str) -> protocol.Reply:
+        """Relay one command line to the shell (waiting while a chain starts) and return its reply.
+
+        A command that was sent to a shell which then died gets an ``ok: false``
+        reply saying so; it is never sent twice.
+        """
+        while True:
+            await self._ready.wait()
+            try:
+                reply = await self._link.command(line)
+            except ChainGone:
+                continue
+            self._worklog.record(line, reply.ok)
+            return reply
+
+    async def run(self) -> None:
+        """Keep a chain running until cancelled, restarting (with back-off) each one that dies."""
+        quick_deaths = 0
+        while True:
+            started_at = trio.current_time()
+            status = await self._run_once()
+            if self._ready.is_set():
+                # It died while serving: what the operators saw is the work to restore.
+                self._flagged = self._snapshot.flagged_positions()
+                self._restore_attempts = 0
+            quick_deaths = 0 if trio.current_time() - started_at > STABLE_AFTER else quick_deaths + 1
+            delay = RESTART_DELAYS[min(quick_deaths, len(RESTART_DELAYS)) - 1] if quick_deaths else 0.0
+            self._publish(
+                notice(
+                    "ERROR",
+                    f"the shell and kernel ended ({describe_exit(status)}); starting fresh ones"
+                    + (f" in {delay:g} s" if delay else "")
+                    + " and restoring the loaded work",
+                )
+            )
+            await trio.sleep(delay)
+
+    async def _run_once(self) -> int | None:
+        """Start one chain, restore the work into it, serve until it dies; return its exit status."""
+        self._ready = trio.Event()
+        async with trio.open_nursery() as nursery:
+            process = await nursery.start(
+                partial(
+                    trio.run_process,
+                    self._argv,
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    check=False,
+                    start_new_session=True,
+                    deliver_cancel=end_process_group,
+                )
+            )
+            link = ShellLink(process, self._publish)
+            nursery.start_soon(self._watch, link, nursery.cancel_scope)
+            try:
+                with trio.fail_after(HANDSHAKE_TIMEOUT):
+                    welcome = await link.handshake()
+                log.info("shell started", pid=process.pid, shell=welcome.server)
+                self._publish(
+                    protocol.Event(kind="tree", ts=time.time(), action="restored", snapshot=welcome.snapshot)
+                )
+                await self._restore(link)
+            except (trio.TooSlowError, ChainGone, trio.BrokenResourceError) as exc:
+                log.error("the fresh shell did not start serving", error=repr(exc))
+                nursery.cancel_scope.cancel()
+                return process.returncode
+            self._link = link
+            self._ready.set()
+        self._link = None
+        return process.returncode
+
+    async def _watch(self, link: ShellLink, cancel_scope: trio.CancelScope) -> None:
+        """Follow the shell until its output ends, then make sure the whole group is gone."""
+        await link.pump()
+        with trio.move_on_after(STOP_GRACE):
+            await link.process.wait()
+        # The kernel may outlive a shell killed outright; it is in the shell's group.
+        _signal_group(link.process.pid, signal.SIGKILL)
+        cancel_scope.cancel()
+
+    async def _restore(self, link: ShellLink) -> None:
+        """Give a fresh chain the work the last one had: the replayed commands, then the flags.
+
+        Work that kills two fresh chains in a row while being restored is dropped,
+        with a notice naming it, so that the server serves again.
+        """
+        lines, flagged = self._worklog.lines(), self._flagged
+        if not lines and not flagged:
+            return
+        self._restore_attempts += 1
+        if self._restore_attempts > 2:
+            self._publish(notice("ERROR", "the loaded work killed the chain while being restored; "
+                                 "not restored: " + "; ".join(lines + [f"flags {f}" for _, f in flagged])))
+            self._worklog.forget()
+            self._flagged = []
+            return
+        failures = []
+        for line in lines:
+            reply = await link.command(line)
+            if not reply.ok:
+                failures.append(f"{line}: {reply.error}")
+        for position, flags in flagged:
+            sn = self._snapshot.sn_at(position)
+            for flag in flags:
+                reply = await link.command(f"{FLAG_COMMANDS[flag]} {sn}") if sn is not None else None
+                if reply is None or not reply.ok:
+                    failures.append(f"{flag} flag at {position}: {reply.error if reply else 'no such node'}")
+        self._flagged = []
+        restored = f"restored {len(lines)} loading command(s) and {sum(map(len, (f for _, f in flagged)))} flag(s)"
+        if failures:
+            self._publish(notice("ERROR", f"{restored}; could not restore: " + "; ".join(failures)))
+        else:
+            self._publish(notice("INFO", restored))
+
+
+def describe_exit(status: int | None) -> str:
+    if status is None:
+        return "no exit status"
+    if status < 0:
+        try:
+            return f"killed by {signal.Signals(-status).name}"
+        except ValueError:
+            return f"killed by signal {-status}"
+    return f"exit status {status}"

@@ -1,0 +1,247 @@
+"""A Python client of seqserver: connect, send command lines, follow events.
+
+Asynchronous (trio)::
+
+    async with connect("127.0.0.1", 8000, client="my-tool") as conn:
+        print(conn.welcome["snapshot"]["status"])
+        reply = await conn.command("load seq.samples.a")
+        if not reply.ok:
+            print(reply.error)
+        async for event in conn.events():
+            ...
+
+From plain threads, :class:`SyncClient` runs the same connection in a trio
+thread of its own and calls ``on_event`` there for each event.
+
+The server runs one client's commands in order, one at a time: commands sent
+concurrently from several tasks are answered in the order sent, so a ``wait``
+holds back the commands sent after it on the same connection (use a second
+connection to ``abort`` during a ``wait``).
+"""
+from __future__ import annotations
+
+import contextlib
+import itertools
+import math
+import threading
+import time
+from collections.abc import AsyncIterator, Callable
+
+import trio
+
+import protocol
+
+RECEIVE_SIZE = 65536
+DEFAULT_EVENT_BUFFER = 100_000
+
+
+class ConnectionClosed(Exception):
+    """The server closed the connection (the text says why when the server said so)."""
+
+
+class Connection:
+    """An open connection to a server; made by :func:`connect`."""
+
+    def __init__(self, stream: trio.SocketStream, event_buffer: int) -> None:
+        self._stream = stream
+        self._decoder = protocol.Decoder()
+        self._ids = itertools.count(1)
+        self._pending: dict[int, tuple[trio.Event, list]] = {}
+        self._write_lock = trio.StrictFIFOLock()
+        self._events_in, self._events_out = trio.open_memory_channel(event_buffer)
+        self._dropped = 0
+        self._inbox: list[protocol.Message] = []
+        self.welcome: dict = {}
+        self.closed_reason: str | None = None
+
+    async def command(self, line: str) -> protocol.Reply:
+        """Execute one command line on the server and return its reply (check ``.ok``).
+
+        Raises ConnectionClosed when the connection ends before the reply comes.
+        """
+        if self.closed_reason is not None:
+            raise ConnectionClosed(self.closed_reason)
+        request_id = next(self._ids)
+        answered, slot = self._pending[request_id] = (trio.Event(), [])
+        await self._send(protocol.Cmd(id=request_id, line=line))
+        await answered.wait()
+        if not slot:
+            raise ConnectionClosed(self.closed_reason)
+        return slot[0]
+
+    def events(self) -> AsyncIterator[dict]:
+        """The events (and the server's protocol errors), as dicts, until the connection ends.
+
+        Events are buffered for the reader; if nobody reads and the buffer is
+        full, events are dropped and the next one read is a ``notice`` saying how
+        many were lost.
+        """
+        return self._events_out
+
+    async def _send(self, message: protocol.Message) -> None:
+        async with self._write_lock:
+            await self._stream.send_all(protocol.encode(message))
+
+    async def _handshake(self, client: str, token: str | None) -> None:
+        hello = {"version": protocol.VERSION, "client": client}
+        if token is not None:
+            hello["token"] = token
+        await self._send(protocol.Hello(**hello))
+        first = await self._next_message()
+        if isinstance(first, protocol.Welcome):
+            self.welcome = first.to_dict()
+        elif isinstance(first, protocol.Error):
+            raise ConnectionClosed(f"refused by the server: {first.error}")
+        elif first is None:
+            raise ConnectionClosed("the server closed the connection during the handshake")
+        else:
+            raise ConnectionClosed(f"the server answered hello with {first.type}, not welcome")
+
+    async def _next_message(self) -> protocol.Message | None:
+        while not self._inbox:
+            data = await self._stream.receive_some(RECEIVE_SIZE)
+            if not data:
+                return None
+            self._inbox.extend(self._decoder.feed(data))
+        return self._inbox.pop(0)
+
+    async def _read(self) -> None:
+        """Route every message until the connection ends: replies to their commands, the rest to events()."""
+        try:
+            while (message := await self._next_message()) is not None:
+                if isinstance(message, protocol.Reply):
+                    waiter = self._pending.pop(message.id, None)
+                    if waiter is not None:
+                        waiter[1].append(message)
+                        waiter[0].set()
+                    continue
+                if isinstance(message, protocol.Error) and message.fatal:
+                    self.closed_reason = f"closed by the server: {message.error}"
+                self._deliver(message.to_dict())
+            self.closed_reason = self.closed_reason or "the server closed the connection"
+        except (trio.BrokenResourceError, trio.ClosedResourceError) as exc:
+            self.closed_reason = self.closed_reason or f"connection lost: {exc}"
+        except protocol.ProtocolError as exc:
+            self.closed_reason = f"the server sent bad data: {exc}"
+        finally:
+            self._close()
+
+    def _deliver(self, event: dict) -> None:
+        try:
+            if self._dropped:
+                self._events_in.send_nowait(_lost_notice(self._dropped))
+                self._dropped = 0
+            self._events_in.send_nowait(event)
+        except trio.WouldBlock:
+            self._dropped += 1
+
+    def _close(self) -> None:
+        if self.closed_reason is None:
+            self.closed_reason = "the connection was closed"
+        for answered, _ in self._pending.values():
+            answered.set()
+        self._pending.clear()
+        self._events_in.close()
+
+
+def _lost_notice(count: int) -> dict:
+    return {"type": "event", "kind": "notice", "ts": time.time(), "level": "WARNING",
+            "message": f"{count} events were dropped: they were not read in time"}
+
+
+@contextlib.asynccontextmanager
+async def connect(host: str, port: int, *, client: str = "python", token: str | None = None,
+                  event_buffer: int = DEFAULT_EVENT_BUFFER) -> AsyncIterator[Connection]:
+    """Connect to a server and shake hands; the connection closes when the block ends.
+
+    Raises ConnectionClosed when the server refuses the client, OSError when it
+    cannot be reached.
+    """
+    stream = await trio.open_tcp_stream(host, port)
+    async with stream:
+        conn = Connection(stream, event_buffer)
+        await conn._handshake(client, token)
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(conn._read)
+            try:
+                yield conn
+            finally:
+                nursery.cancel_scope.cancel()
+
+
+class SyncClient:
+    """A connection usable from plain threads: trio runs it in a thread of its own.
+
+    ``on_event(event: dict)`` is called in that thread for each event (keep it
+    quick); ``on_close(reason: str)`` once when the connection ends.
+    """
+
+    def __init__(self, host: str, port: int, *, client: str = "python", token: str | None = None,
+                 on_event: Callable[[dict], None] | None = None,
+                 on_close: Callable[[str], None] | None = None) -> None:
+        self._on_event = on_event or (lambda event: None)
+        self._on_close = on_close or (lambda reason: None)
+        self._started = threading.Event()
+        self._failure: BaseException | None = None
+        self._conn: Connection | None = None
+        self._token: trio.lowlevel.TrioToken | None = None
+        self._cancel_scope: trio.CancelScope | None = None
+        self._thread = threading.Thread(
+            target=self._main, args=(host, port, client, token), name="seqserver-client", daemon=True
+        )
+        self._thread.start()
+        self._started.wait()
+        if self._failure is not None:
+            raise self._failure
+
+    @property
+    def welcome(self) -> dict:
+        return self._conn.welcome
+
+    def command(self, line: str, timeout: float | None = None) -> protocol.Reply:
+        """Execute one command line on the server; block until its reply (TimeoutError after ``timeout``)."""
+        async def run():
+            with trio.fail_after(math.inf if timeout is None else timeout):
+                return await self._conn.command(line)
+
+        try:
+            return trio.from_thread.run(run, trio_token=self._token)
+        except trio.TooSlowError:
+            raise TimeoutError(f"no reply to {line!r} within {timeout} s") from None
+        except trio.RunFinishedError:
+            raise ConnectionClosed(self._conn.closed_reason or "the connection was closed") from None
+
+    def close(self) -> None:
+        """Close the connection and wait for its thread to end."""
+        if self._thread.is_alive():
+            try:
+                trio.from_thread.run_sync(self._cancel_scope.cancel, trio_token=self._token)
+            except trio.RunFinishedError:
+                pass
+            self._thread.join()
+
+    def __enter__(self) -> SyncClient:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def _main(self, host, port, client, token) -> None:
+        try:
+            trio.run(self._serve, host, port, client, token)
+        except BaseException as exc:  # reported to the constructor's thread when it happens at start
+            if not self._started.is_set():
+                self._failure = exc
+                self._started.set()
+            else:
+                raise
+
+    async def _serve(self, host, port, client, token) -> None:
+        with trio.CancelScope() as self._cancel_scope:
+            async with connect(host, port, client=client, token=token) as conn:
+                self._conn = conn
+                self._token = trio.lowlevel.current_trio_token()
+                self._started.set()
+                async for event in conn.events():
+                    self._on_event(event)
+                self._on_close(conn.closed_reason)

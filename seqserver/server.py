@@ -1,0 +1,390 @@
+"""seqserver: one shell and kernel, any number of clients, one port.
+
+Every connection's first bytes decide what it is: a msgpack map starts a
+protocol client over TCP; an ASCII letter is HTTP, handed to
+:mod:`seqserver.web` (the GUI's page and its websocket). Both kinds of client
+are served alike through a :class:`Transport`.
+
+For each client the server:
+
+- answers ``hello`` with ``welcome`` and a snapshot taken at the point of the
+  event stream where the client joins, so it sees what everybody sees;
+- relays its command lines to the shell in order, one at a time (the next one
+  after the previous reply), and sends each reply only to it, with its own
+  request id (the server renumbers requests towards the shell);
+- queues every event for it in its own queue. A client that reads too slowly
+  never slows the others or the kernel: once ``queue_limit`` messages wait for
+  it, further events are dropped for it until it has caught up with its queue;
+  it then gets a ``notice`` saying how many events it missed and a ``tree``
+  event (action ``restored``) with a fresh snapshot, and carries on from there.
+  Replies and errors are never dropped.
+
+Bad input on one connection (bytes that are not msgpack, wrong fields, an
+unknown message, an oversized one) is answered with an ``error`` and logged;
+after ``MAX_BAD_MESSAGES`` in a row the client is told and disconnected. No
+other client notices.
+"""
+from __future__ import annotations
+
+import hmac
+import math
+import os
+import signal
+import socket
+import sys
+import time
+from functools import cached_property, partial
+from typing import Protocol
+
+import structlog
+import trio
+
+import protocol
+import seqserver
+from seqserver.chain import ShellChain, notice
+from seqserver.snapshot import LiveSnapshot
+
+log = structlog.get_logger("seqserver")
+
+MSGPACK_MAP_FIRST_BYTES = frozenset([*range(0x80, 0x90), 0xDE, 0xDF])
+RECEIVE_SIZE = 65536
+SEND_BUFFER = 256 * 1024  # kernel send buffer per TCP client: bounds memory held for slow readers
+FIRST_BYTES_TIMEOUT = 10.0  # seconds a new connection has to say something
+HANDSHAKE_TIMEOUT = 10.0  # seconds a protocol client has to send a complete hello
+FLUSH_TIMEOUT = 5.0  # seconds to deliver what is queued for a client that is leaving
+MAX_BAD_MESSAGES = 10  # bad messages in a row before a client is disconnected
+BATCH = 512  # messages written to a client at once
+DEFAULT_QUEUE_LIMIT = 10_000
+DEFAULT_MAX_CLIENTS = 100
+
+
+class Transport(Protocol):
+    """One client connection, whatever carries it (TCP, websocket)."""
+
+    peer: str  # "host:port" of the other end, for logs
+
+    async def send(self, message: dict) -> None:
+        """Send one message (raises trio.BrokenResourceError once the client has gone)."""
+
+    async def receive(self) -> dict | None:
+        """The next message, validated; None at the end; protocol.ProtocolError on bad input."""
+
+    async def aclose(self) -> None:
+        """Close the connection."""
+
+
+class StreamTransport:
+    """A byte stream (TCP) as a transport: msgpack maps back to back."""
+
+    def __init__(self, stream: trio.abc.Stream, peer: str, first_bytes: bytes = b"",
+                 max_size: int = protocol.MAX_MESSAGE_SIZE) -> None:
+        self.peer = peer
+        self._stream = stream
+        self._decoder = protocol.Decoder(max_size=max_size)
+        self._unread = first_bytes
+        self._received: list[protocol.Message] = []
+
+    async def send(self, message: dict) -> None:
+        await self._stream.send_all(protocol.encode(protocol.from_dict(message)))
+
+    async def send_encoded(self, data: bytes) -> None:
+        """Write messages already encoded (several at once: one write for a whole batch)."""
+        await self._stream.send_all(data)
+
+    async def receive(self) -> dict | None:
+        while not self._received:
+            data, self._unread = self._unread or await self._stream.receive_some(RECEIVE_SIZE), b""
+            if not data:
+                return None
+            try:
+                self._received = self._decoder.feed(data)
+            except protocol.ProtocolError as exc:
+                # Messages that arrived whole before the bad one are still served, after the error.
+                self._received = exc.messages
+                self._unread = b""
+                raise
+        return self._received.pop(0).to_dict()
+
+    async def aclose(self) -> None:
+        await self._stream.aclose()
+
+
+class Outgoing:
+    """One message on its way to clients, encoded at most once however many clients get it."""
+
+    __slots__ = ("message", "__dict__")
+
+    def __init__(self, message: protocol.Message) -> None:
+        self.message = message
+
+    @cached_property
+    def encoded(self) -> bytes:
+        return protocol.encode(self.message)
+
+
+class Client:
+    """A connected client: its transport and its queue of outgoing messages."""
+
+    def __init__(self, transport: Transport, name: str, queue_limit: int) -> None:
+        self.transport = transport
+        self.name = name
+        self.log = log.bind(peer=transport.peer, client=name)
+        self._queue_limit = queue_limit
+        self._send, self._receive = trio.open_memory_channel(math.inf)
+        self.dropped = 0  # events dropped since the queue last overflowed
+
+    def post(self, message: protocol.Message) -> None:
+        """Queue a message that must arrive (welcome, reply, error)."""
+        try:
+            self._send.send_nowait(Outgoing(message))
+        except trio.ClosedResourceError:
+            pass
+
+    def offer(self, event: Outgoing) -> None:
+        """Queue an event, or drop it while the client is too far behind."""
+        if self.dropped or self._receive.statistics().current_buffer_used >= self._queue_limit:
+            if not self.dropped:
+                self.log.warning("client too slow: dropping events until it catches up", queued=self._queue_limit)
+            self.dropped += 1
+            return
+        try:
+            self._send.send_nowait(event)
+        except trio.ClosedResourceError:
+            pass
+
+    def finish(self) -> None:
+        """No more messages: the writer ends once the queue is delivered."""
+        self._send.close()
+
+    async def next_batch(self, snapshot: LiveSnapshot) -> list[Outgoing]:
+        """The queued messages (waiting for one), then a resynchronisation if events were dropped.
+
+        Returns an empty list once the queue is finished and delivered.
+        """
+        try:
+            batch = [await self._receive.receive()]
+        except trio.EndOfChannel:
+            return []
+        while len(batch) < BATCH:
+            try:
+                batch.append(self._receive.receive_nowait())
+            except (trio.WouldBlock, trio.EndOfChannel):
+                break
+        if self.dropped and self._receive.statistics().current_buffer_used == 0:
+            # Caught up: the snapshot taken now is followed by every later event.
+            self.log.warning("client resynchronised", dropped=self.dropped)
+            message = (f"this client fell behind: {self.dropped} events were dropped; "
+                       "the tree that follows is the current state")
+            batch.append(Outgoing(notice("WARNING", message)))
+            batch.append(Outgoing(protocol.Event(kind="tree", ts=time.time(), action="restored",
+                                                 snapshot=snapshot.copy())))
+            self.dropped = 0
+        return batch
+
+
+async def send_batch(transport: Transport, batch: list[Outgoing]) -> None:
+    send_encoded = getattr(transport, "send_encoded", None)
+    if send_encoded is not None:
+        await send_encoded(b"".join(item.encoded for item in batch))
+    else:
+        for item in batch:
+            await transport.send(item.message.to_dict())
+
+
+class Refused(Exception):
+    """A client the server will not serve (the text says why)."""
+
+
+class Server:
+    """The clients, the chain they share, and the snapshot they start from."""
+
+    def __init__(self, *, token: str | None = None, queue_limit: int = DEFAULT_QUEUE_LIMIT,
+                 max_clients: int = DEFAULT_MAX_CLIENTS, max_message_size: int = protocol.MAX_MESSAGE_SIZE,
+                 shell_argv=None) -> None:
+        self.token = token
+        self.queue_limit = queue_limit
+        self.max_clients = max_clients
+        self.max_message_size = max_message_size
+        self.identity = f"seqserver {seqserver.__version__} pid {os.getpid()}"
+        self.snapshot = LiveSnapshot()
+        self.clients: set[Client] = set()
+        self.chain = ShellChain(self.publish, self.snapshot, *([shell_argv] if shell_argv else []))
+
+    def publish(self, event: protocol.Event) -> None:
+        """Fan an event out to every client (synchronously: clients' queues never block)."""
+        self.snapshot.apply(event.to_dict())
+        outgoing = Outgoing(event)
+        for client in self.clients:
+            client.offer(outgoing)
+
+    async def handle_connection(self, stream: trio.SocketStream) -> None:
+        """Serve one accepted connection: protocol or HTTP, told apart by its first bytes."""
+        peer = peer_of(stream)
+        try:
+            with trio.move_on_after(FIRST_BYTES_TIMEOUT):
+                first = await stream.receive_some(RECEIVE_SIZE)
+                if first and first[0] in MSGPACK_MAP_FIRST_BYTES:
+                    stream.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
+                    await self.handle_client(StreamTransport(stream, peer, first, self.max_message_size))
+                elif first and chr(first[0]).isalpha():
+                    from seqserver import web  # the GUI's side of the port
+
+                    await web.handle_http(self, stream, first)
+                elif first:
+                    log.warning("connection speaks neither the protocol nor HTTP: closed", peer=peer)
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            log.info("connection lost", peer=peer)
+        except Exception:
+            # One connection must never take the server down; the log has the whole story.
+            log.exception("connection failed", peer=peer)
+        finally:
+            await stream.aclose()
+
+    async def handle_client(self, transport: Transport) -> None:
+        """Serve one protocol client from its ``hello`` until it leaves."""
+        try:
+            client = await self._handshake(transport)
+        except Refused as exc:
+            log.warning("client refused", peer=transport.peer, reason=str(exc))
+            with trio.move_on_after(FLUSH_TIMEOUT):
+                await transport.send(protocol.Error(error=str(exc), fatal=True).to_dict())
+            return
+        if client is None:
+            return
+        client.log.info("client connected", clients=len(self.clients))
+        try:
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(self._write_to, client, nursery.cancel_scope)
+                await self._serve_commands(client)
+                client.finish()
+                nursery.cancel_scope.deadline = trio.current_time() + FLUSH_TIMEOUT
+        finally:
+            self.clients.discard(client)
+            client.log.info("client disconnected", clients=len(self.clients))
+
+    async def _handshake(self, transport: Transport) -> Client | None:
+        """Wait for ``hello``, check it, register the client and queue its ``welcome``."""
+        try:
+            with trio.fail_after(HANDSHAKE_TIMEOUT):
+                hello = await transport.receive()
+        except trio.TooSlowError:
+            raise Refused(f"no hello within {HANDSHAKE_TIMEOUT:g} s") from None
+        except protocol.ProtocolError as exc:
+            raise Refused(f"bad hello: {exc}") from None
+        if hello is None:
+            return None
+        if hello["type"] != "hello":
+            raise Refused(f"the first message must be hello, not {hello['type']}")
+        if hello["version"] != protocol.VERSION:
+            raise Refused(f"protocol version {hello['version']} is not supported: this server speaks "
+                          f"version {protocol.VERSION}")
+        if self.token is not None and not hmac.compare_digest(
+            (hello.get("token") or "").encode(), self.token.encode()
+        ):
+            raise Refused("wrong or missing token")
+        if len(self.clients) >= self.max_clients:
+            raise Refused(f"too many clients: this server serves at most {self.max_clients}")
+        client = Client(transport, hello["client"], self.queue_limit)
+        # Registering and copying the snapshot happen together: every later event follows it.
+        client.post(protocol.Welcome(version=protocol.VERSION, server=self.identity, snapshot=self.snapshot.copy()))
+        self.clients.add(client)
+        return client
+
+    async def _serve_commands(self, client: Client) -> None:
+        """Relay the client's commands in order until it closes (or sends too much garbage)."""
+        bad_in_a_row = 0
+        while True:
+            try:
+                message = await client.transport.receive()
+            except protocol.ProtocolError as exc:
+                bad_in_a_row += 1
+                client.log.warning("bad message", error=str(exc))
+                if bad_in_a_row >= MAX_BAD_MESSAGES:
+                    client.post(protocol.Error(error=f"{exc}; disconnected after {bad_in_a_row} bad messages "
+                                               "in a row", fatal=True))
+                    return
+                client.post(protocol.Error(error=str(exc), fatal=False))
+                continue
+            if message is None:
+                return
+            bad_in_a_row = 0
+            if message["type"] != "cmd":
+                client.post(protocol.Error(error=f"unexpected {message['type']} message: after the handshake "
+                                           "a client sends cmd messages", fatal=False))
+                continue
+            reply = await self.chain.command(message["line"])
+            client.post(protocol.Reply(**_reply_fields(reply, message["id"])))
+
+    async def _write_to(self, client: Client, cancel_scope: trio.CancelScope) -> None:
+        """Deliver the client's queue; when the client has gone, stop serving it."""
+        try:
+            while batch := await client.next_batch(self.snapshot):
+                await send_batch(client.transport, batch)
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            client.log.info("client connection lost")
+        finally:
+            cancel_scope.cancel()
+
+
+def _reply_fields(reply: protocol.Reply, request_id: int) -> dict:
+    fields = reply.to_dict()
+    del fields["type"]
+    fields["id"] = request_id
+    return fields
+
+
+def peer_of(stream: trio.abc.Stream) -> str:
+    """``host:port`` of the other end of a socket stream."""
+    host, port = stream.socket.getpeername()[:2]
+    return f"{host}:{port}"
+
+
+def parse_address(address: str) -> tuple[str | None, int]:
+    """``[HOST:]PORT`` as (host, port); host None means every interface."""
+    host, _, port = address.rpartition(":")
+    if not port.isdigit():
+        raise ValueError(f"bad address {address!r}: expected [HOST:]PORT, e.g. 8000 or 127.0.0.1:8000")
+    return (host.strip("[]") or None), int(port)
+
+
+async def open_listeners(host: str | None, port: int) -> list[trio.SocketListener]:
+    """Listen on ``host`` (every interface when None); with port 0, on one port chosen by the system."""
+    listeners = await trio.open_tcp_listeners(port, host=host)
+    if port == 0 and len(listeners) > 1:
+        # Each address family would get a port of its own: keep the first family only.
+        for extra in listeners[1:]:
+            await extra.aclose()
+        listeners = listeners[:1]
+    return listeners
+
+
+def listening_address(listeners: list[trio.SocketListener]) -> str:
+    names = [listener.socket.getsockname() for listener in listeners]
+    host, port = next((name for name in names if len(name) == 2), names[0])[:2]
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+async def stop_on_signals(cancel_scope: trio.CancelScope, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
+    """Cancel ``cancel_scope`` on SIGTERM or SIGINT: the clean way out."""
+    with trio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
+        task_status.started()
+        async for signum in signals:
+            log.info("stopping", signal=signal.Signals(signum).name)
+            cancel_scope.cancel()
+            return
+
+
+async def serve(address: str, **options) -> None:
+    """Run the server until SIGTERM or SIGINT; everything it starts ends with it."""
+    host, port = parse_address(address)
+    server = Server(**options)
+    listeners = await open_listeners(host, port)
+    async with trio.open_nursery() as nursery:
+        await nursery.start(stop_on_signals, nursery.cancel_scope)
+        nursery.start_soon(server.chain.run)
+        await nursery.start(partial(trio.serve_listeners, server.handle_connection, listeners,
+                                    handler_nursery=nursery))
+        print(f"seqserver listening on {listening_address(listeners)}", flush=True)
+        log.info("listening", address=listening_address(listeners))
+    log.info("stopped")
+    sys.stdout.flush()

@@ -1,0 +1,43 @@
+"""What the operators loaded, so that a fresh shell and kernel can be given it back.
+
+The server restores a chain that died by replaying, in order, the successful
+commands that built the loaded work (scripts, OBs, sessions, template variable
+values), then setting again the runtime flags the live snapshot showed. Flags
+are taken from the snapshot, not from the commands that set them, because they
+name nodes by serial number and the snapshot is what the operators last saw.
+"""
+from __future__ import annotations
+
+# Commands whose effect is loaded work, replayed as typed.
+REPLAYED = frozenset({"load", "ob", "obdata", "session", "setvar"})
+# Commands after which nothing is loaded any more.
+FORGETTING = frozenset({"clear", "init"})
+# The command that sets each runtime flag on a node by serial number.
+FLAG_COMMANDS = {"PAUSE": "pause", "SKIP": "skip"}
+
+
+def verb(line: str) -> str:
+    words = line.split(maxsplit=1)
+    return words[0] if words else ""
+
+
+class WorkLog:
+    """The command lines to replay on a fresh chain, oldest first."""
+
+    def __init__(self) -> None:
+        self._lines: list[str] = []
+
+    def record(self, line: str, ok: bool) -> None:
+        """Note a command the chain has answered (``ok``: it succeeded)."""
+        if not ok:
+            return
+        if verb(line) in REPLAYED:
+            self._lines.append(line.strip())
+        elif verb(line) in FORGETTING:
+            self._lines.clear()
+
+    def lines(self) -> list[str]:
+        return list(self._lines)
+
+    def forget(self) -> None:
+        self._lines.clear()

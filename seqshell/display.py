@@ -1,0 +1,115 @@
+"""How the shell shows what the kernel publishes.
+
+One place turns protocol events into the lines an operator reads, and keeps the
+latest picture of the loaded tree (serial numbers, names, states, flags) that
+completion and ``break`` work from. Lines are Rich ``Text`` so that cmd2 can
+colour them on a terminal (its ``allow_style`` setting) and print them plain
+everywhere else.
+"""
+from __future__ import annotations
+
+from protocol import display_state
+from rich.text import Text
+
+STATE_STYLES = {
+    "RUNNING": "bold cyan",
+    "PAUSED": "bold yellow",
+    "FINISHED": "green",
+    "CANCELLED": "magenta",
+    "ERROR": "bold red",
+}
+
+RUN_MESSAGES = {
+    "started": "run started",
+    "finished": "run finished",
+    "error": "run stopped on an error (retry, continue, or reset)",
+    "paused": "run paused (resume SN to go on)",
+    "aborted": "run aborted (continue to go on, or reset)",
+}
+
+LEVEL_STYLES = {"WARNING": "yellow", "ERROR": "bold red", "CRITICAL": "bold red"}
+
+
+def state_style(state: str) -> str:
+    if "ERROR" in state:
+        return STATE_STYLES["ERROR"]
+    return STATE_STYLES.get(state.split("|")[0], "")
+
+
+def format_event(event: dict) -> Text | None:
+    """The line(s) to show for one event, or None for events shown only through the tree."""
+    kind = event.get("kind")
+    if kind == "state":
+        shown = display_state(event["state"], event.get("flags", []))
+        return Text.assemble(f"({event['sn']}) {event['name']} ", (shown, state_style(event["state"])))
+    if kind == "log":
+        level = event.get("level", "INFO")
+        return Text(f"{level}:{event.get('logger', '')}:{event.get('message', '')}", LEVEL_STYLES.get(level, ""))
+    if kind == "output":
+        text = event.get("text", "").rstrip("\n")
+        return Text(text, "red" if event.get("stream") == "stderr" else "") if text else None
+    if kind == "error":
+        where = f" at {event['file']}:{event['line']}" if event.get("file") else ""
+        head = f"ERROR in ({event.get('sn')}) {event.get('name')}: {event.get('exception')}{where}"
+        return Text.assemble((head, "bold red"), "\n", event.get("traceback", "").rstrip("\n"))
+    if kind == "run":
+        status = event.get("status", "")
+        return Text(RUN_MESSAGES.get(status, f"run {status}"), "bold red" if status == "error" else "bold")
+    if kind == "dialog":
+        return format_dialog(event)
+    if kind == "notice":
+        level = event.get("level", "INFO")
+        return Text(f"{level}: {event.get('message', '')}", LEVEL_STYLES.get(level, "bold"))
+    return None
+
+
+def format_dialog(event: dict) -> Text:
+    sn, name = event.get("sn"), event.get("name")
+    if event.get("action") == "resolved":
+        return Text(f"dialog ({sn}) {name} answered: {event.get('answer')}", "bold")
+    lines = [
+        f"dialog ({sn}) {name}: {event.get('description', '')}",
+        f"  perform: {event.get('step_label', '')}    stop: {event.get('condition_label', '')}",
+        f"  answer with: answer {sn} perform | answer {sn} stop",
+    ]
+    return Text("\n".join(lines), "bold yellow")
+
+
+class TreeView:
+    """The latest loaded tree as the kernel described it: snapshots, then state events."""
+
+    def __init__(self) -> None:
+        self.snapshot: dict = {"status": "idle", "modules": [], "obs": [], "scripts": []}
+        self._nodes: dict[int, dict] = {}
+
+    def update(self, event: dict) -> None:
+        """Fold one event into the picture (called for every event, in order)."""
+        if event.get("kind") == "tree":
+            self.replace(event.get("snapshot") or {})
+        elif event.get("kind") == "state" and event.get("sn") in self._nodes:
+            node = self._nodes[event["sn"]]
+            node["state"], node["flags"] = event["state"], event.get("flags", [])
+        elif event.get("kind") == "run":
+            self.snapshot["status"] = event.get("status")
+
+    def replace(self, snapshot: dict) -> None:
+        self.snapshot = snapshot
+        self._nodes = {}
+        stack = list(snapshot.get("scripts", []))
+        while stack:
+            node = stack.pop()
+            self._nodes[node["sn"]] = node
+            stack.extend(node.get("children", []))
+
+    def nodes(self) -> list[dict]:
+        return sorted(self._nodes.values(), key=lambda node: node["sn"])
+
+    def serial_choices(self) -> list[tuple[str, str]]:
+        """(serial number, "name STATE") pairs for tab completion."""
+        return [(str(n["sn"]), f"{n['name']} {display_state(n['state'], n.get('flags', []))}") for n in self.nodes()]
+
+    def name_choices(self) -> list[str]:
+        return sorted({n["name"] for n in self._nodes.values() if n["name"] not in ("begin", "end")})
+
+    def paused_nodes(self) -> list[dict]:
+        return [n for n in self.nodes() if "PAUSE" in n.get("flags", [])]

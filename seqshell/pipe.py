@@ -1,0 +1,125 @@
+"""``seqshell --pipe``: the shell as the server's child, speaking the protocol on stdin/stdout.
+
+Each ``cmd`` line is executed exactly as if typed at the prompt and its text
+comes back in the ``reply``; the kernel's events are forwarded as they arrive.
+Commands are served concurrently: a line is parsed and checked by the cmd2
+application synchronously in the trio thread (so two commands' output can never
+mix), the kernel round trips it produced are then awaited in a task of its own,
+so one client's ``wait`` never holds up another's ``abort``.
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import sys
+
+import protocol
+import structlog
+import trio
+
+from seqshell.app import SeqShell
+from seqshell.outcome import Outcome
+
+log = structlog.get_logger("seqshell.pipe")
+
+
+def detach_stdio() -> tuple[int, int]:
+    """Take fds 0 and 1 for the protocol; afterwards fd 0 reads nothing and fd 1 goes to stderr.
+
+    Anything later written to fd 1 (a stray print, a subprocess of ``bp``) would
+    corrupt the protocol; this makes it harmless.
+    """
+    protocol_in, protocol_out = os.dup(0), os.dup(1)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    os.dup2(2, 1)
+    return protocol_in, protocol_out
+
+
+class PipeServer:
+    def __init__(self, app: SeqShell, target, receive_stream, send_stream) -> None:
+        self.app = app
+        self.target = target
+        self._receive_stream = receive_stream
+        self._send_stream = send_stream
+        self._send_lock = trio.Lock()
+
+    async def send(self, message: protocol.Message) -> None:
+        async with self._send_lock:
+            await self._send_stream.send_all(protocol.encode(message))
+
+    async def forward_event(self, event: dict) -> None:
+        """The target's event handler: keep the shell's picture current and pass the event on."""
+        self.app.observe(event)
+        await self.send(protocol.Event(**event))
+
+    async def serve(self) -> None:
+        """Serve until the server closes our stdin."""
+        decoder = protocol.Decoder()
+        greeted = False
+        async with trio.open_nursery() as nursery:
+            async for data in self._receive_stream:
+                try:
+                    messages = decoder.feed(data)
+                except protocol.ProtocolError as exc:
+                    log.warning("bad input on the pipe", error=str(exc))
+                    messages = exc.messages or []
+                    await self.send(protocol.Error(error=str(exc), fatal=False))
+                for message in messages:
+                    if isinstance(message, protocol.Hello):
+                        greeted = True
+                        await self.welcome()
+                    elif isinstance(message, protocol.Cmd) and greeted:
+                        nursery.start_soon(self.execute, message)
+                    else:
+                        await self.send(protocol.Error(error=self._refusal(message, greeted), fatal=False))
+            nursery.cancel_scope.cancel()
+
+    @staticmethod
+    def _refusal(message: protocol.Message, greeted: bool) -> str:
+        if not greeted:
+            return f"send 'hello' before {message.type!r}"
+        return f"unexpected {message.type!r} message: this side accepts 'hello' and 'cmd'"
+
+    async def welcome(self) -> None:
+        snapshot = await self.target.command("snapshot")
+        await self.send(
+            protocol.Welcome(
+                version=protocol.VERSION,
+                server=f"seqshell pid {os.getpid()}",
+                snapshot=snapshot.data if snapshot.ok and snapshot.data else self.app.tree.snapshot,
+            )
+        )
+
+    async def execute(self, cmd: protocol.Cmd) -> None:
+        """Run one line as if typed at the prompt; reply with its text."""
+        with capture_output(self.app) as (stdout, stderr), self.app.deferring() as actions:
+            self.app.onecmd_plus_hooks(cmd.line)
+            parsed = Outcome(ok=not self.app.last_failed)
+        outcome = parsed.then(Outcome(ok=True, output=stdout.getvalue(), error=stderr.getvalue()))
+        for action in actions:
+            try:
+                outcome = outcome.then(await action())
+            except Exception as exc:
+                log.exception("command failed", line=cmd.line)
+                outcome = outcome.then(Outcome.failure(f"{type(exc).__name__}: {exc}"))
+        reply = {"id": cmd.id, "ok": outcome.ok, "output": outcome.output.rstrip("\n")}
+        if outcome.data is not None:
+            reply["data"] = outcome.data
+        if not outcome.ok:
+            reply["error"] = outcome.error.rstrip("\n") or "the command failed"
+        await self.send(protocol.Reply(**reply))
+
+
+@contextlib.contextmanager
+def capture_output(app: SeqShell):
+    """Collect what a command prints (cmd2 writes output to app.stdout, errors to sys.stderr)."""
+    stdout, stderr = io.StringIO(), io.StringIO()
+    saved = app.stdout, sys.stderr
+    app.stdout, sys.stderr = stdout, stderr
+    try:
+        yield stdout, stderr
+    finally:
+        app.stdout, sys.stderr = saved

@@ -1,0 +1,69 @@
+"""Drive the real shell: through a pipe, and in a real terminal (tmux)."""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import textwrap
+import time
+import uuid
+
+import pytest
+
+SHELL = [sys.executable, "-m", "seqshell"]
+TIMEOUT = 60
+
+
+def run_shell(commands: str, *args: str, cwd=None, timeout: float = TIMEOUT) -> subprocess.CompletedProcess:
+    """Pipe ``commands`` (one per line) into a fresh shell and wait until it exits."""
+    return subprocess.run(
+        [*SHELL, *args],
+        input=textwrap.dedent(commands).lstrip(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=cwd,
+    )
+
+
+def session_dir(stdout: str) -> str:
+    match = re.search(r"session directory: (\S+)", stdout)
+    assert match, stdout
+    return match.group(1)
+
+
+class Terminal:
+    """A program in a real terminal: a tmux pane on a private tmux server."""
+
+    def __init__(self, command: list[str], cwd: str, width: int = 160, height: int = 50) -> None:
+        self.socket = f"seqtest-{uuid.uuid4().hex[:8]}"
+        self._tmux("new-session", "-d", "-s", "t", "-x", str(width), "-y", str(height), "-c", cwd,
+                   "env", f"PYTHONPATH={os.environ.get('PYTHONPATH', '')}", *command)
+        self._tmux("set-option", "-t", "t", "remain-on-exit", "on")
+
+    def _tmux(self, *args: str) -> str:
+        return subprocess.run(["tmux", "-L", self.socket, *args], check=True, capture_output=True,
+                              text=True).stdout
+
+    def type(self, text: str, enter: bool = True) -> None:
+        self._tmux("send-keys", "-t", "t", "-l", text)
+        if enter:
+            self._tmux("send-keys", "-t", "t", "Enter")
+
+    def screen(self) -> str:
+        return self._tmux("capture-pane", "-p", "-J", "-t", "t", "-S", "-2000")
+
+    def wait_for(self, pattern: str, timeout: float = 20.0) -> str:
+        """Poll the screen until ``pattern`` (a regex) appears; the screen, or a failure showing it."""
+        deadline = time.monotonic() + timeout
+        while True:
+            screen = self.screen()
+            if re.search(pattern, screen, re.MULTILINE):
+                return screen
+            if time.monotonic() > deadline:
+                pytest.fail(f"{pattern!r} did not appear within {timeout} s; screen:\n{screen}")
+            time.sleep(0.05)
+
+    def close(self) -> None:
+        subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True)

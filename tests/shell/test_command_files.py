@@ -1,0 +1,125 @@
+"""Command files piped into the real shell: every command, exit statuses, bad input mid-file."""
+from __future__ import annotations
+
+import pathlib
+import re
+
+from shell_harness import run_shell, session_dir
+
+
+def test_commands_run_in_order_and_run_waits_for_the_end(tmp_path):
+    result = run_shell(
+        """
+        load seq.samples.a
+        run
+        nodes
+        modules
+        """,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+    # run waited: the nodes printed after it are all finished, and the run's events came first
+    assert re.search(r"^S\+- \(\d+\) Sequence FINISHED$", out, re.MULTILINE), out
+    assert out.index("run finished") < out.index("Sequence FINISHED")
+    assert "seq.samples.a" in out.split("Sequence FINISHED")[1]
+
+
+def test_session_directory_holds_the_logs(tmp_path):
+    result = run_shell("load seq.samples.a\nrun\n", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    directory = pathlib.Path(session_dir(result.stdout))
+    assert directory.name.startswith("seq_session_")
+    assert {"seq.log", "seq_user.log", "kernel.log"} <= {p.name for p in directory.iterdir()}
+    assert "seq.samples.a" in (directory / "seq_user.log").read_text()
+
+
+def test_bad_commands_and_arguments_do_not_stop_the_file(tmp_path):
+    result = run_shell(
+        """
+        bogus
+        skip notanumber
+        flip sideways 3
+        load no.such.module
+        load seq.samples.a
+        skip 99999
+        run
+        nodes
+        """,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 1
+    assert "bogus is not a recognized command" in result.stderr
+    assert "invalid int value: 'notanumber'" in result.stderr
+    assert "invalid choice: 'sideways'" in result.stderr
+    assert "no.such.module" in result.stderr
+    assert "99999" in result.stderr
+    # the commands after the bad ones still ran
+    assert re.search(r"Sequence FINISHED", result.stdout), result.stdout
+
+
+def test_exit_on_error_stops_at_the_first_failure(tmp_path):
+    result = run_shell("load seq.samples.a\nbogus\nrun\n", "--exit-on-error", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "run finished" not in result.stdout
+
+
+def test_a_clean_file_exits_zero_and_a_run_error_exits_non_zero(tmp_path):
+    assert run_shell("load seq.samples.a\nrun\n", cwd=tmp_path).returncode == 0
+    failed_run = run_shell("load seq.samples.test_err\nrun\nnodes\n", cwd=tmp_path)
+    assert failed_run.returncode == 1
+    assert "FINISHED|ERROR" in failed_run.stdout
+
+
+def test_command_file_given_as_argument(tmp_path):
+    commands = tmp_path / "night.cmds"
+    commands.write_text("load seq.samples.a\nrun\nnodes\n")
+    result = run_shell("", str(commands), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "Sequence FINISHED" in result.stdout
+
+
+def test_every_command_is_accepted(tmp_path):
+    """Each command of the manual's 7.1 (and the additions) runs from a file with sensible output."""
+    ob_file = pathlib.Path(__import__("samples").__file__).parent
+    obs = sorted(ob_file.glob("*.json"))
+    result = run_shell(
+        f"""
+        help
+        help skip
+        load seq.samples.a
+        modules
+        tree
+        nodes
+        break 4
+        break
+        break 4 -no-flag
+        skip -find_name a
+        skip -find_name a -no-flag
+        pause -find_name b
+        run
+        resume 4
+        wait 5
+        unskip 3
+        flip pause 4
+        reset
+        abort
+        lsob
+        lsvar
+        bp echo bypassed
+        fetch
+        save {tmp_path / 'session.json'}
+        session {tmp_path / 'session.json'}
+        {'ob ' + str(obs[0]) if obs else ''}
+        clear
+        init
+        modules
+        """,
+        cwd=tmp_path,
+    )
+    out, err = result.stdout, result.stderr
+    assert "Execution" in out and "Usage: skip" in out  # help and help skip
+    assert "(4) b" in out  # break lists its breakpoint
+    assert "bypassed" in out
+    assert "OTTO is not configured" in err
+    assert "kernel stopped" in out and "kernel started" in out

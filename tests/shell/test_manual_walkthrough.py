@@ -1,0 +1,88 @@
+"""The walk-through of the manual's chapter 7.1, as an operator would type it."""
+from __future__ import annotations
+
+import re
+
+from shell_harness import run_shell
+
+
+def node_line(output: str, name: str) -> list[str]:
+    """Every ``nodes`` line of the node called ``name``, in order of appearance."""
+    return re.findall(rf"^ *A-- \(\d+\) {re.escape(name)} (\S+)$", output, re.MULTILINE)
+
+
+def serial_numbers(tmp_path, module: str) -> dict[str, int]:
+    listing = run_shell(f"load {module}\nnodes\n", cwd=tmp_path).stdout
+    return {name: int(sn) for sn, name in re.findall(r"^ *\w[-+]- \((\d+)\) (\S+) ", listing, re.MULTILINE)}
+
+
+def test_chapter_7_1(tmp_path):
+    a = serial_numbers(tmp_path, "seq.samples.a")
+    result = run_shell(
+        f"""
+        load seq.samples.a
+        nodes
+        run
+        nodes
+        skip {a['a']}
+        run
+        nodes
+        pause {a['b']}
+        nodes
+        run
+        nodes
+        resume {a['b']}
+        nodes
+        flip skip {a['a']}
+        flip pause {a['b']}
+        nodes
+        """,
+        cwd=tmp_path,
+    )
+    out = result.stdout
+    assert result.returncode == 0, out + result.stderr
+    assert node_line(out, "a") == [
+        "NOT_STARTED",
+        "FINISHED",
+        "FINISHED|SKIP|RT.SKIP",  # skipped
+        "FINISHED|SKIP|RT.SKIP",
+        "FINISHED|SKIP|RT.SKIP",
+        "FINISHED|SKIP|RT.SKIP",
+        "FINISHED",  # flags flipped back
+    ]
+    assert node_line(out, "b") == [
+        "NOT_STARTED",
+        "FINISHED",
+        "FINISHED",
+        "FINISHED|RT.PAUSE",  # flag set, not yet run
+        "PAUSED|RT.PAUSE",  # the run stopped there
+        "FINISHED|RT.PAUSE",  # resumed
+        "FINISHED",
+    ]
+    assert "run paused" in out
+
+
+def test_chapter_7_1_error_handling(tmp_path):
+    result = run_shell(
+        """
+        load seq.samples.test_err
+        run
+        nodes
+        retry
+        nodes
+        continue
+        nodes
+        """,
+        cwd=tmp_path,
+    )
+    out = result.stdout
+    assert result.returncode == 1  # the runs ended in error
+    # the traceback points at the user's file and line
+    assert re.search(r'File ".*test_err\.py", line \d+, in \S*b\n\s+x = 1 / 0', out), out
+    assert "ZeroDivisionError: division by zero" in out
+    assert re.search(r"^S\+- \(\d+\) Sequence CANCELLED\|ERROR$", out, re.MULTILINE)
+    assert node_line(out, "Tpl.b")[0] == "FINISHED|ERROR"
+    assert node_line(out, "Tpl.c")[0] == "CANCELLED"
+    # retry runs b again (it fails again); continue leaves b failed and runs c
+    assert node_line(out, "Tpl.b")[-1] == "FINISHED|ERROR"
+    assert node_line(out, "Tpl.c")[-1] == "FINISHED"

@@ -1,0 +1,120 @@
+"""``seqshell --pipe``, as the server runs it: the protocol on stdin/stdout."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import protocol
+import trio
+
+SLOW_SCRIPT = """
+import asyncio
+from seq.lib.nodes import Sequence
+
+async def slow():
+    await asyncio.sleep(60)
+
+def create_sequence(*args, **kw):
+    return Sequence.create(slow, name="slow_seq")
+"""
+
+
+class PipeClient:
+    def __init__(self, process: trio.Process) -> None:
+        self.process = process
+        self.decoder = protocol.Decoder()
+        self.pending: list[protocol.Message] = []
+        self.events: list[dict] = []
+        self.next_id = 0
+
+    async def send(self, message: protocol.Message) -> None:
+        await self.process.stdin.send_all(protocol.encode(message))
+
+    async def receive(self) -> protocol.Message:
+        while not self.pending:
+            data = await self.process.stdout.receive_some()
+            assert data, "the shell closed its stdout"
+            self.pending.extend(self.decoder.feed(data))
+        return self.pending.pop(0)
+
+    async def command(self, line: str) -> int:
+        self.next_id += 1
+        await self.send(protocol.Cmd(id=self.next_id, line=line))
+        return self.next_id
+
+    async def reply(self, command_id: int) -> protocol.Reply:
+        """The reply to ``command_id``; events seen meanwhile are kept, other replies are an error."""
+        while True:
+            message = await self.receive()
+            if isinstance(message, protocol.Event):
+                self.events.append(message.to_dict())
+                continue
+            assert isinstance(message, protocol.Reply) and message.id == command_id, message
+            return message
+
+    async def run(self, line: str) -> protocol.Reply:
+        return await self.reply(await self.command(line))
+
+
+async def start_pipe_shell(nursery, tmp_path) -> PipeClient:
+    process = await nursery.start(
+        lambda task_status: trio.run_process(
+            [sys.executable, "-m", "seqshell", "--pipe"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            check=False, cwd=tmp_path, task_status=task_status,
+        )
+    )
+    client = PipeClient(process)
+    await client.send(protocol.Hello(version=protocol.VERSION, client="test"))
+    welcome = await client.receive()
+    assert isinstance(welcome, protocol.Welcome), welcome
+    assert "scripts" in welcome.snapshot
+    return client
+
+
+async def test_commands_as_typed_at_the_prompt(tmp_path):
+    async with trio.open_nursery() as nursery:
+        with trio.fail_after(30):
+            client = await start_pipe_shell(nursery, tmp_path)
+            loaded = await client.run("load seq.samples.a")
+            assert loaded.ok, loaded
+            nodes = await client.run("nodes")
+            assert "Sequence NOT_STARTED" in nodes.output
+            helped = await client.run("help skip")
+            assert helped.ok and "-find_name" in helped.output
+            bad = await client.run("skip notanumber")
+            assert not bad.ok and "invalid int value" in bad.error
+            unknown = await client.run("bogus")
+            assert not unknown.ok and "bogus is not a recognized command" in unknown.error
+            quit_ = await client.run("quit")
+            assert not quit_.ok and "server" in quit_.error
+            bypass = await client.run("bp echo through the pipe")
+            assert bypass.ok and bypass.output == "through the pipe"
+            await client.command("run")
+            while not any(e["kind"] == "run" and e["status"] == "finished" for e in client.events):
+                message = await client.receive()
+                if isinstance(message, protocol.Event):
+                    client.events.append(message.to_dict())
+            assert any(e["kind"] == "state" and e["name"] == "a" for e in client.events)
+        await client.process.stdin.aclose()
+        with trio.fail_after(10):
+            await client.process.wait()
+        assert client.process.returncode == 0
+
+
+async def test_a_waiting_command_never_blocks_an_abort(tmp_path):
+    script = tmp_path / "slow.py"
+    script.write_text(SLOW_SCRIPT)
+    async with trio.open_nursery() as nursery:
+        with trio.fail_after(30):
+            client = await start_pipe_shell(nursery, tmp_path)
+            assert (await client.run(f"load {script}")).ok
+            assert (await client.run("run")).ok
+            waiting = await client.command("wait")
+            aborting = await client.command("abort")
+            abort_reply = await client.reply(aborting)  # arrives while wait is still pending
+            assert abort_reply.ok
+            wait_reply = await client.reply(waiting)
+            assert wait_reply.ok and "aborted" in wait_reply.output
+        await client.process.stdin.aclose()
+        with trio.fail_after(10):
+            await client.process.wait()
