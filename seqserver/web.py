@@ -18,6 +18,7 @@ import trio
 import trio_websocket
 
 import protocol
+from seqserver.server import peer_of
 
 GUI_ROOT = importlib.resources.files("seqserver") / "gui"
 WEBSOCKET_PATH = "/ws"
@@ -35,17 +36,6 @@ CONTENT_TYPES = {
     ".json": "application/json",
     ".txt": "text/plain; charset=utf-8",
 }
-
-
-def peer_of(stream: trio.abc.Stream) -> str:
-    """``host:port`` of the other end of a socket stream (also under TLS)."""
-    while not isinstance(stream, trio.SocketStream):
-        inner = getattr(stream, "transport_stream", None)
-        if inner is None:
-            return repr(stream)
-        stream = inner
-    host, port = stream.socket.getpeername()[:2]
-    return f"{host}:{port}"
 
 
 class ReplayStream(trio.abc.Stream):

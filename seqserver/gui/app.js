@@ -118,13 +118,13 @@ const TOOLBAR = {
   skip: () => toggleFlag(selectedNodeOrComplain(), "SKIP"),
 };
 
-/** Set or clear a runtime flag; a node paused on its PAUSE flag resumes when it is removed. */
+/** Flip a runtime flag (the manual's `flip`); a node paused on its PAUSE flag resumes when it is removed. */
 async function toggleFlag(node, flag) {
   if (!node) return;
-  const set = !(node.flags || []).includes(flag);
   const word = flag.toLowerCase();
-  await send(set ? `${word} ${node.sn}` : `un${word} ${node.sn}`);
-  if (flag === "PAUSE" && !set && (node.state || "").startsWith("PAUSED")) await send(`resume ${node.sn}`);
+  const removing = (node.flags || []).includes(flag);
+  await send(`flip ${word} ${node.sn}`);
+  if (flag === "PAUSE" && removing && (node.state || "").startsWith("PAUSED")) await send(`resume ${node.sn}`);
 }
 
 for (const button of document.querySelectorAll("[data-command]")) {
