@@ -126,3 +126,21 @@ class Decoder:
                 del self._inbox[:room]
             self._unpacker.feed(chunk)
             self._fed += len(chunk)
+
+    def feed_with_errors(self, data: bytes) -> list[Message | ProtocolError]:
+        """Like :meth:`feed`, but carry on past every problem.
+
+        Returns the messages and the errors (as ProtocolError instances, not
+        raised) in the order they occurred in the stream: what a reader that
+        reports bad input and keeps serving needs.
+        """
+        results: list[Message | ProtocolError] = []
+        while True:
+            try:
+                results.extend(self.feed(data))
+                return results
+            except ProtocolError as exc:
+                results.extend(exc.messages)
+                exc.messages = []
+                results.append(exc)
+                data = b""

@@ -19,12 +19,22 @@ def format_nodes(snapshot: dict) -> str:
     ``A-- (3) a FINISHED|SKIP|RT.SKIP``, indented two spaces per depth; a ``+``
     after the type marks a node with children.
     """
-    return "\n".join(_lines(snapshot.get("scripts", []), 0, _state_suffix))
+    return "\n".join(_lines(_top_level(snapshot), 0, _state_suffix))
 
 
 def format_tree(snapshot: dict) -> str:
     """The ``tree`` view: the structure with serial numbers and descriptions."""
-    return "\n".join(_lines(snapshot.get("scripts", []), 0, _description_suffix))
+    return "\n".join(_lines(_top_level(snapshot), 0, _description_suffix))
+
+
+def _top_level(snapshot: dict) -> list[dict]:
+    """The nodes shown unindented: the root's begin and end first, then the scripts."""
+    root = snapshot.get("root")
+    if not root:
+        return snapshot.get("scripts", [])
+    children = root.get("children", [])
+    endpoints = [c for c in (children[:1] + children[-1:]) if c["name"] in ("begin", "end") and not c.get("children")]
+    return endpoints + [c for c in children if not any(c is e for e in endpoints)]
 
 
 def _state_suffix(node: dict) -> str:

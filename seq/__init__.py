@@ -1,0 +1,35 @@
+"""The manual's import paths: ``seq.lib...`` (the script API) and ``seq.samples`` (the samples).
+
+``seq.samples`` *is* the top-level ``samples`` package, and a sample module has
+one identity whichever way it is imported: ``seq.samples.a`` is the module
+(its logger is named ``seq.samples.a``, as in the manual) and ``samples.a`` is
+another name for the same object, so there are never two copies of a script.
+"""
+import importlib
+import importlib.abc
+import importlib.util
+import sys
+
+_PACKAGE = "samples"
+_CANONICAL = "seq.samples"
+
+
+class _SamplesAlias(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Resolves ``seq.samples`` to the ``samples`` package and ``samples.X`` to ``seq.samples.X``."""
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname == _CANONICAL or fullname.startswith(_PACKAGE + "."):
+            return importlib.util.spec_from_loader(fullname, self)
+        return None
+
+    def create_module(self, spec):
+        if spec.name == _CANONICAL:
+            return importlib.import_module(_PACKAGE)
+        return importlib.import_module("seq." + spec.name)
+
+    def exec_module(self, module):
+        """Nothing to do: the module was executed under its canonical name."""
+
+
+if not any(isinstance(finder, _SamplesAlias) for finder in sys.meta_path):
+    sys.meta_path.insert(0, _SamplesAlias())

@@ -9,6 +9,7 @@ group ends the kernel with it: no process outlives the server.
 """
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import signal
@@ -235,7 +236,8 @@ class ShellChain:
                     deliver_cancel=end_process_group,
                 )
             )
-            link = ShellLink(process, self._publish)
+            raise_alarm, alarms = trio.open_memory_channel(1)
+            link = ShellLink(process, partial(self._from_shell, raise_alarm))
             nursery.start_soon(self._watch, link, nursery.cancel_scope)
             try:
                 with trio.fail_after(HANDSHAKE_TIMEOUT):
@@ -251,8 +253,29 @@ class ShellChain:
                 return process.returncode
             self._link = link
             self._ready.set()
+            await self._check_kernel_on_alarm(link, alarms, nursery.cancel_scope)
         self._link = None
         return process.returncode
+
+    def _from_shell(self, raise_alarm: trio.MemorySendChannel, event: protocol.Event) -> None:
+        """An event of the shell: published; an error notice raises the alarm (the kernel may be gone)."""
+        self._publish(event)
+        if event.kind == "notice" and event.level == "ERROR":
+            with contextlib.suppress(trio.WouldBlock):
+                raise_alarm.send_nowait(None)
+
+    async def _check_kernel_on_alarm(self, link: ShellLink, alarms: trio.MemoryReceiveChannel, cancel_scope) -> None:
+        """After the shell reports an error, ask its kernel something; no answer means it is gone.
+
+        A shell under a server does not restart its kernel by itself, so a dead
+        kernel ends the whole chain, which the server then restarts and restores.
+        """
+        async for _ in alarms:
+            reply = await link.command("modules")
+            if not reply.ok:
+                log.error("the kernel is gone: restarting the chain", reason=reply.error)
+                cancel_scope.cancel()
+                return
 
     async def _watch(self, link: ShellLink, cancel_scope: trio.CancelScope) -> None:
         """Follow the shell until its output ends, then make sure the whole group is gone."""

@@ -9,6 +9,7 @@ from functools import partial
 import structlog
 import trio
 
+import protocol
 from seqserver import server
 
 
@@ -34,6 +35,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
         default=server.DEFAULT_MAX_CLIENTS,
         metavar="N",
         help=f"clients served at once; more are refused [default: {server.DEFAULT_MAX_CLIENTS}]",
+    )
+    parser.add_argument(
+        "--max-message-size",
+        type=int,
+        default=protocol.MAX_MESSAGE_SIZE,
+        metavar="BYTES",
+        help="largest message accepted from a client; a larger one is refused with an error "
+        f"[default: {protocol.MAX_MESSAGE_SIZE}]",
     )
 
 
@@ -63,7 +72,8 @@ def main(args: argparse.Namespace) -> int:
         print(f"seqserver: {exc}", file=sys.stderr)
         return 2
     try:
-        trio.run(partial(server.serve, args.address, queue_limit=args.client_queue, max_clients=args.max_clients))
+        trio.run(partial(server.serve, args.address, queue_limit=args.client_queue,
+                         max_clients=args.max_clients, max_message_size=args.max_message_size))
     except OSError as exc:
         print(f"seqserver: cannot listen on {args.address}: {exc.strerror or exc}", file=sys.stderr)
         return 1

@@ -110,3 +110,11 @@ def test_an_oversize_message_is_refused_without_buffering_it(chunk_size):
 def test_a_message_of_exactly_the_limit_is_accepted():
     encoded = protocol.encode(protocol.Cmd(id=1, line="x" * 4000))
     assert protocol.Decoder(max_size=len(encoded)).feed(encoded) == [protocol.Cmd(id=1, line="x" * 4000)]
+
+
+def test_feed_with_errors_reports_problems_in_stream_order():
+    first, second = protocol.Cmd(id=1, line="nodes"), protocol.Cmd(id=2, line="run")
+    stream = protocol.encode(first) + msgpack.packb({"type": "nope"}) + protocol.encode(second)
+    items = protocol.Decoder().feed_with_errors(stream)
+    assert items[0] == first and items[2] == second
+    assert isinstance(items[1], protocol.ProtocolError) and "unknown message type 'nope'" in str(items[1])

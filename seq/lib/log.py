@@ -1,0 +1,2 @@
+"""The manual's ``seq.lib.log``: the user logger."""
+from seqkernel.log import getUserLogger, logConfig  # noqa: F401

@@ -1,0 +1,2 @@
+"""The manual's ``seq.lib.ob``: observation blocks."""
+from seqkernel.ob import OB  # noqa: F401

@@ -1,0 +1,52 @@
+"""``python -m seqkernel``: the kernel process, normally spawned by the shell.
+
+With ``--fd N`` it speaks the protocol on the inherited socket N (one end of a
+socketpair the parent passed with ``pass_fds``). Without it, the protocol uses
+stdin/stdout, which are first moved to new descriptors so that fds 0, 1 and 2
+can be given to the null device and the output capture.
+"""
+import argparse
+import os
+import socket
+import sys
+
+import trio
+
+from seqkernel import process
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="seqkernel", description="The sequencer kernel: runs scripts, speaks the seq protocol.")
+    parser.add_argument("--fd", type=int, metavar="N", help="speak the protocol on inherited socket N (default: stdin/stdout)")
+    parser.add_argument("--session-dir", metavar="DIR", help="write kernel.log in this directory")
+    parser.add_argument("--log-level", default="INFO", type=str.upper,
+                        choices=["DEBUG", "INFO", "WARNING", "WARN", "ERROR", "CRITICAL"], help="level of kernel.log")
+    return parser
+
+
+def _socket_stream(fd: int):
+    sock = socket.socket(fileno=fd)
+    return lambda: trio.SocketStream(trio.socket.from_stdlib_socket(sock))
+
+
+def _stdio_stream():
+    receive_fd, send_fd = os.dup(0), os.dup(1)
+    null = os.open(os.devnull, os.O_RDWR)
+    os.dup2(null, 1)  # until the capture takes it: nothing may reach the protocol's pipe
+    os.close(null)
+    return lambda: trio.StapledStream(trio.lowlevel.FdStream(send_fd), trio.lowlevel.FdStream(receive_fd))
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    open_stream = _socket_stream(args.fd) if args.fd is not None else _stdio_stream()
+    # User code must never read the terminal or the parent's input.
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
+    process.run(open_stream, session_dir=args.session_dir, log_level=args.log_level)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,396 @@
+"""The engine: loaded scripts under one root, and the controls the kernel process drives.
+
+``Engine.open(publish=callback)`` opens a trio-asyncio loop and a nursery and
+yields an engine. Everything that happens is passed to ``publish(record)``
+synchronously and in order, as dicts already shaped like the protocol's event
+bodies (kinds ``state``, ``tree``, ``run``, ``error``, ``dialog``, ``log``).
+The control methods are plain functions called from within trio; they raise
+:class:`EngineError` subclasses with a message meant for the operator.
+"""
+import contextlib
+import importlib
+import importlib.util
+import itertools
+import logging
+import math
+import os
+import sys
+import time
+import traceback
+
+import trio
+import trio_asyncio
+
+from . import context
+from . import ob as obs_module
+from .errors import describe_exception
+from .execution import CONTINUE, FRESH, RETRY, Run, schedule, state_record
+from .log import PublishingHandler, lib_logger
+from .nodes import Sequence, seq_factory
+from .serials import restore_counter, use_counter
+from .states import RTFLAG, State
+from .tree import node_dict
+
+
+class EngineError(Exception):
+    """A control request that cannot be carried out; the message says why."""
+
+
+class LoadError(EngineError):
+    """A script or OB could not be loaded (``traceback`` holds the details, when any)."""
+
+    def __init__(self, message, traceback_text=""):
+        super().__init__(message)
+        self.traceback = traceback_text
+
+
+class EngineBusy(EngineError):
+    """The request needs the engine idle, but a run is in progress."""
+
+
+class NodeNotFound(EngineError, LookupError):
+    """No node has the given serial number or name."""
+
+
+class NotAllowed(EngineError):
+    """The request makes no sense in the current state (e.g. resuming a node that is not paused)."""
+
+
+class ScriptRoot(Sequence):
+    """The engine's root: the loaded scripts, run one after the other."""
+
+    is_engine_root = True
+    __slots__ = ()
+
+    async def _body(self, run):
+        await run.execute(self.begin)
+        for script in self.children:
+            token = context.root.set(script)
+            try:
+                await run.execute(script)
+            finally:
+                context.root.reset(token)
+        await run.execute(self.end)
+
+
+_RUN_STATUS = {"running": "started"}
+_FLAGS = {"pause": RTFLAG.PAUSE, "skip": RTFLAG.SKIP}
+
+
+class Engine:
+    """Loaded scripts and their execution. Build it with :meth:`Engine.open`."""
+
+    def __init__(self, publish, nursery, *, task_logs=True):
+        self._publish = publish or (lambda record: None)
+        self._nursery = nursery
+        self._task_logs = task_logs
+        self._status = "idle"
+        self._changed = trio.Event()
+        self._run = None
+        self._failed = None
+        self._after_run = []
+        self.last_error = None
+        self._new_root()
+
+    @classmethod
+    @contextlib.asynccontextmanager
+    async def open(cls, publish=None, *, task_logs=True, log_level="INFO"):
+        """Open an engine; on exit a running script is cancelled."""
+        async with trio_asyncio.open_loop():
+            async with trio.open_nursery() as nursery:
+                engine = cls(publish, nursery, task_logs=task_logs)
+                root_logger = logging.getLogger()
+                handler = PublishingHandler(engine._publish_record, trio.lowlevel.current_trio_token(), log_level)
+                previous_level = root_logger.level
+                if root_logger.getEffectiveLevel() > handler.level:
+                    root_logger.setLevel(handler.level)
+                root_logger.addHandler(handler)
+                try:
+                    yield engine
+                finally:
+                    root_logger.removeHandler(handler)
+                    root_logger.setLevel(previous_level)
+                    nursery.cancel_scope.cancel()
+
+    # -- what is loaded ---------------------------------------------------------
+
+    def _new_root(self):
+        self._serials = itertools.count(1)
+        token = use_counter(self._serials)
+        try:
+            self.root = ScriptRoot(name="_seq_ROOT_")
+        finally:
+            restore_counter(token)
+        self._scripts = []  # (module name or None, node) in load order
+        self._obs = []
+
+    def _publish_record(self, record):
+        self._publish(record)
+
+    def _import(self, target: str):
+        """Import (or re-import, so edits are picked up) a module by dotted name or file path."""
+        try:
+            if target.endswith(".py") or os.sep in target:
+                path = os.path.abspath(target)
+                if not os.path.isfile(path):
+                    raise LoadError(f"no such file: {target}")
+                name = os.path.splitext(os.path.basename(path))[0]
+                spec = importlib.util.spec_from_file_location(name, path)
+                module = importlib.util.module_from_spec(spec)
+                sys.modules[name] = module
+                spec.loader.exec_module(module)
+                return module
+            if target in sys.modules:
+                return importlib.reload(sys.modules[target])
+            return importlib.import_module(target)
+        except LoadError:
+            raise
+        except ModuleNotFoundError as exc:
+            if exc.name and target.startswith(exc.name):
+                raise LoadError(f"no module named {target!r}") from exc
+            raise LoadError(f"cannot load {target}: {describe_exception(exc)}", traceback.format_exc()) from exc
+        except BaseException as exc:
+            if isinstance(exc, (KeyboardInterrupt, trio.Cancelled)):
+                raise
+            raise LoadError(f"cannot load {target}: {describe_exception(exc)}", traceback.format_exc()) from exc
+
+    def _attach(self, build, what: str):
+        """Build a node with the engine's serial numbers and add it to the root."""
+        token = use_counter(self._serials)
+        try:
+            node = build()
+            self.root.add(node)
+            self.root.add_endpoints()
+        except EngineError:
+            raise
+        except BaseException as exc:
+            if isinstance(exc, (KeyboardInterrupt, trio.Cancelled)):
+                raise
+            raise LoadError(f"cannot create {what}: {describe_exception(exc)}", traceback.format_exc()) from exc
+        finally:
+            restore_counter(token)
+        return node
+
+    def load(self, target: str):
+        """Load a script by dotted module name or ``.py`` path; returns its top node."""
+        self._check_idle("load a script")
+        module = self._import(target)
+        node = self._attach(lambda: seq_factory(module), f"the script of {target}")
+        self._scripts.append((module.__name__, node))
+        self._publish_tree("loaded")
+        return node
+
+    def load_ob(self, source):
+        """Load an OB from a JSON file path, JSON text or a parsed dict; returns the OB node."""
+        self._check_idle("load an OB")
+        try:
+            data, path = obs_module.read_ob(source)
+        except ValueError as exc:
+            raise LoadError(str(exc)) from exc
+        node = self._attach(lambda: obs_module.build_ob(data, self._import, path), f"OB {obs_module.ob_name(data)!r}")
+        self._scripts.append((None, node))
+        self._obs.append(node)
+        self._publish_tree("loaded")
+        return node
+
+    def modules(self) -> list[str]:
+        return [name for name, _ in self._scripts if name is not None]
+
+    def obs(self) -> list[dict]:
+        return [
+            {
+                "index": index,
+                "sn": node.sn,
+                "name": node.name,
+                "source": node.source,
+                "templates": [template.description for template in node.templates],
+            }
+            for index, node in enumerate(self._obs)
+        ]
+
+    def snapshot(self) -> dict:
+        root = node_dict(self.root)
+        return {
+            "status": self._status,
+            "modules": self.modules(),
+            "obs": self.obs(),
+            "root": root,
+            "scripts": [child for child in root["children"] if child["sn"] not in (self.root.begin.sn, self.root.end.sn)]
+            if self.root.begin is not None
+            else root["children"],
+        }
+
+    def find(self, ref):
+        """The node with serial number ``ref`` (an int or digits), or else the first named ``ref``."""
+        if isinstance(ref, str) and ref.strip().isdigit():
+            ref = int(ref)
+        if isinstance(ref, int):
+            for node in self.root.walk():
+                if node.sn == ref:
+                    return node
+            raise NodeNotFound(f"no node with serial number {ref}")
+        for node in self.root.walk():
+            if node.name == ref and node is not self.root:
+                return node
+        raise NodeNotFound(f"no node named {ref!r}")
+
+    # -- flags ----------------------------------------------------------------------
+
+    def set_flag(self, ref, flag, value=None):
+        """Set (True), clear (False) or flip (None) a node's ``pause`` or ``skip`` flag."""
+        node = self.find(ref)
+        bit = flag if isinstance(flag, RTFLAG) else _FLAGS.get(str(flag).lower())
+        if bit is None:
+            raise ValueError(f"unknown flag {flag!r}: use pause or skip")
+        on = not (node.flags & bit) if value is None else bool(value)
+        node.flags = RTFLAG(node.flags | bit) if on else RTFLAG(node.flags & ~bit)
+        self._publish(state_record(node))
+        if self._run is not None and node.state is State.PAUSED and not node.flags & RTFLAG.PAUSE:
+            self._run.release(node)  # un-pausing a paused node resumes it (manual 4.2)
+        return node
+
+    # -- execution ----------------------------------------------------------------
+
+    @property
+    def status(self) -> str:
+        """``idle``, ``running``, ``paused``, ``finished``, ``error`` or ``aborted``."""
+        return self._status
+
+    @property
+    def busy(self) -> bool:
+        return self._run is not None
+
+    def _check_idle(self, what):
+        if self._run is not None:
+            raise EngineBusy(f"cannot {what} while a script is running (abort it first)")
+
+    def run(self):
+        """Start all loaded scripts from the start; returns once started."""
+        self._check_idle("start a run")
+        if not self.root.children:
+            raise NotAllowed("nothing to run: load a script or an OB first")
+        self._failed = None
+        schedule(self.root, FRESH, self._publish)
+        self._start(FRESH)
+
+    def retry(self, sn=None):
+        """Re-run the failed node and, when it succeeds, everything that has not finished."""
+        self._check_idle("retry")
+        node = self._failed if sn is None else self.find(sn)
+        if node is None or node.state is not State.FINISHED_ERROR:
+            which = "no node" if sn is None else f"node {sn}"
+            raise NotAllowed(f"{which} has failed: nothing to retry")
+        schedule(self.root, RETRY, self._publish, retry_node=node)
+        self._start(RETRY)
+
+    def cont(self):
+        """Resume: release paused nodes, or after an error or abort run every unfinished node."""
+        if self._run is not None:
+            paused = [node for node in self._run.waiting if node.state is State.PAUSED]
+            if not paused:
+                raise EngineBusy("already running")
+            for node in paused:
+                self._run.release(node)
+            return
+        if self._status not in ("error", "aborted"):
+            raise NotAllowed(f"nothing to continue: the last run {'has ' + self._status if self._status != 'idle' else 'never started'}")
+        schedule(self.root, CONTINUE, self._publish)
+        self._start(CONTINUE)
+
+    def resume(self, sn):
+        """Resume execution at the paused node ``sn``."""
+        node = self.find(sn)
+        if self._run is None or node.state is not State.PAUSED or not self._run.release(node):
+            raise NotAllowed(f"node {node.sn} ({node.name}) is not paused")
+
+    def abort(self):
+        """Cancel the running script: running nodes become CANCELLED; ``continue`` resumes."""
+        if self._run is None:
+            raise NotAllowed("nothing is running")
+        self._run.abort()
+
+    def reset(self):
+        """Return every node to NOT_STARTED (a running script is aborted first)."""
+        self._defer_while_running(self._reset)
+
+    def clear(self):
+        """Unload every script and OB (a running script is aborted first)."""
+        self._defer_while_running(self._clear)
+
+    def answer_dialog(self, sn, perform: bool):
+        """Answer an open BasicDialog: perform its extra step, or stop the sequence."""
+        node = self.find(sn)
+        if self._run is None or not self._run.answer(node, bool(perform)):
+            raise NotAllowed(f"node {node.sn} ({node.name}) has no open dialog")
+
+    def variables(self) -> list[dict]:
+        return obs_module.variables(self._obs)
+
+    def set_variable(self, ob: int, template: int, name: str, value):
+        return obs_module.set_variable(self._obs, int(ob), int(template), name, value)
+
+    async def wait(self, timeout: float | None = None) -> str:
+        """Wait until execution is not running; returns the status, or ``"timeout"``."""
+        with trio.move_on_after(math.inf if timeout is None else timeout):
+            while self._status == "running":
+                await self._changed.wait()
+            return self._status
+        return "timeout"
+
+    # -- internals ------------------------------------------------------------------
+
+    def _defer_while_running(self, action):
+        if self._run is None:
+            action()
+        else:
+            self._after_run.append(action)
+            self._run.abort()
+
+    def _reset(self):
+        for node in self.root.walk():
+            node.state = State.NOT_STARTED
+            node.result = None
+            if hasattr(node, "iteration"):
+                node.iteration = 0
+        self._failed = None
+        self._set_status("idle", publish=False)
+        self._publish_tree("reset")
+
+    def _clear(self):
+        self._new_root()
+        self._failed = None
+        self._set_status("idle", publish=False)
+        self._publish_tree("cleared")
+
+    def _publish_tree(self, action):
+        self._publish({"kind": "tree", "ts": time.time(), "action": action, "snapshot": self.snapshot()})
+
+    def _set_status(self, status, publish=True):
+        self._status = status
+        if publish:
+            self._publish({"kind": "run", "ts": time.time(), "status": _RUN_STATUS.get(status, status)})
+        self._changed.set()
+        self._changed = trio.Event()
+
+    def _on_blocked(self, blocked):
+        self._set_status("paused" if blocked else "running")
+
+    def _start(self, mode):
+        run = Run(self._publish, mode=mode, task_logs=self._task_logs, on_blocked=self._on_blocked)
+        self._run = run
+        self._set_status("running")
+        self._nursery.start_soon(self._execute, run)
+
+    async def _execute(self, run):
+        try:
+            outcome = await run.execute_top(self.root)
+        except Exception:  # a defect of the engine itself: reported, and the engine keeps serving
+            lib_logger().exception("the engine failed while running")
+            outcome = "error"
+        self._failed = run.failed
+        self.last_error = run.error or self.last_error
+        self._run = None
+        after, self._after_run = self._after_run, []
+        self._set_status(outcome)
+        for action in after:
+            action()

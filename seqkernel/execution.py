@@ -1,0 +1,278 @@
+"""One execution of a tree of nodes: states, pauses, errors and cancellation.
+
+A :class:`Run` walks a tree the way each container's body asks (children one
+after the other, or together in a nursery) and publishes every state change as
+it happens. The whole run lives in one cancel scope: a failed step marks itself
+``FINISHED|ERROR`` and cancels that scope, so the steps still running unwind as
+``CANCELLED`` and the containers on the failed node's path as ``CANCELLED|ERROR``;
+``abort`` cancels the same scope. A later run in *retry* or *continue* mode
+passes over the nodes that already finished, which is how both commands resume.
+"""
+import math
+import time
+
+import trio
+import trio_asyncio
+
+from . import context
+from .errors import error_record
+from .log import task_record
+from .states import RTFLAG, State, flag_names
+
+FRESH = "fresh"
+RETRY = "retry"
+CONTINUE = "continue"
+
+_DONE = {
+    FRESH: frozenset({State.FINISHED, State.FINISHED_SKIP}),
+    RETRY: frozenset({State.FINISHED, State.FINISHED_SKIP}),
+    CONTINUE: frozenset({State.FINISHED, State.FINISHED_SKIP, State.FINISHED_ERROR}),
+}
+
+
+def _ignore(record):
+    pass
+
+
+def state_record(node) -> dict:
+    """The ``state`` event body of ``node``'s current state and flags."""
+    return {
+        "kind": "state",
+        "ts": time.time(),
+        "sn": node.sn,
+        "id": node.id,
+        "name": node.name,
+        "state": node.state.value,
+        "flags": flag_names(node.flags),
+    }
+
+
+class Run:
+    """Executes a tree once, publishing what happens through ``publish(record)``.
+
+    ``on_blocked(blocked)`` is called when every branch of the run is waiting
+    for an operator (a paused node or an open dialog), and again when one of
+    them is released.
+    """
+
+    def __init__(self, publish=None, *, mode=FRESH, task_logs=True, on_blocked=None):
+        self.publish = publish or _ignore
+        self.mode = mode
+        self.done_states = _DONE[mode]
+        self.task_logs = task_logs
+        self.on_blocked = on_blocked or (lambda blocked: None)
+        self.scope = trio.CancelScope()
+        self.failed = None
+        self.failure = None
+        self.error = None
+        self.error_path = set()
+        self.aborted = False
+        self.blocked = False
+        self.active = 1
+        self.waiting = {}
+        self.answers = {}
+
+    # -- states ---------------------------------------------------------------
+
+    def set_state(self, node, state):
+        node.state = state
+        self.publish(state_record(node))
+
+    def is_done(self, node) -> bool:
+        return node.state in self.done_states
+
+    def reschedule(self, nodes):
+        """Mark ``nodes`` and everything below them as to be run again (a loop's next iteration)."""
+        for top in nodes:
+            for node in top.walk():
+                if node.state is not State.SCHEDULED:
+                    self.set_state(node, State.SCHEDULED)
+
+    # -- walking the tree -----------------------------------------------------
+
+    async def execute(self, node):
+        """Execute one node, honouring its flags; a node already done is passed over."""
+        if node.state in self.done_states:
+            return
+        if node.flags:
+            if node.flags & RTFLAG.SKIP:
+                self.set_state(node, State.FINISHED_SKIP)
+                return
+            if node.flags & RTFLAG.PAUSE:
+                await self.hold(node, State.PAUSED)
+                if node.flags & RTFLAG.SKIP:
+                    self.set_state(node, State.FINISHED_SKIP)
+                    return
+        self.set_state(node, State.RUNNING)
+        try:
+            await node._body(self)
+        except BaseException:
+            if node.state is not State.FINISHED_ERROR:
+                self.set_state(node, State.CANCELLED_ERROR if node in self.error_path else State.CANCELLED)
+            raise
+        self.set_state(node, State.FINISHED)
+
+    async def execute_together(self, nodes):
+        """Execute ``nodes`` in parallel, one trio task each."""
+        remaining = len(nodes)
+        self.active += remaining - 1
+
+        async def branch(node):
+            nonlocal remaining
+            try:
+                await self.execute(node)
+            finally:
+                remaining -= 1
+                if remaining:
+                    self.active -= 1  # the last branch hands its activity back to the parent
+
+        async with trio.open_nursery() as nursery:
+            for node in nodes:
+                nursery.start_soon(branch, node)
+
+    async def step(self, node, call, *args):
+        """Run a leaf's step; on an exception the node fails and the run is cancelled."""
+        token = context.current_node.set(node)
+        if self.task_logs:
+            self.publish(task_record("Starting Task: ", node))
+        try:
+            result = await call(*args)
+        except (trio.Cancelled, KeyboardInterrupt, GeneratorExit):
+            raise
+        except BaseException as exc:
+            if trio.current_effective_deadline() == -math.inf:
+                raise  # the run is being cancelled: this is how the step unwound
+            self.fail(node, exc)
+            await trio.lowlevel.checkpoint()  # raises Cancelled: the run's scope is cancelled now
+            raise
+        finally:
+            context.current_node.reset(token)
+        node.result = result
+        if self.task_logs:
+            self.publish(task_record("End Task: ", node))
+
+    # -- failures, aborts and waiting for the operator ------------------------
+
+    def fail(self, node, exc):
+        self.failed = node
+        self.failure = exc
+        parent = node.parent
+        while parent is not None:
+            self.error_path.add(parent)
+            parent = parent.parent
+        self.set_state(node, State.FINISHED_ERROR)
+        self.error = error_record(node, exc)
+        self.publish(self.error)
+        self.scope.cancel()
+
+    def abort(self):
+        self.aborted = True
+        self.scope.cancel()
+
+    async def hold(self, node, state=None):
+        """Wait for an operator to release ``node`` (a pause, or a dialog's answer)."""
+        if state is not None:
+            self.set_state(node, state)
+        event = trio.Event()
+        self.waiting[node] = event
+        self.active -= 1
+        if self.active == 0 and not self.blocked:
+            self.blocked = True
+            self.on_blocked(True)
+        try:
+            await event.wait()
+        finally:
+            del self.waiting[node]
+            self.active += 1
+
+    def release(self, node) -> bool:
+        event = self.waiting.get(node)
+        if event is None:
+            return False
+        event.set()
+        if self.blocked:
+            self.blocked = False
+            self.on_blocked(False)
+        return True
+
+    async def ask(self, dialog) -> bool:
+        """Publish a dialog request and wait for its answer: True to perform the extra step."""
+        self.publish(self.dialog_record(dialog, "request"))
+        await self.hold(dialog)
+        return self.answers.pop(dialog)
+
+    def answer(self, dialog, perform: bool) -> bool:
+        if dialog not in self.waiting:
+            return False
+        self.answers[dialog] = perform
+        record = self.dialog_record(dialog, "resolved")
+        record["answer"] = "perform" if perform else "stop"
+        self.publish(record)
+        return self.release(dialog)
+
+    @staticmethod
+    def dialog_record(dialog, action) -> dict:
+        return {
+            "kind": "dialog",
+            "ts": time.time(),
+            "action": action,
+            "sn": dialog.sn,
+            "name": dialog.name,
+            "description": dialog.description,
+            "condition_label": dialog.condition_label,
+            "step_label": dialog.step_label,
+        }
+
+    # -- a whole run ------------------------------------------------------------
+
+    async def execute_top(self, top) -> str:
+        """Execute ``top``; returns the outcome: ``finished``, ``error`` or ``aborted``."""
+        with self.scope:
+            await self.execute(top)
+        if self.failed is not None:
+            outcome = "error"
+        elif self.scope.cancelled_caught or self.aborted:
+            outcome = "aborted"
+        else:
+            outcome = "finished"
+        leftover = State.NOT_STARTED if outcome == "finished" else State.CANCELLED
+        for node in top.walk():
+            if node.state is State.SCHEDULED:
+                self.set_state(node, leftover)
+        return outcome
+
+
+def schedule(top, mode, publish=None, retry_node=None):
+    """Prepare a tree for a run: what will run becomes ``SCHEDULED``.
+
+    A fresh run schedules every node and clears results; retry and continue
+    schedule what has not finished (retry also the failed node).
+    """
+    publish = publish or _ignore
+    for node in top.walk():
+        if mode == FRESH:
+            node.result = None
+            if hasattr(node, "iteration"):
+                node.iteration = 0
+        elif node.state in _DONE[CONTINUE] and node is not retry_node:
+            continue
+        node.state = State.SCHEDULED
+        publish(state_record(node))
+
+
+async def run_tree(top):
+    """Run a tree in process (``await node.start()``), raising the exception of a failed step."""
+    top.add_endpoints()
+    schedule(top, FRESH)
+    run = Run(task_logs=False)
+    token = context.root.set(top)
+    try:
+        if trio_asyncio.current_loop.get() is None:
+            async with trio_asyncio.open_loop():
+                await run.execute_top(top)
+        else:
+            await run.execute_top(top)
+    finally:
+        context.root.reset(token)
+    if run.failure is not None:
+        raise run.failure

@@ -1,0 +1,106 @@
+"""Logging: the manual's ``seq.user`` logger, and log records turned into events.
+
+User code logs with the standard ``logging`` module. While an engine is open, a
+handler on the root logger turns every record into a ``log`` event body naming
+the node whose step emitted it. The engine's own messages go through structlog
+(``seq.lib``), so they carry key/value fields as well as text. The per-step
+``Starting Task`` / ``End Task`` lines are built by the engine straight from its
+state changes, without passing through ``logging``, to keep them off the hot path.
+"""
+import logging
+import threading
+import time
+
+import structlog
+
+from . import context
+
+USER_LOGGER = "seq.user"
+LIB_LOGGER = "seq.lib"
+
+
+def getUserLogger() -> logging.Logger:  # noqa: N802 (the manual's name)
+    """The ``seq.user`` logger (manual 6.1)."""
+    return logging.getLogger(USER_LOGGER)
+
+
+def logConfig(level=logging.INFO, **_ignored):  # noqa: N802 (the manual's name)
+    """Set the level of user logging: records at ``level`` or above are kept."""
+    logging.getLogger().setLevel(level)
+    logging.getLogger(USER_LOGGER).setLevel(level)
+
+
+def lib_logger(**fields):
+    """The engine's structured logger (``seq.lib``)."""
+    return structlog.wrap_logger(
+        logging.getLogger(LIB_LOGGER),
+        processors=[
+            structlog.stdlib.filter_by_level,
+            structlog.processors.format_exc_info,
+            structlog.stdlib.render_to_log_kwargs,
+        ],
+        wrapper_class=structlog.stdlib.BoundLogger,
+    ).bind(**fields)
+
+
+_RESERVED = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
+
+
+def task_record(message: str, node) -> dict:
+    """A ``log`` event body on ``seq.user`` for ``Starting Task: X`` / ``End Task: X``."""
+    return {
+        "kind": "log",
+        "ts": time.time(),
+        "level": "INFO",
+        "logger": USER_LOGGER,
+        "message": message + node.name,
+        "sn": node.sn,
+    }
+
+
+class PublishingHandler(logging.Handler):
+    """Publishes each log record as a ``log`` event body, in the engine's thread.
+
+    Records emitted in worker threads (``ActionInThread`` steps) are handed to
+    the trio thread with ``run_sync_soon``, which keeps their order.
+    """
+
+    def __init__(self, publish, trio_token, level=logging.INFO):
+        super().__init__(level)
+        self._publish = publish
+        self._token = trio_token
+        self._thread = threading.get_ident()
+        self._busy = threading.local()
+
+    def emit(self, record: logging.LogRecord):
+        if getattr(self._busy, "active", False):
+            return  # a record logged while publishing one: dropping it avoids endless recursion
+        node = context.current_node.get()
+        message = record.getMessage()
+        fields = {k: v for k, v in vars(record).items() if k not in _RESERVED}
+        if record.exc_info and record.exc_info[0] is not None:
+            message = message + "\n" + self.formatException(record.exc_info)
+        body = {
+            "kind": "log",
+            "ts": record.created,
+            "level": record.levelname,
+            "logger": record.name,
+            "message": message,
+            "sn": node.sn if node is not None else None,
+        }
+        if fields:
+            body["fields"] = {k: v if isinstance(v, (str, int, float, bool, type(None))) else repr(v) for k, v in fields.items()}
+        if threading.get_ident() == self._thread:
+            self._deliver(body)
+        else:
+            try:
+                self._token.run_sync_soon(self._deliver, body)
+            except Exception:  # the engine has closed: nothing is listening any more
+                pass
+
+    def _deliver(self, body):
+        self._busy.active = True
+        try:
+            self._publish(body)
+        finally:
+            self._busy.active = False

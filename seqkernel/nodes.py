@@ -1,0 +1,391 @@
+"""The node types of a sequencer script (manual 5.9) and the helpers scripts use.
+
+A script is a tree of nodes: ``Action`` / ``ActionInThread`` leaves call one
+step each; containers (``Sequence``, ``Parallel``, ``Loop``, ``Template``) hold
+children and get a begin and an end node, as in the manual's figures. How nodes
+execute is in :mod:`seqkernel.execution`; each node class only says what its
+own body does.
+"""
+import functools
+import sys
+
+import trio
+
+from . import context
+from .serials import new_id, next_serial
+from .states import RTFLAG, State
+from .steps import call_step, call_step_in_thread, describe
+
+
+def _first_line(doc) -> str:
+    if not doc:
+        return ""
+    for line in doc.strip().splitlines():
+        if line.strip():
+            return line.strip()
+    return ""
+
+
+class Node:
+    """What every node has: id, name, serial number, state, runtime flags, result."""
+
+    type_code = "A"
+    __slots__ = ("id", "name", "sn", "state", "flags", "result", "description", "parent", "_ctx", "__dict__")
+
+    def __init__(self, *, id=None, name=None, description=None):
+        self.sn = next_serial()
+        self.name = name or type(self).__name__
+        self.id = id or new_id(self.name)
+        self.state = State.NOT_STARTED
+        self.flags = RTFLAG.NONE
+        self.result = None
+        self.description = description or ""
+        self.parent = None
+        self._ctx = None
+
+    def __repr__(self):
+        return f"<{type(self).__name__} ({self.sn}) {self.name} {self.state.value}>"
+
+    @property
+    def subnodes(self) -> tuple:
+        """Every node directly below this one, in display order (begin first, end last)."""
+        return ()
+
+    def walk(self):
+        """This node and all nodes below it, depth first, in display order."""
+        yield self
+        for child in self.subnodes:
+            yield from child.walk()
+
+    def add_endpoints(self):
+        """Give containers their begin and end nodes (numbered depth first, as the manual shows)."""
+        for child in self.subnodes:
+            child.add_endpoints()
+
+    @property
+    def context(self) -> dict:
+        """The dictionary shared by every node of the script this node belongs to."""
+        top = self
+        while top.parent is not None and not getattr(top.parent, "is_engine_root", False):
+            top = top.parent
+        if top._ctx is None:
+            top._ctx = {}
+        return top._ctx
+
+    async def start(self):
+        """Run this node's tree in process under trio; raises the exception of a failed step."""
+        from .execution import run_tree
+
+        await run_tree(self)
+
+    async def _body(self, run):
+        pass
+
+
+class _Endpoint(Node):
+    """The begin or end node of a container: it only marks where the container starts or ends."""
+
+    __slots__ = ()
+
+
+class Action(Node):
+    """Calls one step: a coroutine function, or a plain function run inline."""
+
+    __slots__ = ("fn",)
+
+    def __init__(self, fn, *, id=None, name=None, description=None):
+        if not callable(fn):
+            raise TypeError(f"{type(self).__name__} needs a function or coroutine function, not {fn!r}")
+        super().__init__(id=id, name=name or describe(fn), description=description or _first_line(fn.__doc__))
+        self.fn = fn
+
+    async def _body(self, run):
+        await run.step(self, call_step, self.fn)
+
+
+class ActionInThread(Action):
+    """Calls a plain function in a worker thread, so it cannot block the other steps."""
+
+    __slots__ = ()
+
+    async def _body(self, run):
+        await run.step(self, call_step_in_thread, self.fn)
+
+
+def as_node(item) -> Node:
+    """A child given to a container: a node as is, a function or coroutine function as an Action."""
+    if isinstance(item, Node):
+        return item
+    if callable(item):
+        return Action(item)
+    raise TypeError(f"a node or a function is expected, not {item!r}")
+
+
+class Sequence(Node):
+    """Executes its children one after the other."""
+
+    type_code = "S"
+    __slots__ = ("children", "begin", "end")
+    current_seq = context.current_seq
+    root = context.root
+
+    def __init__(self, *, id=None, name=None, description=None):
+        super().__init__(id=id, name=name, description=description)
+        self.children = []
+        self.begin = None
+        self.end = None
+
+    @classmethod
+    def create(cls, *children, **kw):
+        """Build the container with ``children`` (nodes, functions or coroutine functions)."""
+        node = cls(**kw)
+        node.add(*children)
+        return node
+
+    def add(self, *children):
+        for item in children:
+            child = as_node(item)
+            child.parent = self
+            self.children.append(child)
+        return self
+
+    @staticmethod
+    def get_context() -> dict:
+        return context.get_context()
+
+    @property
+    def inner(self) -> list:
+        """The nodes between begin and end."""
+        return self.children
+
+    @property
+    def subnodes(self):
+        if self.begin is None:
+            return tuple(self.inner)
+        return (self.begin, *self.inner, self.end)
+
+    def add_endpoints(self):
+        if self.begin is None:
+            self.begin = _Endpoint(name="begin", id=f"begin_{self.id}")
+            self.begin.parent = self
+        for child in self.inner:
+            child.add_endpoints()
+        if self.end is None:
+            self.end = _Endpoint(name="end", id=f"end_{self.id}")
+            self.end.parent = self
+
+    async def _body(self, run):
+        token = context.current_seq.set(self)
+        try:
+            execute = run.execute
+            await execute(self.begin)
+            for child in self.children:
+                await execute(child)
+            await execute(self.end)
+        finally:
+            context.current_seq.reset(token)
+
+
+class Parallel(Sequence):
+    """Executes its children together; finishes when all of them are done."""
+
+    type_code = "P"
+    __slots__ = ()
+
+    async def _body(self, run):
+        token = context.current_seq.set(self)
+        try:
+            await run.execute(self.begin)
+            pending = [child for child in self.children if not run.is_done(child)]
+            if pending:
+                await run.execute_together(pending)
+            await run.execute(self.end)
+        finally:
+            context.current_seq.reset(token)
+
+
+class Loop(Sequence):
+    """Repeats its body while ``condition`` is true; ``init`` runs once, first."""
+
+    type_code = "L"
+    __slots__ = ("init", "condition", "iteration")
+    index = context.loop_index
+
+    def __init__(self, *, id=None, name=None, description=None, init=None, condition=None):
+        super().__init__(id=id, name=name, description=description)
+        if condition is None:
+            raise TypeError("Loop.create() needs condition=, a function returning whether to run the body again")
+        self.init = as_node(init) if init is not None else None
+        self.condition = as_node(condition)
+        for node in (self.init, self.condition):
+            if node is not None:
+                node.parent = self
+        self.iteration = 0
+
+    @property
+    def inner(self):
+        head = [self.condition] if self.init is None else [self.init, self.condition]
+        return head + self.children
+
+    async def _body(self, run):
+        seq_token = context.current_seq.set(self)
+        index_token = context.loop_index.set(self.iteration)
+        execute = run.execute
+        try:
+            await execute(self.begin)
+            if self.init is not None:
+                await execute(self.init)
+            while True:
+                await execute(self.condition)
+                if not self.condition.result:
+                    break
+                for child in self.children:
+                    await execute(child)
+                self.iteration += 1
+                context.loop_index.set(self.iteration)
+                run.reschedule([self.condition, *self.children])
+            await execute(self.end)
+        finally:
+            context.loop_index.reset(index_token)
+            context.current_seq.reset(seq_token)
+
+
+class BasicDialog(Node):
+    """Asks the operator what to do when ``check_condition`` is not met (manual 2.8).
+
+    The condition is checked first; when it returns false a dialog request is
+    published and the node waits for the answer: perform ``condition_extra_step``
+    and go on, or stop the sequence (the run is aborted, ``continue`` asks again).
+    """
+
+    type_code = "D"
+    __slots__ = ("check_condition", "condition_extra_step", "condition_label", "step_label")
+
+    def __init__(
+        self,
+        *,
+        check_condition,
+        condition_extra_step,
+        condition_label="condition",
+        step_label="extra step",
+        id=None,
+        name=None,
+        description=None,
+    ):
+        super().__init__(id=id, name=name or "BasicDialog", description=description)
+        self.check_condition = check_condition
+        self.condition_extra_step = condition_extra_step
+        self.condition_label = condition_label
+        self.step_label = step_label
+
+    async def _body(self, run):
+        await run.step(self, self._interact, run)
+
+    async def _interact(self, run):
+        if await call_step(self.check_condition):
+            return True
+        if not await run.ask(self):
+            run.abort()
+            await trio.lowlevel.checkpoint()
+        return await call_step(self.condition_extra_step)
+
+
+class Template(Sequence):
+    """A script instance carrying parameters (an entry of an OB's ``templates``)."""
+
+    type_code = "T"
+    __slots__ = ("parameters", "module")
+
+    def __init__(self, *, parameters=None, module=None, id=None, name=None, description=None):
+        super().__init__(id=id, name=name or "Template", description=description)
+        self.parameters = [dict(p) for p in parameters or ()]
+        self.module = module
+
+    def get(self, name):
+        for parameter in self.parameters:
+            if parameter["name"] == name:
+                return parameter["value"]
+        params = getattr(self.module, "__seq_params__", None) or {}
+        if name in params:
+            return params[name]
+        raise KeyError(f"template {self.name!r} ({self.sn}) has no parameter {name!r}")
+
+    async def _body(self, run):
+        token = context.current_template.set(self)
+        try:
+            await super()._body(run)
+        finally:
+            context.current_template.reset(token)
+
+
+def seq_factory(module, *args, **kw) -> Node:
+    """Build a module's script: ``create_sequence()``, else ``Tpl.create_sequence()`` / ``Tpl.create()``."""
+    factory = getattr(module, "create_sequence", None)
+    if not callable(factory):
+        tpl = getattr(module, "Tpl", None)
+        factory = getattr(tpl, "create_sequence", None) or getattr(tpl, "create", None)
+    if not callable(factory):
+        raise LookupError(
+            f"module {module.__name__} has neither a create_sequence() function "
+            "nor a class Tpl with a static create() or create_sequence()"
+        )
+    node = factory(*args, **kw)
+    if not isinstance(node, Node):
+        if callable(node):
+            return as_node(node)
+        raise TypeError(f"{module.__name__}: the script's constructor returned {node!r}, not a node")
+    return node
+
+
+def find_node(start: Node, node_id: str):
+    """Find the node with id ``node_id`` below ``start``: ``(parent, node)``, or ``(None, None)``."""
+    if start is None:
+        return None, None
+    if start.id == node_id:
+        return start.parent, start
+    for node in start.walk():
+        if node.id == node_id:
+            return node.parent, node
+    return None, None
+
+
+def get_param(name: str):
+    """The value of the current template's parameter ``name``.
+
+    Outside a template (a script loaded on its own) the calling module's
+    ``__seq_params__`` gives the value.
+    """
+    template = context.current_template.get()
+    if template is not None:
+        try:
+            return template.get(name)
+        except KeyError:
+            pass
+    params = sys._getframe(1).f_globals.get("__seq_params__") or {}
+    if name in params:
+        return params[name]
+    raise KeyError(f"no template parameter {name!r}")
+
+
+def partial(fn, *args, **kw):
+    """``functools.partial`` that keeps the wrapped function's name and docstring (manual 5.2)."""
+    wrapped = functools.partial(fn, *args, **kw)
+    functools.update_wrapper(wrapped, fn)
+    return wrapped
+
+
+def set_runtime_flag(node: Node, flag: RTFLAG, value: bool = True) -> Node:
+    """Set (or clear, with ``value=False``) a runtime flag of ``node``."""
+    flag = RTFLAG(flag)
+    node.flags = RTFLAG(node.flags | flag) if value else RTFLAG(node.flags & ~flag)
+    return node
+
+
+def _pause(item) -> Node:
+    """The node for ``item`` with its PAUSE flag set."""
+    return set_runtime_flag(as_node(item), RTFLAG.PAUSE)
+
+
+def _skip(item) -> Node:
+    """The node for ``item`` with its SKIP flag set."""
+    return set_runtime_flag(as_node(item), RTFLAG.SKIP)

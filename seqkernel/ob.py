@@ -1,0 +1,171 @@
+"""Observation blocks: an OB JSON file becomes an ``OB`` node holding one ``Template`` per entry.
+
+Only the ``templates`` section matters to the sequencer (manual 2.6): each entry
+names a module (``templateName``, dotted) and the parameters handed to that
+template instance. The same module may appear many times with different values.
+"""
+import json
+import os
+
+from .nodes import Sequence, Template, seq_factory
+
+_TYPES = ("integer", "number", "string", "boolean")
+
+
+class OB(Sequence):
+    """An observation block: its templates, executed in order."""
+
+    type_code = "O"
+    __slots__ = ("data", "source")
+
+    def __init__(self, *, data=None, source=None, **kw):
+        super().__init__(**kw)
+        self.data = data or {}
+        self.source = source
+
+    #: ``OB.create_sequence(module, **kw)`` builds a module's script (manual 2.5).
+    create_sequence = staticmethod(seq_factory)
+
+    @property
+    def templates(self) -> list:
+        return [child for child in self.children if isinstance(child, Template)]
+
+
+def read_ob(source) -> tuple[dict, str | None]:
+    """The OB's parsed JSON and the file it came from (``source``: a path, JSON text or a dict)."""
+    if isinstance(source, dict):
+        data, path = source, None
+    elif isinstance(source, str) and source.lstrip().startswith("{"):
+        data, path = _parse(source, "the OB text"), None
+    else:
+        path = os.fspath(source)
+        try:
+            with open(path, encoding="utf-8") as stream:
+                data = _parse(stream.read(), path)
+        except OSError as exc:
+            raise ValueError(f"cannot read OB file {path}: {exc.strerror}") from exc
+    _check(data)
+    return data, path
+
+
+def _parse(text, where):
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{where} is not valid JSON: {exc}") from exc
+
+
+def _check(data):
+    if not isinstance(data, dict):
+        raise ValueError("an OB must be a JSON object")
+    templates = data.get("templates")
+    if not isinstance(templates, list) or not templates:
+        raise ValueError("the OB has no 'templates' list")
+    problems = []
+    for index, entry in enumerate(templates):
+        if not isinstance(entry, dict) or not isinstance(entry.get("templateName"), str):
+            problems.append(f"template {index} has no templateName")
+            continue
+        for parameter in entry.get("parameters") or []:
+            if not isinstance(parameter, dict) or "name" not in parameter or "value" not in parameter:
+                problems.append(f"template {index} ({entry['templateName']}): a parameter lacks name or value")
+                continue
+            try:
+                coerce(parameter.get("type"), parameter["value"])
+            except ValueError as exc:
+                problems.append(f"template {index} ({entry['templateName']}): parameter {parameter['name']}: {exc}")
+    if problems:
+        raise ValueError("invalid OB: " + "; ".join(problems))
+
+
+def ob_name(data: dict) -> str:
+    description = data.get("obsDescription") or {}
+    return description.get("name") or data.get("name") or "OB"
+
+
+def build_ob(data: dict, import_module, source=None) -> OB:
+    """The OB node for parsed OB ``data``; ``import_module(name)`` gives each template's module."""
+    ob = OB(name=ob_name(data), data=data, source=source)
+    modules = {}
+    for entry in data["templates"]:
+        name = entry["templateName"]
+        if name not in modules:
+            modules[name] = import_module(name)
+        parameters = [
+            {"name": p["name"], "type": p.get("type"), "value": coerce(p.get("type"), p["value"])}
+            for p in entry.get("parameters") or []
+        ]
+        template = Template(parameters=parameters, module=modules[name], description=name)
+        template.add(seq_factory(modules[name]))
+        ob.add(template)
+    return ob
+
+
+def coerce(declared: str | None, value):
+    """``value`` checked against (and, from text, converted to) an OB parameter type."""
+    if declared not in _TYPES:
+        return value
+    if declared == "string":
+        return value if isinstance(value, str) else str(value)
+    if declared == "boolean":
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in ("true", "false", "yes", "no", "1", "0"):
+            return value.strip().lower() in ("true", "yes", "1")
+        raise ValueError(f"{value!r} is not a boolean (true or false)")
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is not an {declared}" if declared == "integer" else f"{value!r} is not a number")
+    if declared == "integer":
+        if isinstance(value, int):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        if isinstance(value, str):
+            try:
+                return int(value.strip())
+            except ValueError:
+                pass
+        raise ValueError(f"{value!r} is not an integer")
+    if isinstance(value, (int, float)):
+        return value
+    if isinstance(value, str):
+        try:
+            return float(value.strip())
+        except ValueError:
+            pass
+    raise ValueError(f"{value!r} is not a number")
+
+
+def variables(obs: list) -> list[dict]:
+    """Every template variable of the loaded OBs, by OB index and template index."""
+    rows = []
+    for ob_index, ob in enumerate(obs):
+        for tpl_index, template in enumerate(ob.templates):
+            for parameter in template.parameters:
+                rows.append(
+                    {
+                        "ob": ob_index,
+                        "ob_name": ob.name,
+                        "template": tpl_index,
+                        "template_name": template.description,
+                        "sn": template.sn,
+                        "name": parameter["name"],
+                        "type": parameter["type"],
+                        "value": parameter["value"],
+                    }
+                )
+    return rows
+
+
+def set_variable(obs: list, ob_index: int, tpl_index: int, name: str, value):
+    """Set one template variable, checked against its declared type; nothing changes on error."""
+    if not 0 <= ob_index < len(obs):
+        raise ValueError(f"no OB with index {ob_index} ({len(obs)} loaded)")
+    templates = obs[ob_index].templates
+    if not 0 <= tpl_index < len(templates):
+        raise ValueError(f"OB {ob_index} has no template with index {tpl_index} ({len(templates)} templates)")
+    for parameter in templates[tpl_index].parameters:
+        if parameter["name"] == name:
+            parameter["value"] = coerce(parameter["type"], value)
+            return parameter["value"]
+    raise ValueError(f"template {tpl_index} of OB {ob_index} has no variable {name!r}")

@@ -1,0 +1,179 @@
+"""The kernel process: one protocol connection, one engine, one nursery.
+
+``serve`` is the whole life of a kernel, visible in one function: the writer
+sends what the publisher queues, the reader decodes the peer's bytes and hands
+commands to the command language, and the engine runs scripts and publishes
+what happens. Commands are carried out in the order they arrive, except those
+that wait (``wait``), which run in their own task so that an ``abort`` sent
+after a ``wait`` is served at once; replies carry the command's id.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import pathlib
+from collections.abc import Awaitable, Callable
+
+import structlog
+import trio
+
+import protocol
+from seqkernel.capture import OutputCapture
+from seqkernel.commands import Commands
+from seqkernel.engine import Engine
+from seqkernel.publisher import Publisher
+
+RECEIVE_SIZE = 64 * 1024
+SERVER_NAME = "seqkernel 0.1.0"
+
+
+def kernel_logger(session_dir: str | None, level: str = "INFO"):
+    """The kernel's own log: ``kernel.log`` in the session directory, or nowhere.
+
+    A logger of its own (not structlog's global configuration), so whatever the
+    engine or user code configure does not change where the kernel's records go.
+    """
+    if session_dir is None:
+        return structlog.wrap_logger(
+            structlog.ReturnLogger(), wrapper_class=structlog.make_filtering_bound_logger(logging.CRITICAL)
+        )
+    path = pathlib.Path(session_dir)
+    path.mkdir(parents=True, exist_ok=True)
+    log_file = open(path / "kernel.log", "a", buffering=1, encoding="utf-8")
+    return structlog.wrap_logger(
+        structlog.WriteLogger(log_file),
+        processors=[
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=False),
+            structlog.processors.format_exc_info,
+            structlog.dev.ConsoleRenderer(colors=False),
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(getattr(logging, level.upper(), logging.INFO)),
+    ).bind(pid=os.getpid())
+
+
+class Kernel:
+    """Serves one protocol peer with one engine."""
+
+    def __init__(self, publisher: Publisher, log) -> None:
+        self.publisher = publisher
+        self.log = log
+        self.engine: Engine | None = None
+        self.commands: Commands | None = None
+        self.greeted = False
+
+    def publish(self, record: dict) -> None:
+        """The engine's publish callback: queue the record as an event, never raise into the engine."""
+        try:
+            self.publisher.publish(record)
+        except protocol.ProtocolError as exc:
+            self.log.error("invalid event record from the engine", record=repr(record)[:500], problem=str(exc))
+            self.publisher.publish({"kind": "notice", "level": "ERROR", "message": f"kernel: invalid event: {exc}"})
+        if record.get("kind") in ("run", "error", "tree"):
+            self.log.info("event", **{k: v for k, v in record.items() if k != "snapshot"})
+        else:
+            self.log.debug("event", **record)
+
+    async def serve(self, stream: trio.abc.Stream) -> None:
+        """Serve the peer on ``stream`` until it closes its end."""
+        async with Engine.open(publish=self.publish) as engine:
+            self.engine = engine
+            self.commands = Commands(engine)
+            async with trio.open_nursery() as nursery:
+                await nursery.start(self.publisher.run_writer, stream)
+                await read_messages(stream, protocol.Decoder(), self.publisher, lambda m: self.handle(m, nursery))
+                self.log.info("peer closed the connection")
+                nursery.cancel_scope.cancel()
+
+    async def handle(self, message: protocol.Message, nursery: trio.Nursery) -> None:
+        if not self.greeted:
+            await self._greet(message)
+        elif isinstance(message, protocol.Cmd):
+            if self.commands.is_waiting(message.line):
+                nursery.start_soon(self._execute, message)
+            else:
+                await self._execute(message)
+        elif isinstance(message, protocol.Hello):
+            self._refuse("already greeted: 'hello' is only sent once")
+        else:
+            self._refuse(f"unexpected {message.type!r} message: the kernel accepts 'cmd' messages")
+
+    async def _greet(self, message: protocol.Message) -> None:
+        if isinstance(message, protocol.Cmd):
+            self.publisher.send(protocol.Reply(id=message.id, ok=False, output="", error="send 'hello' first"))
+        elif not isinstance(message, protocol.Hello):
+            self._refuse(f"expected 'hello' first, got {message.type!r}")
+        elif message.version != protocol.VERSION:
+            self._refuse(f"protocol version {message.version} is not supported; this kernel speaks {protocol.VERSION}")
+        else:
+            self.greeted = True
+            self.log.info("hello", client=message.client)
+            self.publisher.send(
+                protocol.Welcome(
+                    version=protocol.VERSION, server=f"{SERVER_NAME} pid {os.getpid()}", snapshot=self.engine.snapshot()
+                )
+            )
+
+    def _refuse(self, problem: str) -> None:
+        self.log.warning("refused message", problem=problem)
+        self.publisher.send(protocol.Error(error=problem, fatal=False))
+
+    async def _execute(self, command: protocol.Cmd) -> None:
+        self.log.info("command", id=command.id, line=command.line)
+        outcome = await self.commands.execute(command.line)
+        reply = outcome.reply(command.id)
+        try:
+            self.publisher.send(reply)
+        except protocol.ProtocolError as exc:  # a reply too large for one message
+            self.publisher.send(protocol.Reply(id=command.id, ok=False, output="", error=str(exc)))
+        if not reply.ok:
+            self.log.info("command failed", id=command.id, error=reply.error)
+
+
+async def read_messages(
+    stream: trio.abc.ReceiveStream,
+    decoder: protocol.Decoder,
+    publisher: Publisher,
+    handle: Callable[[protocol.Message], Awaitable[None]],
+) -> None:
+    """Decode the peer's bytes and hand each message to ``handle``, in order, until end of stream.
+
+    A bad message or malformed bytes get an ``error`` message back and reading
+    goes on; messages that arrived intact around the bad one are all handled.
+    Reading pauses while the outgoing backlog is full, so a peer that sends
+    commands but does not read the replies cannot grow the kernel's memory.
+    """
+    while True:
+        await publisher.wait_for_room()
+        chunk = await stream.receive_some(RECEIVE_SIZE)
+        if not chunk:
+            return
+        for item in decoder.feed_with_errors(chunk):
+            if isinstance(item, protocol.ProtocolError):
+                publisher.send(protocol.Error(error=str(item), fatal=False))
+            else:
+                await handle(item)
+
+
+def run(open_stream: Callable[[], trio.abc.Stream], *, session_dir: str | None = None, log_level: str = "INFO") -> None:
+    """Run a kernel to completion: capture fds 1 and 2, serve the stream, give the fds back."""
+    log = kernel_logger(session_dir, log_level)
+    publisher = Publisher()
+    capture = OutputCapture(publisher.publish_output)
+    capture.start()
+    log.info("kernel started")
+    try:
+        trio.run(_serve, Kernel(publisher, log), open_stream)
+    except BaseException:
+        log.exception("kernel stopped by an exception")
+        raise
+    finally:
+        publisher.close()
+        capture.stop()
+    log.info("kernel stopped")
+
+
+async def _serve(kernel: Kernel, open_stream: Callable[[], trio.abc.Stream]) -> None:
+    async with open_stream() as stream:
+        await kernel.serve(stream)
+

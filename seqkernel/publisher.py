@@ -1,0 +1,160 @@
+"""The kernel's outgoing buffer: everything it sends, in order, in bounded memory.
+
+Replies, protocol errors and events are encoded when they are queued and sent by
+one writer task, so the peer sees them in the order they happened. Events come
+from the engine (synchronously, in the trio thread) and from the output capture
+threads; neither may block, so queuing never waits. What keeps memory bounded
+when the reader falls behind is coalescing, applied only while more than
+``high_water`` bytes wait to be sent:
+
+* a node's new ``state`` event replaces its previous one if that is still
+  queued and nothing else about that node was queued after it: per node, events
+  stay in order and the last (final) state is always sent;
+* ``log`` and ``output`` events are dropped and counted; once the backlog is
+  below ``high_water`` again, one ``notice`` event says how many were dropped.
+
+Never coalesced nor dropped: ``error``, ``run``, ``tree``, ``dialog`` and
+``notice`` events, replies and protocol errors. Replies are bounded by the reader
+of commands, which waits for :meth:`wait_for_room` before taking the next one.
+"""
+from __future__ import annotations
+
+import collections
+import threading
+import time
+
+import trio
+
+import protocol
+
+HIGH_WATER = 4 * 1024 * 1024
+BATCH = 256 * 1024  # bytes handed to one send_all
+DROPPABLE = frozenset({"log", "output"})
+
+
+class _Entry:
+    __slots__ = ("data", "sn")
+
+    def __init__(self, data: bytes, sn: int | None) -> None:
+        self.data = data  # None once replaced by a newer state of the same node
+        self.sn = sn
+
+
+class Publisher:
+    """Ordered, bounded queue of encoded messages between the kernel and one writer task."""
+
+    def __init__(self, *, high_water: int = HIGH_WATER, max_message_size: int = protocol.MAX_MESSAGE_SIZE) -> None:
+        self.high_water = high_water
+        self.max_message_size = max_message_size
+        self._lock = threading.Lock()
+        self._queue: collections.deque[_Entry] = collections.deque()
+        self._size = 0
+        self._replaceable_state: dict[int, _Entry] = {}
+        self._dropped: collections.Counter[str] = collections.Counter()
+        self._token: trio.lowlevel.TrioToken | None = None
+        self._writer_waiting = False
+        self._wakeup = trio.Event()
+        self._room = trio.Event()
+        self._closed = False
+
+    # -- queuing (any thread, never blocks) --------------------------------------------
+
+    def send(self, message: protocol.Message) -> None:
+        """Queue a reply, an error or a welcome: never coalesced."""
+        self._queue_entry(protocol.encode(message, self.max_message_size), None, kind=None)
+
+    def publish(self, record: dict) -> None:
+        """Queue an event given as its body (``kind`` and fields; ``ts`` added if absent).
+
+        Raises ProtocolError for a record that is not a valid event, so a
+        malformed record is caught where it is made.
+        """
+        if "ts" not in record:
+            record = {**record, "ts": time.time()}
+        event = protocol.Event(**record)
+        self._queue_entry(protocol.encode(event, self.max_message_size), record.get("sn"), kind=record["kind"])
+
+    def publish_output(self, stream: str, text: str) -> None:
+        """Queue captured output (called from the capture threads)."""
+        self.publish({"kind": "output", "stream": stream, "text": text})
+
+    def _queue_entry(self, data: bytes, sn: int | None, *, kind: str | None) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            if self._size > self.high_water:
+                if kind in DROPPABLE:
+                    self._dropped[kind] += 1
+                    return
+                if kind == "state" and (previous := self._replaceable_state.get(sn)) is not None:
+                    self._size -= len(previous.data)
+                    previous.data = None
+            entry = _Entry(data, sn)
+            self._queue.append(entry)
+            self._size += len(data)
+            if sn is not None:
+                if kind == "state":
+                    self._replaceable_state[sn] = entry
+                else:
+                    self._replaceable_state.pop(sn, None)  # keep that node's earlier state in place
+            wake = self._writer_waiting
+            self._writer_waiting = False
+        if wake:
+            self._token.run_sync_soon(self._wakeup.set)
+
+    # -- the writer side (trio) -----------------------------------------------------------
+
+    async def wait_for_room(self) -> None:
+        """Return once the backlog is below ``high_water`` (the command reader's brake)."""
+        while self._size > self.high_water:
+            self._room = trio.Event()
+            await self._room.wait()
+
+    async def run_writer(self, stream: trio.abc.SendStream, task_status=trio.TASK_STATUS_IGNORED) -> None:
+        """Send queued messages, in order and in batches, until cancelled."""
+        self._token = trio.lowlevel.current_trio_token()
+        task_status.started()
+        while True:
+            batch = self._take_batch()
+            if batch:
+                await stream.send_all(batch)
+                continue
+            await self._wakeup.wait()
+
+    def _take_batch(self) -> bytes:
+        parts, taken = [], 0
+        with self._lock:
+            while self._queue and taken < BATCH:
+                entry = self._queue.popleft()
+                if entry.sn is not None and self._replaceable_state.get(entry.sn) is entry:
+                    del self._replaceable_state[entry.sn]
+                if entry.data is None:
+                    continue
+                parts.append(entry.data)
+                taken += len(entry.data)
+                self._size -= len(entry.data)
+            notice = self._dropped_notice() if self._size <= self.high_water else None
+            if not parts and notice is None:
+                self._wakeup = trio.Event()
+                self._writer_waiting = True
+        if self._size <= self.high_water:
+            self._room.set()
+        if notice is not None:
+            parts.append(notice)
+        return b"".join(parts)
+
+    def _dropped_notice(self) -> bytes | None:
+        if not self._dropped:
+            return None
+        counts = ", ".join(f"{count} {kind} events" for kind, count in sorted(self._dropped.items()))
+        self._dropped.clear()
+        event = protocol.Event(
+            kind="notice", ts=time.time(), level="WARNING",
+            message=f"the reader fell behind: dropped {counts}",
+        )
+        return protocol.encode(event)
+
+    def close(self) -> None:
+        """Refuse further messages (the connection is gone)."""
+        with self._lock:
+            self._closed = True

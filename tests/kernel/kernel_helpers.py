@@ -1,0 +1,68 @@
+"""Small helpers for driving a real kernel in tests."""
+import textwrap
+
+import trio
+
+
+def event(kind, **fields):
+    """A predicate matching an event of ``kind`` whose fields equal ``fields``."""
+    def match(message):
+        return (
+            message.type == "event"
+            and message.kind == kind
+            and all(getattr(message, name) == value for name, value in fields.items())
+        )
+    return match
+
+
+def run_stopped(message):
+    return message.type == "event" and message.kind == "run" and message.status != "started"
+
+
+def write_module(directory, name, source):
+    """Write a script module; return its path (load it by path)."""
+    path = directory / f"{name}.py"
+    path.write_text(textwrap.dedent(source))
+    return str(path)
+
+
+async def ok(kernel, line, timeout=10):
+    """Run a command that must succeed; return its reply."""
+    with trio.fail_after(timeout):
+        reply = await kernel.command(line)
+    assert reply.ok, f"{line!r} failed: {reply.error}\n{reply.output}"
+    return reply
+
+
+async def fails(kernel, line, timeout=10):
+    """Run a command that must fail; return its reply."""
+    with trio.fail_after(timeout):
+        reply = await kernel.command(line)
+    assert not reply.ok, f"{line!r} unexpectedly succeeded: {reply.output}"
+    return reply
+
+
+async def run_to_end(kernel, timeout=10):
+    """``run``, then the messages up to the end of the run; returns them."""
+    await ok(kernel, "run")
+    with trio.fail_after(timeout):
+        return await kernel.wait_for(run_stopped)
+
+
+def states(messages, sn=None):
+    return [(m.sn, m.state) for m in messages if m.type == "event" and m.kind == "state" and (sn is None or m.sn == sn)]
+
+
+SLEEPER = """
+    import asyncio
+    from seq.lib.nodes import Sequence
+
+    async def first():
+        pass
+
+    async def forever():
+        await asyncio.sleep(3600)
+
+    def create_sequence(*args, **kw):
+        return Sequence.create(first, forever, **kw)
+"""

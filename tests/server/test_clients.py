@@ -1,0 +1,62 @@
+"""Several clients of one server: commands relayed in order, replies routed, events to all."""
+import trio
+
+from server_harness import SCRIPTS, is_run, next_event, states_in_nodes, states_in_snapshot
+
+EXPOSURE = SCRIPTS / "exposure.py"
+
+
+async def test_replies_go_to_the_client_that_asked_and_events_to_all(server):
+    async with server.connect("a") as a, server.connect("b") as b, server.connect("c") as c:
+        loaded = await a.command(f"load {EXPOSURE}")
+        assert loaded.ok, loaded.error
+        # Every client sees the tree the first one loaded.
+        for conn in (a, b, c):
+            tree = await next_event(conn.events(), lambda e: e.get("kind") == "tree" and e["action"] == "loaded")
+            assert [s["name"] for s in tree["snapshot"]["scripts"]] == ["exposure"]
+
+        # Commands from all three at once, with the same request ids on every connection:
+        # each reply answers its own client's command.
+        async def ask(conn, line, answers):
+            answers.append((line, await conn.command(line)))
+
+        answers = {a: [], b: [], c: []}
+        async with trio.open_nursery() as nursery:
+            for _ in range(10):
+                nursery.start_soon(ask, a, "modules", answers[a])
+                nursery.start_soon(ask, b, "nodes", answers[b])
+                nursery.start_soon(ask, c, "lsob", answers[c])
+        for conn, expected in ((a, "modules"), (b, "nodes"), (c, "lsob")):
+            assert [line for line, _ in answers[conn]] == [expected] * 10
+            assert all(reply.ok for _, reply in answers[conn])
+        assert all("exposure" in reply.output for _, reply in answers[a])
+        assert all("expose" in reply.output for _, reply in answers[b])
+
+        # b starts the run and c aborts it: everybody sees it start and end.
+        assert (await b.command("run")).ok
+        for conn in (a, b, c):
+            await next_event(conn.events(), is_run("started"))
+        assert (await c.command("abort")).ok
+        for conn in (a, b, c):
+            await next_event(conn.events(), is_run("aborted"))
+
+
+async def test_a_late_joiner_sees_what_the_others_see(server):
+    async with server.connect("operator") as operator:
+        assert (await operator.command(f"load {EXPOSURE}")).ok
+        assert (await operator.command("skip -find_name readout")).ok
+        assert (await operator.command("run")).ok
+        await next_event(operator.events(), lambda e: e.get("kind") == "state" and e["name"] == "expose"
+                         and e["state"] == "RUNNING")
+        nodes = await operator.command("nodes")
+        async with server.connect("late") as late:
+            snapshot = late.welcome["snapshot"]
+            assert snapshot["status"] == "running"
+            assert states_in_snapshot(snapshot) == states_in_nodes(nodes.output)
+            assert "RUNNING" in states_in_snapshot(snapshot).values()
+            assert (await late.command("abort")).ok
+            await next_event(late.events(), is_run("aborted"))
+        async with server.connect("later") as later:
+            assert states_in_snapshot(later.welcome["snapshot"]) == states_in_nodes(
+                (await operator.command("nodes")).output
+            )
