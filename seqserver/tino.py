@@ -25,6 +25,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 from seqshell.config import ConfigError, load_config
+from seqshell.ob_events import ob_name
 
 OB_EVENTS = ("Initiated", "Started", "Executed")
 MAX_BODY_BYTES = 1 << 20
@@ -52,10 +53,7 @@ class QueuedOB:
 
     @property
     def name(self) -> str:
-        description = self.ob.get("obsDescription")
-        if isinstance(description, dict) and description.get("name"):
-            return str(description["name"])
-        return str(self.ob.get("name", ""))
+        return ob_name(self.ob)
 
     def summary(self) -> dict:
         return {

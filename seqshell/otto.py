@@ -6,19 +6,21 @@ simulator, serves it). Calls block; from trio, run them in a thread with
 HTTP error, an answer that is not what the interface promises) is an OttoError
 whose message says what happened, where.
 
-:class:`OBEventTracker` turns the kernel's ``state`` events of a loaded OB into
-the OB events OTTO wants (Initiated, Started, Executed); :class:`OttoReporter`
-sends them.
+:class:`OttoSession` is what the shell needs: ``fetch`` (fetch, keep as a file,
+load with ``ob PATH``), the queue as text, and an :class:`OttoReporter` sending the
+OB events (Initiated, Started, Executed) that ``seqshell.ob_events`` derives from
+the kernel's events.
 """
 from __future__ import annotations
 
 import base64
-import dataclasses
 import http.client
 import json
 import logging
+import math
 import os
 import pathlib
+import shlex
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -26,6 +28,7 @@ import urllib.request
 import trio
 
 from seqshell.config import Config, OttoConfig
+from seqshell.ob_events import OBEvent, OBEventTracker, ob_name
 
 logger = logging.getLogger("seq.otto")
 
@@ -73,7 +76,10 @@ class OttoClient:
     def events(self, ob_id: int | None = None) -> list[dict]:
         """The OB events OTTO received, oldest first."""
         query = "" if ob_id is None else urllib.parse.urlencode({"obId": ob_id})
-        return self._request("GET", "events", query)["events"]
+        events = self._request("GET", "events", query).get("events")
+        if not isinstance(events, list):
+            raise OttoError(f"OTTO at {self.url} answered GET /events without a list of events")
+        return events
 
     def _instrument_query(self) -> str:
         return urllib.parse.urlencode({"instrument": self.config.insid}) if self.config.insid else ""
@@ -130,17 +136,9 @@ def _is_ob_id(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def fetch_next(config: Config, directory: str | os.PathLike, client: OttoClient | None = None) -> tuple[dict, pathlib.Path]:
-    """Fetch the next OB from the configured OTTO and keep it as ``directory/ob_<obId>.json``
-    (``ob_<obId>-2.json``... when fetched again), ready for the ``ob PATH`` command.
-
-    The file is written before this returns, so an OB OTTO has moved past is never
-    lost, even when loading it fails.
-    """
-    if config.otto is None:
-        raise OttoError("OTTO is not configured: the configuration file has no otto section")
-    client = client or OttoClient(config.otto)
-    ob = client.fetch_next()["ob"]
+def store_ob(ob: dict, directory: str | os.PathLike) -> pathlib.Path:
+    """Write ``ob`` as ``directory/ob_<obId>.json`` (``ob_<obId>-2.json``... when that
+    exists: a file once written is never overwritten); its path."""
     directory = pathlib.Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     path, copy = directory / f"ob_{ob['obId']}.json", 1
@@ -148,139 +146,109 @@ def fetch_next(config: Config, directory: str | os.PathLike, client: OttoClient 
         try:
             with open(path, "x", encoding="utf-8") as file:
                 json.dump(ob, file, indent=2)
-            return ob, path
+            return path
         except FileExistsError:
             copy += 1
             path = directory / f"ob_{ob['obId']}-{copy}.json"
 
 
-@dataclasses.dataclass(frozen=True)
-class OBEvent:
-    ob_id: int
-    event: str  # Initiated, Started or Executed
-    name: str
+def fetch_next(config: Config, directory: str | os.PathLike) -> tuple[dict, pathlib.Path]:
+    """Fetch the next OB from the configured OTTO and keep it in ``directory`` (see
+    :func:`store_ob`), ready for the ``ob PATH`` command; the OB and its file.
 
-
-def find_ob_node(snapshot: dict, name: str) -> dict | None:
-    """The OB node (type ``O``) called ``name`` loaded last (highest serial number)."""
-    found = None
-    for node in _walk(snapshot.get("scripts", [])):
-        if node.get("type") == "O" and node.get("name") == name and (found is None or node["sn"] > found["sn"]):
-            found = node
-    return found
-
-
-def _walk(nodes):
-    for node in nodes:
-        yield node
-        yield from _walk(node.get("children", []))
-
-
-@dataclasses.dataclass
-class _TrackedOB:
-    ob_id: int
-    name: str
-    phase: str = "Initiated"
-
-
-class OBEventTracker:
-    """Which OB events the kernel's events mean, for the OBs fetched from OTTO.
-
-    Sans I/O: :meth:`loaded` and :meth:`feed` return the OB events to report; the
-    caller sends them. The OB node going ``RUNNING`` means Started (its first node
-    starts), ``FINISHED`` without ``ERROR`` or ``SKIP`` means Executed (Started first
-    if it went unseen). A retry after an error reports nothing new until the OB
-    finishes; a reset (``NOT_STARTED``) makes the next run report Started again.
+    The file is written before this returns, so an OB OTTO has moved past is never
+    lost, even when loading it fails.
     """
-
-    def __init__(self):
-        self._by_sn: dict[int, _TrackedOB] = {}
-
-    def loaded(self, ob: dict, snapshot: dict) -> list[OBEvent]:
-        """Track the OB just loaded (found in ``snapshot`` by its name); Initiated."""
-        name = _ob_name(ob)
-        node = find_ob_node(snapshot, name)
-        if node is None:
-            raise LookupError(f"no OB node called {name!r} in the loaded tree")
-        tracked = _TrackedOB(ob["obId"], name)
-        self._by_sn[node["sn"]] = tracked
-        return [OBEvent(tracked.ob_id, "Initiated", name)]
-
-    def feed(self, event: dict) -> list[OBEvent]:
-        """The OB events one protocol event means (usually none)."""
-        if event.get("kind") == "tree":
-            self._relocate(event.get("snapshot") or {}, event.get("action"))
-            return []
-        tracked = self._by_sn.get(event.get("sn")) if event.get("kind") == "state" else None
-        if tracked is None:
-            return []
-        state = event.get("state", "").split("|")
-        report = []
-        if state[0] == "NOT_STARTED":
-            tracked.phase = "Initiated"
-        elif state[0] == "RUNNING" and tracked.phase == "Initiated":
-            report.append("Started")
-        elif state[0] == "FINISHED" and not {"ERROR", "SKIP"} & set(state) and tracked.phase != "Executed":
-            report += ["Started", "Executed"] if tracked.phase == "Initiated" else ["Executed"]
-        if report:
-            tracked.phase = report[-1]
-        return [OBEvent(tracked.ob_id, name, tracked.name) for name in report]
-
-    def _relocate(self, snapshot: dict, action: str | None) -> None:
-        """Follow the tracked OBs into a new tree (a restored chain renumbers nodes)."""
-        if action == "cleared":
-            self._by_sn.clear()
-            return
-        nodes = {node["sn"]: node for node in _walk(snapshot.get("scripts", [])) if node.get("type") == "O"}
-        relocated = {}
-        for sn, tracked in self._by_sn.items():
-            node = nodes.get(sn)
-            if node is None or node.get("name") != tracked.name:
-                node = find_ob_node(snapshot, tracked.name)
-            if node is None:
-                logger.warning("OB %s %r is no longer loaded; its events are no longer reported",
-                               tracked.ob_id, tracked.name)
-                continue
-            relocated[node["sn"]] = tracked
-        self._by_sn = relocated
+    if config.otto is None:
+        raise OttoError("OTTO is not configured: the configuration file has no otto section")
+    ob = OttoClient(config.otto).fetch_next()["ob"]
+    return ob, store_ob(ob, directory)
 
 
-def _ob_name(ob: dict) -> str:
-    """The OB node's name: ``obsDescription.name``, as the tree shows it."""
-    description = ob.get("obsDescription")
-    if isinstance(description, dict) and description.get("name"):
-        return str(description["name"])
-    return str(ob.get("name", ""))
+def format_queue(listing: dict) -> str:
+    """The queue as the shell shows it, the next OB to fetch marked with ``>``."""
+    lines = [f"OTTO queue of {listing.get('instrument') or 'every instrument'}:"]
+    for ob in listing["obs"]:
+        marker = ">" if ob.get("obId") == listing.get("next") else " "
+        lines.append(f"{marker} {ob.get('obId'):>6}  {ob.get('status', ''):<10} {ob.get('name', '')}")
+    if not listing["obs"]:
+        lines.append("  (empty)")
+    return "\n".join(lines)
 
 
 class OttoReporter:
     """Reports the OB events of the OBs fetched from OTTO as the kernel's events arrive.
 
-    Feed it every protocol event with :meth:`handle` (async, from trio): the OB
-    events are sent from a worker thread, in order. OTTO being down is logged as a
-    warning and returned, never raised: a run must not stop because OTTO is away.
-    Give it its own task, fed through a memory channel, so that a slow OTTO never
-    holds up the display of other events.
+    :meth:`loaded` and :meth:`handle` never block: they queue the OB events, which
+    :meth:`run` (a task of the caller's nursery) sends one after the other, so a
+    slow OTTO never holds up the events on their way to the operator. OTTO being
+    down is a problem handed to ``on_problem`` (a warning by default), never an
+    exception: a run must not stop because OTTO is away.
     """
 
-    def __init__(self, client: OttoClient, tracker: OBEventTracker | None = None):
+    def __init__(self, client: OttoClient, on_problem=None):
         self.client = client
-        self.tracker = tracker or OBEventTracker()
+        self.tracker = OBEventTracker()
+        self.on_problem = on_problem or logger.warning
+        # OB events are a handful per OB: the queue stays small while OTTO answers.
+        self._send, self._receive = trio.open_memory_channel(math.inf)
 
-    async def loaded(self, ob: dict, snapshot: dict) -> list[str]:
-        return await self._send(self.tracker.loaded(ob, snapshot))
+    def loaded(self, ob: dict, snapshot: dict, source: str | None = None) -> None:
+        """The OB fetched from OTTO was just loaded (from file ``source``): report it
+        Initiated, follow its run. LookupError when ``snapshot`` does not hold it."""
+        self._queue(self.tracker.loaded(ob, snapshot, source))
 
-    async def handle(self, event: dict) -> list[str]:
-        """Report what ``event`` means; the problems met, as messages to show."""
-        return await self._send(self.tracker.feed(event))
+    def handle(self, event: dict) -> None:
+        """Report what a kernel event means for the OBs followed (usually nothing)."""
+        self._queue(self.tracker.feed(event))
 
-    async def _send(self, ob_events: list[OBEvent]) -> list[str]:
-        problems = []
+    def _queue(self, ob_events: list[OBEvent]) -> None:
         for ob_event in ob_events:
+            self._send.send_nowait(ob_event)
+
+    async def run(self, task_status=trio.TASK_STATUS_IGNORED) -> None:
+        task_status.started()
+        async for ob_event in self._receive:
             try:
                 await trio.to_thread.run_sync(self.client.report, ob_event.ob_id, ob_event.event)
             except OttoError as exc:
-                message = f"OB {ob_event.ob_id} {ob_event.event} not reported: {exc}"
-                logger.warning(message)
-                problems.append(message)
-        return problems
+                self.on_problem(f"OB {ob_event.ob_id} {ob_event.event} not reported: {exc}")
+
+
+class OttoSession:
+    """OTTO as the shell uses it: fetch and load the next OB, list the queue, report
+    OB events. Fetched OBs are kept as files in ``directory``.
+
+    ``command`` is the shell's way to the kernel: an async callable taking a command
+    line and returning its reply (with ``ok``, ``output``, ``error``, ``data``).
+    Start :meth:`OttoReporter.run` of ``self.reporter`` in a nursery and feed it
+    every kernel event with ``self.reporter.handle(event)``.
+    """
+
+    def __init__(self, config: OttoConfig, directory: str | os.PathLike, on_problem=None):
+        self.client = OttoClient(config)
+        self.directory = pathlib.Path(directory).resolve()
+        self.reporter = OttoReporter(self.client, on_problem)
+
+    async def fetch(self, command) -> str:
+        """Fetch the next OB, keep it, load it with ``ob PATH``; what to show the operator.
+        OttoError when OTTO fails or the kernel refuses the OB (which stays in its file)."""
+        fetched = await trio.to_thread.run_sync(self.client.fetch_next)
+        ob = fetched["ob"]
+        path = await trio.to_thread.run_sync(store_ob, ob, self.directory)
+        said = [f"fetched OB {ob['obId']} {ob_name(ob)!r} from OTTO"
+                f" ({fetched.get('remaining', '?')} left in the queue), kept as {path}"]
+        loaded = await command(shlex.join(["ob", str(path)]))
+        if not loaded.ok:
+            raise OttoError("\n".join(said + [f"loading it failed: {loaded.error}",
+                                               f"once fixed, load it with: ob {path}"]))
+        said += [loaded.output] if loaded.output else []
+        snapshot = await command("snapshot")
+        try:
+            self.reporter.loaded(ob, snapshot.data if snapshot.ok else {}, str(path))
+        except LookupError as exc:
+            said.append(f"its OB events will not be reported to OTTO: {exc}")
+        return "\n".join(said)
+
+    async def list_queue(self) -> str:
+        return format_queue(await trio.to_thread.run_sync(self.client.list_queue))

@@ -9,7 +9,7 @@ import trio
 
 from otto_fixtures import request, run_tino
 from seqshell.config import Config, OttoConfig
-from seqshell.otto import OttoClient, OttoError, QueueEmpty, fetch_next
+from seqshell.otto import OttoClient, OttoError, OttoSession, QueueEmpty, fetch_next
 
 
 def config_for(url, **otto):
@@ -115,3 +115,28 @@ async def test_misbehaving_otto(answer, error, nursery):
 def test_bad_url():
     with pytest.raises(OttoError, match="must start with http:// or https://"):
         OttoClient(OttoConfig(url="127.0.0.1:5000"))
+
+
+async def test_the_queue_as_the_shell_shows_it(ob_folder, tmp_path):
+    async with run_tino(ob_folder, "--instrument", "FORS2") as tino:
+        session = OttoSession(OttoConfig(url=tino.url, insid="FORS2"), tmp_path)
+        await request("POST", tino.url + "ves/next")
+        assert await session.list_queue() == (
+            "OTTO queue of FORS2:\n"
+            "       1  Fetched    first\n"
+            ">      2  Queued     second"
+        )
+
+
+async def test_fetch_with_otto_down_loads_nothing(tmp_path):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        url = "http://127.0.0.1:%d/" % sock.getsockname()[1]
+    lines = []
+
+    async def command(line):
+        lines.append(line)
+
+    with pytest.raises(OttoError, match="is not reachable: connection refused"):
+        await OttoSession(OttoConfig(url=url), tmp_path).fetch(command)
+    assert lines == [] and list(tmp_path.iterdir()) == []

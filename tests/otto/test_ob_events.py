@@ -1,9 +1,12 @@
 """OB events for OTTO derived from the kernel's state events of a loaded OB."""
 import socket
 
+import trio
+
 from otto_fixtures import request, run_tino, sample_ob
 from seqshell.config import OttoConfig
-from seqshell.otto import OBEvent, OBEventTracker, OttoClient, OttoReporter, find_ob_node
+from seqshell.ob_events import OBEvent, OBEventTracker, find_ob_node
+from seqshell.otto import OttoClient, OttoReporter
 
 
 def node(sn, name, type_, children=()):
@@ -64,23 +67,30 @@ def test_the_ob_loaded_last_is_the_one_tracked():
     assert find_ob_node(tree, "missing") is None
 
 
-async def test_reported_to_tino_as_the_ob_runs(ob_folder):
+async def test_reported_to_tino_as_the_ob_runs(ob_folder, nursery):
     async with run_tino(ob_folder, "--instrument", "FORS2") as tino:
         reporter = OttoReporter(OttoClient(OttoConfig(url=tino.url)))
-        ob = sample_ob(2, "FORS2", "second")
-        assert await reporter.loaded(ob, snapshot((5, "second"))) == []
+        await nursery.start(reporter.run)
+        reporter.loaded(sample_ob(2, "FORS2", "second"), snapshot((5, "second")))
         for value in ("RUNNING", "FINISHED"):
-            assert await reporter.handle(state(5, value)) == []
+            reporter.handle(state(5, value))
+        await tino.expect("OB 2 'second' Executed")
         status, answer = await request("GET", tino.url + "events?obId=2")
         assert [e["event"] for e in answer["events"]] == ["Initiated", "Started", "Executed"]
-        await tino.expect("OB 2 'second' Executed")
+        nursery.cancel_scope.cancel()
 
 
-async def test_otto_down_is_reported_not_raised():
+async def test_otto_down_is_a_problem_reported_not_raised(nursery):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         url = "http://127.0.0.1:%d/" % sock.getsockname()[1]
-    reporter = OttoReporter(OttoClient(OttoConfig(url=url)))
-    problems = await reporter.loaded(sample_ob(2, "FORS2", "N"), snapshot((5, "N")))
-    assert problems == [f"OB 2 Initiated not reported: OTTO at {url} is not reachable: connection refused"]
-    assert reporter.tracker.feed(state(5, "RUNNING"))[0].event == "Started", "still tracked"
+    problems, receive_problems = trio.open_memory_channel(10)
+    reporter = OttoReporter(OttoClient(OttoConfig(url=url)), on_problem=problems.send_nowait)
+    await nursery.start(reporter.run)
+    reporter.loaded(sample_ob(2, "FORS2", "N"), snapshot((5, "N")))
+    reporter.handle(state(5, "RUNNING"))
+    with trio.fail_after(10):
+        assert await receive_problems.receive() == (
+            f"OB 2 Initiated not reported: OTTO at {url} is not reachable: connection refused")
+        assert (await receive_problems.receive()).startswith("OB 2 Started not reported")
+    nursery.cancel_scope.cancel()

@@ -1,6 +1,7 @@
 """tino, the OTTO simulator, as a real process answering real HTTP."""
 import json
 import socket
+import sys
 
 import trio
 
@@ -101,3 +102,29 @@ async def test_serves_the_sample_folder_and_stops_cleanly():
         with trio.fail_after(10):
             assert await tino.process.wait() == 0
         await tino.expect("tino stopped")
+
+
+async def run_tino_to_the_end(*args):
+    command = [sys.executable, "-m", "seqserver.tino", *args]
+    with trio.fail_after(20):
+        return await trio.run_process(command, capture_stdout=True, capture_stderr=True, check=False)
+
+
+async def test_command_line_mistakes_are_explained(ob_folder, tmp_path):
+    async with run_tino(ob_folder) as tino:
+        port = tino.url.rstrip("/").rsplit(":", 1)[1]
+        taken = await run_tino_to_the_end(str(ob_folder), "--port", port)
+        assert taken.returncode == 1
+        assert f"tino: cannot listen on 127.0.0.1:{port}: address already in use" in taken.stderr.decode().lower()
+
+    missing = await run_tino_to_the_end(str(tmp_path / "nowhere"))
+    assert (missing.returncode, missing.stderr.decode()) == (2, f"tino: {tmp_path / 'nowhere'} is not a folder\n")
+
+    (tmp_path / "bad.yaml").write_text("otto: [\n")
+    bad_config = await run_tino_to_the_end(str(ob_folder), "--config", str(tmp_path / "bad.yaml"))
+    assert bad_config.returncode == 2
+    assert f"tino: configuration file {tmp_path / 'bad.yaml'} is not valid YAML" in bad_config.stderr.decode()
+
+    usage = await run_tino_to_the_end("--help")
+    assert usage.stdout.decode().startswith("usage: seqtool tino [-h]")
+    assert "Friend of OTTO" in usage.stdout.decode() and "--port PORT" in usage.stdout.decode()
