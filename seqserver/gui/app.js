@@ -64,7 +64,7 @@ connection.addEventListener("welcome", ({ detail: welcome }) => {
   if (everConnected) logs.note("reconnected to the sequencer server");
   everConnected = true;
   applySnapshot(welcome.snapshot || {});
-  $("#otto-menu").hidden = !welcome.otto;
+  refreshOtto();
 });
 connection.addEventListener("lost", () => {
   setConnected(false);
@@ -250,6 +250,43 @@ variables.addEventListener("apply", async ({ detail: { lines } }) => {
 errorDialog.addEventListener("retry", ({ detail: { error } }) => send(`retry ${error.sn}`));
 errorDialog.addEventListener("ignore", () => send("continue"));
 prompt.addEventListener("answer", ({ detail: { sn, answer } }) => send(`answer ${sn} ${answer}`));
+
+// --- OTTO ------------------------------------------------------------------
+
+// The OTTO menu shows when the sequencer has OTTO configured: `otto` answers
+// with the configuration in its data, and fails when there is none.
+const ottoConfig = $("#otto-config");
+
+async function refreshOtto() {
+  const reply = await connection.command("otto").catch(() => null);
+  const configured = Boolean(reply && reply.ok && reply.data);
+  $("#otto-menu").hidden = !configured;
+  if (configured) {
+    for (const [name, value] of Object.entries(reply.data)) {
+      const field = ottoConfig.querySelector(`[name=${name}]`);
+      if (field && name !== "password") field.value = value ?? "";
+    }
+  }
+}
+
+const OTTO_ACTIONS = {
+  fetch: () => send("fetch"),
+  list: async () => {
+    const reply = await send("otto list");
+    if (reply && reply.ok) textDialog.show("OBs in the queue", reply.output);
+  },
+  config: () => ottoConfig.showModal(),
+};
+for (const item of document.querySelectorAll("[data-otto]")) {
+  item.addEventListener("click", () => OTTO_ACTIONS[item.dataset.otto]());
+}
+ottoConfig.addEventListener("close", async () => {
+  if (ottoConfig.returnValue !== "save") return;
+  const settings = new FormData(ottoConfig.querySelector("form"));
+  const words = [...settings].filter(([, value]) => value !== "").map(([name, value]) => shellQuote(`${name}=${value}`));
+  const reply = await send(`otto set ${words.join(" ")}`);
+  if (reply && reply.ok) refreshOtto();
+});
 
 // --- start -----------------------------------------------------------------
 
