@@ -176,6 +176,15 @@ class TinoServer(ThreadingHTTPServer):
 class TinoRequestHandler(BaseHTTPRequestHandler):
     """Routes each request to a method of the queue; every answer is JSON."""
 
+    # path (``*``: an obId) -> HTTP method -> the handler method, called with (path, query)
+    ROUTES = {
+        "/": {"GET": "_about"},
+        "/ves": {"GET": "_list"},
+        "/ves/next": {"POST": "_fetch_next"},
+        "/obs/*": {"GET": "_get_ob"},
+        "/events": {"GET": "_list_events", "POST": "_post_event"},
+    }
+
     server: TinoServer
     server_version = "tino/1"
     timeout = 30  # a client that stops sending mid-request loses its connection
@@ -190,45 +199,29 @@ class TinoRequestHandler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         query = {key: values[-1] for key, values in parse_qs(url.query).items()}
         path = url.path.rstrip("/") or "/"
+        methods = self.ROUTES.get("/obs/*" if path.startswith("/obs/") else path)
         try:
-            handler, allowed = self._route(method, path)
-            if handler is None:
-                raise TinoError(
-                    HTTPStatus.METHOD_NOT_ALLOWED,
-                    f"{method} is not allowed on {path} (use {', '.join(allowed)})",
-                )
-            status, body = handler(path, query)
+            if methods is None:
+                raise TinoError(HTTPStatus.NOT_FOUND, f"no such endpoint: {path} (see GET /)")
+            if method not in methods:
+                allowed = ", ".join(sorted(methods))
+                self._send_error(HTTPStatus.METHOD_NOT_ALLOWED,
+                                 f"{method} is not allowed on {path} (use {allowed})", {"Allow": allowed})
+                return
+            status, body = getattr(self, methods[method])(path, query)
         except TinoError as exc:
-            self.send_error(exc.status, str(exc))
+            self._send_error(exc.status, str(exc))
             return
         self._send_json(status, body)
-
-    def _route(self, method: str, path: str):
-        """(handler, methods allowed on the path); TinoError 404 for an unknown path."""
-        routes = {
-            "/": {"GET": self._about},
-            "/ves": {"GET": self._list},
-            "/ves/next": {"POST": self._fetch_next},
-            "/events": {"GET": self._list_events, "POST": self._post_event},
-        }
-        if path.startswith("/obs/"):
-            methods = {"GET": self._get_ob}
-        elif path in routes:
-            methods = routes[path]
-        else:
-            raise TinoError(HTTPStatus.NOT_FOUND, f"no such endpoint: {path} (see GET /)")
-        return methods.get(method), sorted(methods)
 
     def _about(self, path, query):
         return HTTPStatus.OK, {
             "service": "tino, friend of OTTO",
             "instrument": self.server.ves.instrument,
             "endpoints": [
-                "GET /ves",
-                "POST /ves/next",
-                "GET /obs/<obId>",
-                "GET /events",
-                "POST /events",
+                f"{method} {path.replace('*', '<obId>')}"
+                for path, methods in self.ROUTES.items()
+                for method in methods
             ],
         }
 
@@ -293,22 +286,25 @@ class TinoRequestHandler(BaseHTTPRequestHandler):
         except ValueError:
             return None
 
-    def _send_json(self, status: HTTPStatus, body) -> None:
+    def _send_json(self, status: HTTPStatus, body, headers: dict | None = None) -> None:
         data = json.dumps(body).encode()
         self.send_response(status)
-        self.send_header("Content-Type", "application/json")
+        for name, value in {"Content-Type": "application/json", **(headers or {})}.items():
+            self.send_header(name, value)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(data)
 
     def send_error(self, code, message=None, explain=None):
-        """Every error as ``{"error": ...}``, also those http.server raises itself
-        (malformed request line, unsupported method)."""
-        status = HTTPStatus(code)
-        self.log_error("code %d, message %s", code, message)
+        """Errors http.server finds itself (malformed request line, unsupported method)."""
+        self._send_error(HTTPStatus(code), message or HTTPStatus(code).phrase)
+
+    def _send_error(self, status: HTTPStatus, message: str, headers: dict | None = None) -> None:
+        """Every error as ``{"error": ..., "status": ...}``; the connection is closed after it."""
+        self.log_error("code %d, message %s", status.value, message)
         self.close_connection = True
-        self._send_json(status, {"error": message or status.phrase, "status": status.value})
+        self._send_json(status, {"error": message, "status": status.value}, headers)
 
     def log_message(self, format, *args):
         logger.info("%s %s", self.address_string(), format % args)

@@ -226,7 +226,7 @@ class OttoSession:
     """
 
     def __init__(self, config: OttoConfig, directory: str | os.PathLike, on_problem=None):
-        self.client = OttoClient(config)
+        self.client = OttoClient(config)  # replaced by reconfigure()
         self.directory = pathlib.Path(directory).resolve()
         self.reporter = OttoReporter(self.client, on_problem)
 
@@ -250,5 +250,11 @@ class OttoSession:
             said.append(f"its OB events will not be reported to OTTO: {exc}")
         return "\n".join(said)
 
-    async def list_queue(self) -> str:
-        return format_queue(await trio.to_thread.run_sync(self.client.list_queue))
+    async def list_queue(self) -> dict:
+        """The queue (see :meth:`OttoClient.list_queue`; :func:`format_queue` shows it)."""
+        return await trio.to_thread.run_sync(self.client.list_queue)
+
+    def reconfigure(self, config: OttoConfig) -> None:
+        """Talk to another OTTO (the GUI's OTTO Config dialog); the OBs already
+        fetched keep being reported, to the new one."""
+        self.client = self.reporter.client = OttoClient(config)

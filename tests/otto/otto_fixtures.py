@@ -3,6 +3,7 @@ import contextlib
 import http.client
 import json
 import pathlib
+import socket
 import subprocess
 import sys
 import urllib.parse
@@ -91,3 +92,10 @@ async def request(method, url, body=None, raw_body=None, headers=None):
             connection.close()
 
     return await trio.to_thread.run_sync(exchange)
+
+
+def closed_port_url():
+    """The URL of a port nobody listens on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return "http://127.0.0.1:%d/" % sock.getsockname()[1]

@@ -2,14 +2,13 @@
 answering what OTTO never would."""
 import functools
 import json
-import socket
 
 import pytest
 import trio
 
-from otto_fixtures import request, run_tino
+from otto_fixtures import closed_port_url, request, run_tino
 from seqshell.config import Config, OttoConfig
-from seqshell.otto import OttoClient, OttoError, OttoSession, QueueEmpty, fetch_next
+from seqshell.otto import OttoClient, OttoError, OttoSession, QueueEmpty, fetch_next, format_queue
 
 
 def config_for(url, **otto):
@@ -63,10 +62,7 @@ async def test_instrument_mismatch_and_refused_events(ob_folder):
 
 
 async def test_otto_down(tmp_path):
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    url = f"http://127.0.0.1:{port}/"
+    url = closed_port_url()
     with pytest.raises(OttoError, match=rf"OTTO at {url} is not reachable: connection refused"):
         await call(fetch_next, config_for(url), tmp_path)
     assert list(tmp_path.iterdir()) == []
@@ -117,11 +113,14 @@ def test_bad_url():
         OttoClient(OttoConfig(url="127.0.0.1:5000"))
 
 
-async def test_the_queue_as_the_shell_shows_it(ob_folder, tmp_path):
+async def test_the_queue_as_the_shell_shows_it_after_reconfiguring(ob_folder, tmp_path):
+    session = OttoSession(OttoConfig(url=closed_port_url()), tmp_path)
+    with pytest.raises(OttoError, match="connection refused"):
+        await session.list_queue()
     async with run_tino(ob_folder, "--instrument", "FORS2") as tino:
-        session = OttoSession(OttoConfig(url=tino.url, insid="FORS2"), tmp_path)
+        session.reconfigure(OttoConfig(url=tino.url, insid="FORS2"))
         await request("POST", tino.url + "ves/next")
-        assert await session.list_queue() == (
+        assert format_queue(await session.list_queue()) == (
             "OTTO queue of FORS2:\n"
             "       1  Fetched    first\n"
             ">      2  Queued     second"
@@ -129,9 +128,7 @@ async def test_the_queue_as_the_shell_shows_it(ob_folder, tmp_path):
 
 
 async def test_fetch_with_otto_down_loads_nothing(tmp_path):
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        url = "http://127.0.0.1:%d/" % sock.getsockname()[1]
+    url = closed_port_url()
     lines = []
 
     async def command(line):

@@ -1,9 +1,7 @@
 """OB events for OTTO derived from the kernel's state events of a loaded OB."""
-import socket
-
 import trio
 
-from otto_fixtures import request, run_tino, sample_ob
+from otto_fixtures import closed_port_url, request, run_tino, sample_ob
 from seqshell.config import OttoConfig
 from seqshell.ob_events import OBEvent, OBEventTracker, find_ob_node
 from seqshell.otto import OttoClient, OttoReporter
@@ -81,9 +79,7 @@ async def test_reported_to_tino_as_the_ob_runs(ob_folder, nursery):
 
 
 async def test_otto_down_is_a_problem_reported_not_raised(nursery):
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        url = "http://127.0.0.1:%d/" % sock.getsockname()[1]
+    url = closed_port_url()
     problems, receive_problems = trio.open_memory_channel(10)
     reporter = OttoReporter(OttoClient(OttoConfig(url=url)), on_problem=problems.send_nowait)
     await nursery.start(reporter.run)

@@ -82,15 +82,21 @@ async def test_bad_requests_get_json_errors_and_tino_keeps_serving(ob_folder):
             got_status, answer = await request(*args)
             assert got_status == status and error in answer["error"], (args, got_status, answer)
 
-        # not HTTP at all
         host, port = tino.url.removeprefix("http://").rstrip("/").split(":")
-        with socket.create_connection((host, int(port)), timeout=10) as sock:
-            sock.sendall(b"\x00\xff garbage \x01\r\n\r\n")
-            reply = sock.makefile("rb").read()
-        assert b'{"error": "Bad request version' in reply
+
+        def exchange(raw):
+            with socket.create_connection((host, int(port)), timeout=10) as sock:
+                sock.sendall(raw)
+                return sock.makefile("rb").read()
+
+        assert b"\r\nAllow: POST\r\n" in await trio.to_thread.run_sync(exchange, b"GET /ves/next HTTP/1.0\r\n\r\n")
+        not_http = await trio.to_thread.run_sync(exchange, b"\x00\xff garbage \x01\r\n\r\n")
+        assert b'{"error": "Bad request version' in not_http
 
         status, answer = await request("GET", tino.url + "obs/1")
         assert status == 200 and answer["ob"]["obsDescription"]["name"] == "first"
+        status, about = await request("GET", tino.url)
+        assert about["endpoints"] == ["GET /", "GET /ves", "POST /ves/next", "GET /obs/<obId>", "GET /events", "POST /events"]
         assert tino.process.returncode is None
 
 
