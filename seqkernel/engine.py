@@ -350,8 +350,7 @@ class Engine:
         for node in self.root.walk():
             node.state = State.NOT_STARTED
             node.result = None
-            if hasattr(node, "iteration"):
-                node.iteration = 0
+            node.restart()
         self._failed = None
         self._set_status("idle", publish=False)
         self._publish_tree("reset")

@@ -85,6 +85,7 @@ class Run:
         """Mark ``nodes`` and everything below them as to be run again (a loop's next iteration)."""
         for top in nodes:
             for node in top.walk():
+                node.restart()
                 if node.state is not State.SCHEDULED:
                     self.set_state(node, State.SCHEDULED)
 
@@ -124,7 +125,7 @@ class Run:
             finally:
                 remaining -= 1
                 if remaining:
-                    self.active -= 1  # the last branch hands its activity back to the parent
+                    self._deactivate()  # the last branch hands its activity back to the parent
 
         async with trio.open_nursery() as nursery:
             for node in nodes:
@@ -175,15 +176,19 @@ class Run:
             self.set_state(node, state)
         event = trio.Event()
         self.waiting[node] = event
-        self.active -= 1
-        if self.active == 0 and not self.blocked:
-            self.blocked = True
-            self.on_blocked(True)
+        self._deactivate()
         try:
             await event.wait()
         finally:
             del self.waiting[node]
             self.active += 1
+
+    def _deactivate(self):
+        """One task fewer is working; when none is and some wait for an operator, the run is blocked."""
+        self.active -= 1
+        if self.active == 0 and self.waiting and not self.blocked:
+            self.blocked = True
+            self.on_blocked(True)
 
     def release(self, node) -> bool:
         event = self.waiting.get(node)
@@ -252,8 +257,7 @@ def schedule(top, mode, publish=None, retry_node=None):
     for node in top.walk():
         if mode == FRESH:
             node.result = None
-            if hasattr(node, "iteration"):
-                node.iteration = 0
+            node.restart()
         elif node.state in _DONE[CONTINUE] and node is not retry_node:
             continue
         node.state = State.SCHEDULED

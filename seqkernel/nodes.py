@@ -72,6 +72,9 @@ class Node:
             top._ctx = {}
         return top._ctx
 
+    def restart(self):
+        """Forget progress kept between runs (a loop's iteration); called before the node runs anew."""
+
     async def start(self):
         """Run this node's tree in process under trio; raises the exception of a failed step."""
         from .execution import run_tree
@@ -208,7 +211,7 @@ class Loop(Sequence):
     """Repeats its body while ``condition`` is true; ``init`` runs once, first."""
 
     type_code = "L"
-    __slots__ = ("init", "condition", "iteration")
+    __slots__ = ("init", "condition", "iteration", "body_pending")
     index = context.loop_index
 
     def __init__(self, *, id=None, name=None, description=None, init=None, condition=None):
@@ -220,7 +223,11 @@ class Loop(Sequence):
         for node in (self.init, self.condition):
             if node is not None:
                 node.parent = self
+        self.restart()
+
+    def restart(self):
         self.iteration = 0
+        self.body_pending = False
 
     @property
     def inner(self):
@@ -236,14 +243,18 @@ class Loop(Sequence):
             if self.init is not None:
                 await execute(self.init)
             while True:
-                await execute(self.condition)
-                if not self.condition.result:
-                    break
+                if not self.body_pending:  # else: resuming an iteration that was interrupted
+                    await execute(self.condition)
+                    if not self.condition.result:
+                        break
+                    run.reschedule(self.children)
+                    self.body_pending = True
                 for child in self.children:
                     await execute(child)
                 self.iteration += 1
+                self.body_pending = False
                 context.loop_index.set(self.iteration)
-                run.reschedule([self.condition, *self.children])
+                run.reschedule([self.condition])
             await execute(self.end)
         finally:
             context.loop_index.reset(index_token)

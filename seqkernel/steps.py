@@ -15,6 +15,8 @@ import types
 import trio
 import trio_asyncio
 
+from .log import lib_logger
+
 TRIO = "trio"
 ASYNCIO = "asyncio"
 _FLAVOUR_ATTR = "__seq_flavour__"
@@ -114,7 +116,11 @@ async def call_step_in_thread(fn):
         except SystemExit as exc:
             raise StepExit(exc) from exc
 
-    result = await trio.to_thread.run_sync(guarded, abandon_on_cancel=True)
+    try:
+        result = await trio.to_thread.run_sync(guarded, abandon_on_cancel=True)
+    except trio.Cancelled:
+        lib_logger().warning(f"{describe(fn)} was cancelled while running in a thread; the thread is left to finish")
+        raise
     if inspect.iscoroutine(result):
         result.close()
         raise TypeError(f"{describe(fn)} is a coroutine function: use Action, not ActionInThread")
