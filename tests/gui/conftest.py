@@ -35,13 +35,13 @@ def browser():
 def open_page(browser, server):
     """Open the GUI of ``server`` in a fresh browser context; returns the page once connected."""
     contexts = []
+    errors = []
 
     def open_(url=None, debug=True):
         context = browser.new_context(viewport=VIEWPORT)
         contexts.append(context)
         page = context.new_page()
-        page.errors = []
-        page.on("pageerror", page.errors.append)
+        page.on("pageerror", lambda error: errors.append(error))
         page.goto(url or server.url)
         playwright_api.expect(page.locator("#connection-state")).to_have_text("Connected", timeout=15000)
         if debug:
@@ -51,9 +51,8 @@ def open_page(browser, server):
 
     yield open_
     for context in contexts:
-        pages_errors = [error for page in context.pages for error in page.errors]
         context.close()
-        assert not pages_errors, f"errors in the page: {pages_errors}"
+    assert not errors, f"errors in the page: {errors}"
 
 
 @pytest.fixture

@@ -245,5 +245,5 @@ def test_debug_mode_adds_columns_and_the_console(open_page, screenshot):
     expect(log.locator("pre").last).to_contain_text("begin")
     page.fill("#console-line", "frobnicate")
     page.press("#console-line", "Enter")
-    expect(page.locator("#console-log .console-received-error")).to_contain_text("frobnicate", timeout=WAIT)
+    expect(page.locator("#console-log .console-received-error").last).to_contain_text("frobnicate", timeout=WAIT)
     screenshot(page, "gui-console")
