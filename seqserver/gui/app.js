@@ -76,7 +76,6 @@ connection.addEventListener("received", ({ detail }) => console_.received(detail
 function applySnapshot(snapshot) {
   tree.render(snapshot.scripts);
   refreshVariables();
-  for (const pending of snapshot.dialogs || []) prompt.show(pending);
 }
 
 // --- events ----------------------------------------------------------------

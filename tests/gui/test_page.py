@@ -123,9 +123,23 @@ def test_edited_template_variable_is_used_by_the_running_template(open_page, scr
     expect(par_b).not_to_have_class(re.compile("edited"))
 
     page.click("[data-tab=logs]")
-    node_menu(page, "Tpl.do_sum", 1, "UnPause")
+    page.click("[data-command=continue]")  # resumes the paused node
     expect(log_lines(page, "xSUM 5 + 10 = 15")).to_have_count(1, timeout=WAIT)
     expect(log_lines(page, "xSUM 0 + 77 = 77")).to_have_count(1)
+
+
+def test_abort_cancels_the_run_and_continue_finishes_it(open_page):
+    page = open_page()
+    append_sample_ob(page)
+    page.click("[data-command=run]")
+    expect(state(page, "Tpl.do_sum", 0)).to_have_text("Running", timeout=WAIT)
+    page.click("[data-command=abort]")
+    expect(state(page, "Tpl.do_sum", 0)).to_have_text(re.compile("^Cancelled"), timeout=WAIT)
+    expect(page.locator("#connection-state")).to_have_text("Connected, run aborted")
+    expect(state(page, "Tpl.do_sum", 1)).not_to_have_text("Finished")
+    page.click("[data-command=continue]")
+    expect(state(page, "My humble II OB(A)")).to_have_text("Finished", timeout=WAIT)
+    expect(log_lines(page, "xSUM 0 + 10 = 10")).to_have_count(1)
 
 
 def test_refused_variable_value_is_reported_and_nothing_changes(open_page):
