@@ -1,0 +1,180 @@
+"""Bad input of every kind gets a clear error, and the kernel keeps serving."""
+import socket
+import subprocess
+import sys
+
+import msgpack
+import pytest
+import trio
+
+import protocol
+from seqkernel.link import KernelDied
+from kernel_helpers import event, fails, ok, run_stopped, write_module
+
+
+async def next_error(kernel):
+    with trio.fail_after(10):
+        return (await kernel.wait_for(lambda m: m.type == "error"))[-1]
+
+
+async def still_serving(kernel):
+    assert (await ok(kernel, "help nodes")).output.startswith("usage: nodes")
+
+
+@pytest.mark.parametrize(
+    "data,problem",
+    [
+        (b"\xc1\xc1\xc1", "malformed data: bytes that are not msgpack"),
+        (msgpack.packb([1, 2, 3]), "malformed data: expected a message (a map), got list"),
+        (msgpack.packb({"type": "cmd", "id": "seven", "line": "nodes"}), "'cmd' message: field 'id' must be an integer, not str 'seven'"),
+        (msgpack.packb({"type": "cmd", "id": 1}), "'cmd' message: missing field 'line'"),
+        (msgpack.packb({"type": "cmd", "id": 1, "line": "x", "colour": "red"}), "'cmd' message: unknown field 'colour'"),
+        (msgpack.packb({"type": "shout", "text": "hi"}), "unknown message type 'shout'; known: hello, welcome, cmd, reply, event, error"),
+        (protocol.encode(protocol.Reply(id=1, ok=True, output="")), "unexpected 'reply' message: the kernel accepts 'cmd' messages"),
+        (protocol.encode(protocol.Hello(version=1, client="again")), "already greeted: 'hello' is only sent once"),
+    ],
+)
+async def test_bad_messages_get_an_error_and_the_kernel_keeps_serving(kernel, data, problem):
+    await kernel.send_raw(data)
+    error = await next_error(kernel)
+    assert (error.error, error.fatal) == (problem, False)
+    await still_serving(kernel)
+
+
+async def test_an_oversize_message_is_refused_and_the_kernel_keeps_serving(kernel):
+    # Exactly one byte over the limit: the kernel has read the whole message when it refuses it.
+    overhead = len(protocol.encode(protocol.Cmd(id=1, line="")))
+    line = "x" * (protocol.MAX_MESSAGE_SIZE + 1 - overhead - 4)  # str32 header is 4 bytes longer
+    data = protocol.encode(protocol.Cmd(id=1, line=line), max_size=2 * protocol.MAX_MESSAGE_SIZE)
+    assert len(data) == protocol.MAX_MESSAGE_SIZE + 1
+    await kernel.send_raw(data)
+    error = await next_error(kernel)
+    assert error.error == f"message larger than the limit of {protocol.MAX_MESSAGE_SIZE} bytes"
+    await still_serving(kernel)
+
+
+@pytest.mark.parametrize(
+    "line,problem",
+    [
+        ("frobnicate 3", "unknown command 'frobnicate'; 'help' lists the commands"),
+        ("load 'unclosed", "cannot parse the line: No closing quotation"),
+        ("load", "usage: load [-h] TARGET [TARGET ...]\nload: error: the following arguments are required: TARGET"),
+        ("pause x", "usage: pause [-h] [-find_name NAME] [-no-flag] [SN]\npause: error: argument SN: invalid int value: 'x'"),
+        ("flip sideways 3", "flip: error: argument flag: invalid choice: 'sideways' (choose from 'skip', 'pause')"),
+        ("wait soon", "wait: error: argument SECONDS: invalid float value: 'soon'"),
+        ("answer 3 maybe", "answer: error: argument answer: invalid choice: 'maybe'"),
+        ("nodes extra", "nodes: error: unrecognized arguments: extra"),
+        ("resume 4", "no node with serial number 4"),
+        ("run", "nothing to run: load a script or an OB first"),
+        ("abort", "nothing is running"),
+        ("ob /no/such/ob.json", "cannot read OB file /no/such/ob.json: No such file or directory"),
+    ],
+)
+async def test_bad_commands_and_arguments_fail_with_the_reason(kernel, line, problem):
+    reply = await fails(kernel, line)
+    assert problem in reply.error
+    await still_serving(kernel)
+
+
+BROKEN_MODULES = {
+    "syntax": ("def create_sequence(:\n    pass\n", "SyntaxError: invalid syntax"),
+    "missing_dependency": ("import no_such_instrument_driver\n",
+                           "cannot load missing_dependency: ModuleNotFoundError: No module named 'no_such_instrument_driver'"),
+    "no_script": ("X = 1\n", "module no_script has neither a create_sequence() function nor a class Tpl"),
+    "constructor_raises": ("def create_sequence(*args, **kw):\n    raise ValueError('no telescope')\n",
+                           "ValueError: no telescope"),
+    "exits_on_import": ("import sys\nsys.exit(4)\n", "SystemExit: 4"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BROKEN_MODULES))
+async def test_modules_that_cannot_load_are_refused_clearly(kernel, tmp_path, name):
+    source, problem = BROKEN_MODULES[name]
+    write_module(tmp_path, name, source)
+    reply = await fails(kernel, f"load {name}")
+    assert problem in reply.error
+    if name == "syntax":
+        assert 'syntax.py", line 1' in reply.error
+    assert (await ok(kernel, "load seq.samples.a")).output.startswith("loaded seq.samples.a")
+    assert (await ok(kernel, "modules")).output == "seq.samples.a"
+    assert "no module named 'not.there'" in (await fails(kernel, "load not.there")).error
+
+
+async def test_sys_exit_in_a_step_is_an_error_of_that_step(kernel, tmp_path):
+    write_module(tmp_path, "quitter", """
+        import sys
+        from seq.lib.nodes import Sequence
+
+        async def quit():
+            sys.exit(3)
+
+        def create_sequence(*args, **kw):
+            return Sequence.create(quit, **kw)
+    """)
+    await ok(kernel, "load quitter")
+    await ok(kernel, "run")
+    with trio.fail_after(10):
+        seen = await kernel.wait_for(run_stopped)
+    error = next(m for m in seen if m.type == "event" and m.kind == "error")
+    assert (error.name, error.exception) == ("quit", "SystemExit: 3")
+    assert seen[-1].status == "error"
+    await still_serving(kernel)
+
+
+async def test_a_hard_exit_kills_the_kernel_and_the_parent_sees_its_status(kernel, tmp_path):
+    write_module(tmp_path, "hard", """
+        import os
+        from seq.lib.nodes import Sequence
+
+        async def die():
+            os._exit(7)
+
+        def create_sequence(*args, **kw):
+            return Sequence.create(die, **kw)
+    """)
+    await ok(kernel, "load hard")
+    with pytest.raises(KernelDied) as died:
+        with trio.fail_after(10):
+            await kernel.command("run")
+            await kernel.command("wait")
+    assert died.value.returncode == 7
+    assert await kernel.wait_exit() == 7
+    with pytest.raises(KernelDied):
+        await kernel.command("nodes")
+
+
+async def _raw_kernel(nursery):
+    """A kernel spawned without greeting it, and a raw stream to it."""
+    parent, child = socket.socketpair()
+    with child:
+        process = await trio.lowlevel.open_process(
+            [sys.executable, "-m", "seqkernel", "--fd", str(child.fileno())],
+            pass_fds=[child.fileno()], stdin=subprocess.DEVNULL,
+        )
+    return process, trio.SocketStream(trio.socket.from_stdlib_socket(parent))
+
+
+async def _receive(stream, decoder):
+    while True:
+        if messages := decoder.feed(await stream.receive_some(65536)):
+            return messages
+
+
+async def test_the_handshake_is_required_and_versions_are_checked():
+    with trio.fail_after(10):
+        async with trio.open_nursery() as nursery:
+            process, stream = await _raw_kernel(nursery)
+            decoder = protocol.Decoder()
+            await stream.send_all(protocol.encode(protocol.Cmd(id=5, line="nodes")))
+            [reply] = await _receive(stream, decoder)
+            assert reply == protocol.Reply(id=5, ok=False, output="", error="send 'hello' first")
+            await stream.send_all(protocol.encode(protocol.Hello(version=99, client="future")))
+            [error] = await _receive(stream, decoder)
+            assert error.error == "protocol version 99 is not supported; this kernel speaks 1"
+            await stream.send_all(protocol.encode(protocol.Hello(version=1, client="tests")))
+            [welcome] = await _receive(stream, decoder)
+            assert welcome.type == "welcome" and welcome.version == 1
+            assert welcome.server.startswith("seqkernel 0.1.0 pid ")
+            assert welcome.snapshot["status"] == "idle" and welcome.snapshot["scripts"] == []
+            await stream.aclose()
+            assert await process.wait() == 0
