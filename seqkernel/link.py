@@ -79,8 +79,13 @@ class KernelLink:
         stderr=None,
         cwd=None,
         env=None,
+        handshake_timeout: float = 10.0,
     ):
-        """Start a kernel, greet it, and yield its link; close it (gracefully) on exit."""
+        """Start a kernel, greet it, and yield its link; close it (gracefully) on exit.
+
+        Raises KernelDied if the kernel exits before its ``welcome``, KernelRefused
+        if it answers with an error, trio.TooSlowError after ``handshake_timeout``.
+        """
         parent_end, child_end = socket.socketpair()
         argv = [sys.executable, "-m", "seqkernel", "--fd", str(child_end.fileno())]
         if session_dir is not None:
@@ -94,7 +99,8 @@ class KernelLink:
             )
         link = cls(process, trio.SocketStream(trio.socket.from_stdlib_socket(parent_end)))
         try:
-            await link._greet(client)
+            with trio.fail_after(handshake_timeout):
+                await link._greet(client)
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(link._receive)
                 try:

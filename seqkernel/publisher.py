@@ -69,6 +69,8 @@ class Publisher:
         Raises ProtocolError for a record that is not a valid event, so a
         malformed record is caught where it is made.
         """
+        if record.get("kind") in DROPPABLE and self._size > self.high_water and self._drop(record["kind"]):
+            return  # decided before encoding: a flood costs little while it is being dropped
         if "ts" not in record:
             record = {**record, "ts": time.time()}
         event = protocol.Event(**record)
@@ -77,6 +79,13 @@ class Publisher:
     def publish_output(self, stream: str, text: str) -> None:
         """Queue captured output (called from the capture threads)."""
         self.publish({"kind": "output", "stream": stream, "text": text})
+
+    def _drop(self, kind: str) -> bool:
+        with self._lock:
+            if self._size <= self.high_water:
+                return False
+            self._dropped[kind] += 1
+            return True
 
     def _queue_entry(self, data: bytes, sn: int | None, *, kind: str | None) -> None:
         with self._lock:

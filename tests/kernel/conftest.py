@@ -1,5 +1,4 @@
 import pytest
-import trio
 
 from seqkernel.link import KernelLink
 
@@ -10,6 +9,5 @@ async def kernel(tmp_path):
 
     It runs in tmp_path, so modules written there load by dotted name; kernel.log goes there too.
     """
-    with trio.fail_after(10):
-        async with KernelLink.spawn(session_dir=tmp_path, cwd=tmp_path, client="tests") as link:
-            yield link
+    async with KernelLink.spawn(session_dir=tmp_path, cwd=tmp_path, client="tests") as link:
+        yield link

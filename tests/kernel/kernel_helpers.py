@@ -1,4 +1,7 @@
 """Small helpers for driving a real kernel in tests."""
+import socket
+import subprocess
+import sys
 import textwrap
 
 import trio
@@ -66,3 +69,21 @@ SLEEPER = """
     def create_sequence(*args, **kw):
         return Sequence.create(first, forever, **kw)
 """
+
+
+async def raw_kernel(cwd=None):
+    """A kernel spawned without greeting it, and a raw stream to it (for what KernelLink would not do)."""
+    parent, child = socket.socketpair()
+    with child:
+        process = await trio.lowlevel.open_process(
+            [sys.executable, "-m", "seqkernel", "--fd", str(child.fileno())],
+            pass_fds=[child.fileno()], stdin=subprocess.DEVNULL, cwd=cwd,
+        )
+    return process, trio.SocketStream(trio.socket.from_stdlib_socket(parent))
+
+
+async def receive(stream, decoder):
+    """The next non-empty batch of messages from a raw stream."""
+    while True:
+        if messages := decoder.feed(await stream.receive_some(65536)):
+            return messages

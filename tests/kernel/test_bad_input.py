@@ -1,15 +1,11 @@
 """Bad input of every kind gets a clear error, and the kernel keeps serving."""
-import socket
-import subprocess
-import sys
-
 import msgpack
 import pytest
 import trio
 
 import protocol
 from seqkernel.link import KernelDied
-from kernel_helpers import event, fails, ok, run_stopped, write_module
+from kernel_helpers import fails, ok, raw_kernel, receive, run_stopped, write_module
 
 
 async def next_error(kernel):
@@ -143,38 +139,20 @@ async def test_a_hard_exit_kills_the_kernel_and_the_parent_sees_its_status(kerne
         await kernel.command("nodes")
 
 
-async def _raw_kernel(nursery):
-    """A kernel spawned without greeting it, and a raw stream to it."""
-    parent, child = socket.socketpair()
-    with child:
-        process = await trio.lowlevel.open_process(
-            [sys.executable, "-m", "seqkernel", "--fd", str(child.fileno())],
-            pass_fds=[child.fileno()], stdin=subprocess.DEVNULL,
-        )
-    return process, trio.SocketStream(trio.socket.from_stdlib_socket(parent))
-
-
-async def _receive(stream, decoder):
-    while True:
-        if messages := decoder.feed(await stream.receive_some(65536)):
-            return messages
-
-
 async def test_the_handshake_is_required_and_versions_are_checked():
     with trio.fail_after(10):
-        async with trio.open_nursery() as nursery:
-            process, stream = await _raw_kernel(nursery)
-            decoder = protocol.Decoder()
-            await stream.send_all(protocol.encode(protocol.Cmd(id=5, line="nodes")))
-            [reply] = await _receive(stream, decoder)
-            assert reply == protocol.Reply(id=5, ok=False, output="", error="send 'hello' first")
-            await stream.send_all(protocol.encode(protocol.Hello(version=99, client="future")))
-            [error] = await _receive(stream, decoder)
-            assert error.error == "protocol version 99 is not supported; this kernel speaks 1"
-            await stream.send_all(protocol.encode(protocol.Hello(version=1, client="tests")))
-            [welcome] = await _receive(stream, decoder)
-            assert welcome.type == "welcome" and welcome.version == 1
-            assert welcome.server.startswith("seqkernel 0.1.0 pid ")
-            assert welcome.snapshot["status"] == "idle" and welcome.snapshot["scripts"] == []
-            await stream.aclose()
-            assert await process.wait() == 0
+        process, stream = await raw_kernel()
+        decoder = protocol.Decoder()
+        await stream.send_all(protocol.encode(protocol.Cmd(id=5, line="nodes")))
+        [reply] = await receive(stream, decoder)
+        assert reply == protocol.Reply(id=5, ok=False, output="", error="send 'hello' first")
+        await stream.send_all(protocol.encode(protocol.Hello(version=99, client="future")))
+        [error] = await receive(stream, decoder)
+        assert error.error == "protocol version 99 is not supported; this kernel speaks 1"
+        await stream.send_all(protocol.encode(protocol.Hello(version=1, client="tests")))
+        [welcome] = await receive(stream, decoder)
+        assert welcome.type == "welcome" and welcome.version == 1
+        assert welcome.server.startswith("seqkernel 0.1.0 pid ")
+        assert welcome.snapshot["status"] == "idle" and welcome.snapshot["scripts"] == []
+        await stream.aclose()
+        assert await process.wait() == 0
