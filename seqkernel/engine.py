@@ -332,8 +332,8 @@ class Engine:
     async def wait(self, timeout: float | None = None) -> str:
         """Wait until execution is not running; returns the status, or ``"timeout"``."""
         with trio.move_on_after(math.inf if timeout is None else timeout):
-            while self._status == "running":
-                await self._changed.wait()
+            while self._status == "running" or (self._run is not None and self._run.scope.cancel_called):
+                await self._changed.wait()  # (a run being cancelled is still running until it has unwound)
             return self._status
         return "timeout"
 

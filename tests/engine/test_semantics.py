@@ -221,6 +221,7 @@ async def test_abort_of_an_asyncio_step_runs_its_clean_up(engine, tmp_path):
         started = asyncio.Event()
         async def waits():
             events.append(asyncio.current_task() is not None)
+            log.info("waiting")
             try:
                 async with asyncio.timeout(60):
                     await asyncio.sleep(60)
@@ -232,7 +233,7 @@ async def test_abort_of_an_asyncio_step_runs_its_clean_up(engine, tmp_path):
     """))
     waits = engine.find("waits")
     engine.run()
-    await engine.recorder.until_state(waits, "RUNNING")
+    await engine.recorder.until(lambda r: r.get("message") == "waiting")
     engine.abort()
     assert await engine.wait(5) == "aborted"
     assert states(engine)["waits"] == "CANCELLED"
@@ -241,7 +242,7 @@ async def test_abort_of_an_asyncio_step_runs_its_clean_up(engine, tmp_path):
     assert events == [True, "cleaned"]
     engine.recorder.records.clear()
     engine.cont()  # continue runs again what did not finish
-    await engine.recorder.until_state(waits, "RUNNING")
+    await engine.recorder.until(lambda r: r.get("message") == "waiting")
     engine.abort()
     assert await engine.wait(5) == "aborted"
     assert events == [True, "cleaned", True, "cleaned"]
