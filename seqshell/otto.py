@@ -138,18 +138,22 @@ def _is_ob_id(value: object) -> bool:
 
 def store_ob(ob: dict, directory: str | os.PathLike) -> pathlib.Path:
     """Write ``ob`` as ``directory/ob_<obId>.json`` (``ob_<obId>-2.json``... when that
-    exists: a file once written is never overwritten); its path."""
+    exists: a file once written is never overwritten); its path. OttoError naming
+    the OB when it cannot be written, so the operator can fetch it again by obId."""
     directory = pathlib.Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
     path, copy = directory / f"ob_{ob['obId']}.json", 1
-    while True:
-        try:
-            with open(path, "x", encoding="utf-8") as file:
-                json.dump(ob, file, indent=2)
-            return path
-        except FileExistsError:
-            copy += 1
-            path = directory / f"ob_{ob['obId']}-{copy}.json"
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        while True:
+            try:
+                with open(path, "x", encoding="utf-8") as file:
+                    json.dump(ob, file, indent=2)
+                return path
+            except FileExistsError:
+                copy += 1
+                path = directory / f"ob_{ob['obId']}-{copy}.json"
+    except OSError as exc:
+        raise OttoError(f"OB {ob['obId']} was fetched but cannot be kept as {path}: {_why(exc)}") from None
 
 
 def fetch_next(config: Config, directory: str | os.PathLike) -> tuple[dict, pathlib.Path]:
@@ -170,7 +174,7 @@ def format_queue(listing: dict) -> str:
     lines = [f"OTTO queue of {listing.get('instrument') or 'every instrument'}:"]
     for ob in listing["obs"]:
         marker = ">" if ob.get("obId") == listing.get("next") else " "
-        lines.append(f"{marker} {ob.get('obId'):>6}  {ob.get('status', ''):<10} {ob.get('name', '')}")
+        lines.append(f"{marker} {ob.get('obId')!s:>6}  {ob.get('status', ''):<10} {ob.get('name', '')}")
     if not listing["obs"]:
         lines.append("  (empty)")
     return "\n".join(lines)

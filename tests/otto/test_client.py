@@ -52,6 +52,13 @@ async def test_a_fetched_ob_is_never_overwritten(ob_folder, tmp_path):
     assert (tmp_path / "ob_1.json").read_text() == "kept"
 
 
+async def test_an_ob_that_cannot_be_kept_is_named(ob_folder, tmp_path):
+    (tmp_path / "taken").write_text("a file, not a folder")
+    async with run_tino(ob_folder, "--instrument", "FORS2") as tino:
+        with pytest.raises(OttoError, match=rf"OB 1 was fetched but cannot be kept as {tmp_path}/taken/ob_1.json: file exists"):
+            await call(fetch_next, config_for(tino.url), tmp_path / "taken")
+
+
 async def test_instrument_mismatch_and_refused_events(ob_folder):
     async with run_tino(ob_folder, "--instrument", "FORS2") as tino:
         client = OttoClient(OttoConfig(url=tino.url, insid="UVES"))

@@ -63,6 +63,9 @@ def test_the_ob_loaded_last_is_the_one_tracked():
     tree = snapshot((2, "N"), (12, "N"))
     assert find_ob_node(tree, "N")["sn"] == 12
     assert find_ob_node(tree, "missing") is None
+    tree["obs"] = [{"index": 0, "sn": 2, "name": "N", "source": "/night/ob_1.json"},
+                   {"index": 1, "sn": 12, "name": "N", "source": "/night/ob_1-2.json"}]
+    assert find_ob_node(tree, "N", source="/night/ob_1.json")["sn"] == 2, "the file tells them apart"
 
 
 async def test_reported_to_tino_as_the_ob_runs(ob_folder, nursery):

@@ -47,6 +47,21 @@ async def test_fetch_advances_the_queue_until_it_is_empty(ob_folder):
         await tino.expect("fetched OB 2 'second' (0 left)")
 
 
+async def test_operators_fetching_at_once_never_get_the_same_ob(ob_folder):
+    async with run_tino(ob_folder, "--instrument", "FORS2") as tino:
+        answers = []
+
+        async def fetch():
+            answers.append(await request("POST", tino.url + "ves/next"))
+
+        async with trio.open_nursery() as nursery:
+            for _ in range(8):
+                nursery.start_soon(fetch)
+        fetched = sorted(answer["obId"] for status, answer in answers if status == 200)
+        assert fetched == [1, 2]
+        assert sorted(status for status, answer in answers) == [200, 200] + [404] * 6
+
+
 async def test_ob_events_are_recorded_shown_and_read_back(ob_folder):
     async with run_tino(ob_folder, "--instrument", "FORS2") as tino:
         for event in ("Initiated", "Started", "Executed"):
