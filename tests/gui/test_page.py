@@ -99,6 +99,12 @@ def test_skip_and_pause_from_the_context_menu_are_honoured(open_page):
     expect(state(page, "My humble II OB(A)")).to_have_text("Finished", timeout=WAIT)
     expect(state(page, "Tpl.delay", 1)).to_have_text("Finished")
 
+    row(page, "Tpl.do_sum", 0).click()  # the toolbar's Skip and Pause act on the selected node
+    page.click("[data-command=skip]")
+    expect(state(page, "Tpl.do_sum", 0)).to_have_text("Finished: Skip", timeout=WAIT)
+    page.click("[data-command=pause]")
+    expect(state(page, "Tpl.do_sum", 0)).to_have_text("Finished: Skip (Pause)", timeout=WAIT)
+
 
 def test_edited_template_variable_is_used_by_the_running_template(open_page, screenshot):
     page = open_page()
