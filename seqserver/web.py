@@ -69,9 +69,10 @@ class ReplayStream(trio.abc.Stream):
 class WebSocketTransport:
     """A websocket as a protocol transport: one msgpack map per binary frame."""
 
-    def __init__(self, websocket: trio_websocket.WebSocketConnection, peer: str):
+    def __init__(self, websocket: trio_websocket.WebSocketConnection, peer: str, max_size: int):
         self.peer = peer
         self._websocket = websocket
+        self._max_size = max_size
 
     async def send(self, message: dict) -> None:
         data = protocol.encode(protocol.from_dict(message))
@@ -88,7 +89,7 @@ class WebSocketTransport:
             return None
         if isinstance(frame, str):
             raise protocol.ProtocolError("text frame: send each message as one binary frame")
-        decoder = protocol.Decoder()  # frames stand alone: nothing carries over
+        decoder = protocol.Decoder(self._max_size)  # frames stand alone: nothing carries over
         messages = decoder.feed(frame)
         if len(messages) != 1 or decoder.buffered:
             raise protocol.ProtocolError("a binary frame must hold exactly one whole message")
@@ -225,12 +226,17 @@ async def handle_http(server, stream: trio.abc.Stream, first_bytes: bytes) -> No
 
 
 async def _serve_websocket(server, stream: ReplayStream, peer: str) -> None:
+    websocket = None
     async with trio.open_nursery() as nursery:
-        request = await trio_websocket.wrap_server_stream(
-            nursery, stream, max_message_size=protocol.MAX_MESSAGE_SIZE
-        )
-        websocket = await request.accept()
-        transport = WebSocketTransport(websocket, peer)
+        with trio.move_on_after(REQUEST_TIMEOUT):  # a handshake wsproto refuses never completes
+            request = await trio_websocket.wrap_server_stream(
+                nursery, stream, max_message_size=server.max_message_size
+            )
+            websocket = await request.accept()
+        if websocket is None:
+            nursery.cancel_scope.cancel()
+            return
+        transport = WebSocketTransport(websocket, peer, server.max_message_size)
         try:
             await server.handle_client(transport)
         finally:

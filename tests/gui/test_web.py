@@ -20,6 +20,8 @@ from seqserver import web
 class EchoServer:
     """Answers hello with welcome and each command with a reply echoing its line."""
 
+    max_message_size = 1024 * 1024
+
     def __init__(self):
         self.peers = []
 
@@ -128,6 +130,16 @@ async def test_bad_frames_get_an_error_and_the_websocket_stays_usable(address):
             assert error["type"] == "error" and error["error"], frame
         await ws.send_message(msgpack.packb({"type": "cmd", "id": 9, "line": "still here"}))
         assert msgpack.unpackb(await ws.get_message())["output"] == "still here"
+
+
+async def test_a_refused_websocket_handshake_closes_only_that_connection(address):
+    host, port, _ = address
+    with socket.create_connection((host, port), timeout=10) as raw:
+        raw.sendall(b"GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n")
+        answer = await trio.to_thread.run_sync(raw.recv, 1000)
+    assert answer.startswith(b"HTTP/1.1 400")
+    [(status, _, _)] = await trio.to_thread.run_sync(fetch, host, port, ("GET", "/"))
+    assert status == 200
 
 
 async def test_resolve_asset_refuses_what_is_outside_the_gui_folder():
