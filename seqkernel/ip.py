@@ -122,6 +122,8 @@ def read_instrument_package(instrument: str, root: pathlib.Path) -> InstrumentPa
     signatures = {}
     for path in sorted((root / "templates").glob("*.json")):
         signature = _read_signature(path)
+        if signature.template in signatures:
+            raise IPError(f"template {signature.template} has two signatures in {root / 'templates'}")
         signatures[signature.template] = signature
     return InstrumentPackage(instrument, root, library, signatures)
 

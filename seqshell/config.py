@@ -121,17 +121,34 @@ def parse_config(data: object) -> Config:
     if loglevel not in LOG_LEVELS:
         raise ConfigError(f"seq_server.loglevel must be one of {', '.join(LOG_LEVELS)}, got {loglevel!r}")
 
-    otto = None
-    if "otto" in data:
-        fields = {f.name for f in dataclasses.fields(OttoConfig)}
-        section = _section(data, "otto", fields)
-        values = {name: _text(section, "otto", name) for name in fields}
-        if not values["url"]:
-            raise ConfigError("otto.url is missing (e.g. http://127.0.0.1:5000/)")
-        if not values["url"].startswith(("http://", "https://")):
-            raise ConfigError(f"otto.url must start with http:// or https://, got {values['url']!r}")
-        otto = OttoConfig(**values)
+    otto = parse_otto(data["otto"]) if "otto" in data else None
     return Config(server_url=server_url, loglevel=loglevel, otto=otto)
+
+
+def parse_otto(section: object) -> OttoConfig:
+    """The ``otto`` section's settings, checked; ConfigError naming what is wrong."""
+    fields = {f.name for f in dataclasses.fields(OttoConfig)}
+    section = _section({"otto": section}, "otto", fields)
+    values = {name: _text(section, "otto", name) for name in fields}
+    if not values["url"]:
+        raise ConfigError("otto.url is missing (e.g. http://127.0.0.1:5000/)")
+    if not values["url"].startswith(("http://", "https://")):
+        raise ConfigError(f"otto.url must start with http:// or https://, got {values['url']!r}")
+    return OttoConfig(**values)
+
+
+def change_otto(otto: OttoConfig | None, settings: Mapping[str, str]) -> OttoConfig:
+    """``otto`` with some settings changed (``{"url": ..., "insid": ...}``, as the GUI's
+    OTTO Config dialog sends them; an empty value clears one); ConfigError when the
+    result is not a valid otto section."""
+    current = dataclasses.asdict(otto) if otto is not None else {}
+    merged = {**current, **{key: value or None for key, value in settings.items()}}
+    return parse_otto({key: value for key, value in merged.items() if value is not None})
+
+
+def otto_settings(otto: OttoConfig) -> dict:
+    """The settings to show an operator: all but the password."""
+    return {key: value for key, value in dataclasses.asdict(otto).items() if key != "password"}
 
 
 def _section(data: dict, name: str, keys: set[str]) -> dict:

@@ -258,6 +258,10 @@ class OttoSession:
         """The queue (see :meth:`OttoClient.list_queue`; :func:`format_queue` shows it)."""
         return await trio.to_thread.run_sync(self.client.list_queue)
 
+    @property
+    def config(self) -> OttoConfig:
+        return self.client.config
+
     def reconfigure(self, config: OttoConfig) -> None:
         """Talk to another OTTO (the GUI's OTTO Config dialog); the OBs already
         fetched keep being reported, to the new one."""

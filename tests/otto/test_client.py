@@ -126,6 +126,7 @@ async def test_the_queue_as_the_shell_shows_it_after_reconfiguring(ob_folder, tm
         await session.list_queue()
     async with run_tino(ob_folder, "--instrument", "FORS2") as tino:
         session.reconfigure(OttoConfig(url=tino.url, insid="FORS2"))
+        assert session.config.url == tino.url
         await request("POST", tino.url + "ves/next")
         assert format_queue(await session.list_queue()) == (
             "OTTO queue of FORS2:\n"

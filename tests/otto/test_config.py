@@ -5,7 +5,7 @@ import socket
 import pytest
 
 from otto_fixtures import SAMPLES
-from seqshell.config import ConfigError, OttoConfig, load_config
+from seqshell.config import ConfigError, OttoConfig, change_otto, load_config, otto_settings
 
 FULL = """\
 seq_server:
@@ -84,3 +84,17 @@ def test_malformed_files(tmp_path, text, error):
     path.write_text(text)
     with pytest.raises(ConfigError, match=rf"configuration file {path}.*{error}"):
         load_config(path, environ={})
+
+
+def test_otto_settings_changed_as_the_config_dialog_asks():
+    otto = OttoConfig(url="http://127.0.0.1:5000/", insid="FORS2", mode="VM", user="pippo", password="123")
+    changed = change_otto(otto, {"url": "http://otto.example:8080/", "mode": ""})
+    assert changed == OttoConfig(url="http://otto.example:8080/", insid="FORS2", user="pippo", password="123")
+    assert otto_settings(changed) == {"url": "http://otto.example:8080/", "insid": "FORS2", "mode": None, "user": "pippo"}
+    assert change_otto(None, {"url": "http://h:1/"}) == OttoConfig(url="http://h:1/")
+    with pytest.raises(ConfigError, match=r"unknown key\(s\) port in section otto"):
+        change_otto(otto, {"port": "5000"})
+    with pytest.raises(ConfigError, match="otto.url must start with http://"):
+        change_otto(otto, {"url": "otto.example"})
+    with pytest.raises(ConfigError, match="otto.url is missing"):
+        change_otto(None, {"insid": "FORS2"})

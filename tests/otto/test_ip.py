@@ -107,6 +107,8 @@ def test_a_template_without_signature(tmp_path):
          r"parameter p: type must be one of integer, number, string, boolean"),
         ("[templates]\n", [("t.json", '{"templateName": "T", "parameters": [{"name": "p", "type": "integer", "default": "1"}]}')],
          r'parameter p: default expected integer, got "1"'),
+        ("[templates]\n", [("a.json", '{"templateName": "T"}'), ("b.json", '{"templateName": "T"}')],
+         r"template T has two signatures in .*templates"),
     ],
 )
 def test_malformed_packages(tmp_path, library, signatures, error):
