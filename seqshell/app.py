@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import pathlib
 import pkgutil
 import shlex
@@ -32,7 +33,7 @@ import structlog
 from cmd2 import Choices, Cmd2ArgumentParser, CompletionItem, plugin, with_argparser
 
 from seqshell import bypass, otto_bridge
-from seqshell.display import TreeView, format_event
+from seqshell.display import OutputLines, TreeView, format_event
 from seqshell.outcome import Outcome
 from seqshell.portal import TrioPortal
 
@@ -71,6 +72,7 @@ class SeqShell(cmd2.Cmd):
         *,
         portal: TrioPortal | None,
         remote: bool = False,
+        interactive: bool = False,
         follow_runs: bool = False,
         exit_on_error: bool = False,
         stdin=None,
@@ -90,9 +92,11 @@ class SeqShell(cmd2.Cmd):
         self.target = target
         self.portal = portal
         self.remote = remote
+        self.interactive = interactive
         self.follow_runs = follow_runs
         self.exit_on_error = exit_on_error
         self.tree = TreeView()
+        self._output_lines = OutputLines()
         self.failed_commands = 0
         self.failed_runs = 0
         self._print_lock = threading.RLock()
@@ -132,8 +136,8 @@ class SeqShell(cmd2.Cmd):
             return outcome
         waited = await self.target.command("wait")
         if waited.ok and waited.output.strip() == "error":
-            return outcome.then(Outcome.failure("the run stopped on an error"))
-        return outcome.then(Outcome(ok=waited.ok, error=waited.error))
+            return Outcome.failure("the run stopped on an error")
+        return Outcome(ok=waited.ok, error=waited.error)  # the run's events said it all
 
     def shell_level(self, line: str, local_action: Action) -> None:
         """A command the shell itself carries out; through a server, the server's shell does."""
@@ -208,11 +212,24 @@ class SeqShell(cmd2.Cmd):
 
     def on_event(self, event: dict) -> None:
         """Show an event: above the prompt at a terminal, as a plain line otherwise."""
-        self.observe(event)
-        text = format_event(event)
+        try:
+            previous_state = self.tree.state_of(event.get("sn")) if event.get("kind") == "state" else None
+            self.observe(event)
+            for shown in self._output_lines.feed(event):
+                self._show_event(format_event(shown, previous_state))
+        except (KeyError, TypeError, ValueError):  # an event of a shape this shell does not know
+            log.exception("event not understood", event=event)
+            self._show_event(str(event))
+
+    def flush_output(self) -> None:
+        """Show the last partial line of output, if any (at exit)."""
+        for shown in self._output_lines.flush():
+            self._show_event(format_event(shown))
+
+    def _show_event(self, text) -> None:
         if text is None:
             return
-        if self.main_session.input.__class__.__name__ != "DummyInput" and not self._in_command:
+        if self.interactive and not self._in_command:
             self.add_alert(msg=text)
         else:
             self.poutput(text)
@@ -436,9 +453,23 @@ class SeqShell(cmd2.Cmd):
     @with_argparser(ob_parser)
     @cmd2.with_category(OBS)
     def do_ob(self, args: argparse.Namespace) -> None:
-        """Load an OB file."""
-        path = args.path if self.remote else str(pathlib.Path(args.path).expanduser().resolve())
-        self.send(shlex.join(["ob", path]))
+        """Load an OB file (through a server, the file is read here and sent along)."""
+        path = pathlib.Path(args.path).expanduser().resolve()
+        if not self.remote:
+            self.send(shlex.join(["ob", str(path)]))
+            return
+        try:
+            content = json.dumps(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError) as exc:
+            self.perror(f"cannot read the OB file {path}: {exc}")
+            self._command_failed = True
+            return
+        self.send(shlex.join(["obdata", content]))
+
+    @cmd2.with_category(OBS)
+    def do_obdata(self, statement: cmd2.Statement) -> None:
+        """Load an OB given inline, as one quoted JSON word (what ob sends through a server)."""
+        self.send(f"obdata {statement.args}")
 
     lsob_parser = Cmd2ArgumentParser(description="List the loaded observation blocks.")
 
@@ -555,7 +586,7 @@ class SeqShell(cmd2.Cmd):
     @cmd2.with_category(SHELL)
     def do_clear(self, _: argparse.Namespace) -> None:
         """Kill the kernel process."""
-        self.shell_level("clear", self.target.stop)
+        self.shell_level("clear", lambda: self.target.stop())
 
     init_parser = Cmd2ArgumentParser(
         description="Start a new kernel process (the running one, if any, is stopped first)."
@@ -565,7 +596,7 @@ class SeqShell(cmd2.Cmd):
     @cmd2.with_category(SHELL)
     def do_init(self, _: argparse.Namespace) -> None:
         """Start a new kernel process."""
-        self.shell_level("init", self.target.restart)
+        self.shell_level("init", lambda: self.target.restart())
 
     quit_parser = Cmd2ArgumentParser(description="Stop the shell; its kernel stops with it.")
 

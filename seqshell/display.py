@@ -36,17 +36,34 @@ def state_style(state: str) -> str:
     return STATE_STYLES.get(state.split("|")[0], "")
 
 
-def format_event(event: dict) -> Text | None:
-    """The line(s) to show for one event, or None for events shown only through the tree."""
+QUIET_STATES = {"NOT_STARTED", "SCHEDULED"}
+
+
+def worth_showing(event: dict, previous_state: str | None) -> bool:
+    """Whether a state event tells the operator something: a script node (not the hidden root,
+    not a begin/end node) reaching a new state that is not mere bookkeeping (scheduling, reset),
+    and not a flag change alone (the command that set the flag says so)."""
+    if previous_state is None or event["name"] in ("begin", "end"):
+        return False
+    return event["state"] != previous_state and event["state"].split("|")[0] not in QUIET_STATES
+
+
+def format_event(event: dict, previous_state: str | None = None) -> Text | None:
+    """The line(s) to show for one event, or None for events best seen through ``nodes``.
+
+    ``previous_state`` is the node's state before a ``state`` event (None: unknown node).
+    """
     kind = event.get("kind")
     if kind == "state":
+        if not worth_showing(event, previous_state):
+            return None
         shown = display_state(event["state"], event.get("flags", []))
         return Text.assemble(f"({event['sn']}) {event['name']} ", (shown, state_style(event["state"])))
     if kind == "log":
         level = event.get("level", "INFO")
         return Text(f"{level}:{event.get('logger', '')}:{event.get('message', '')}", LEVEL_STYLES.get(level, ""))
     if kind == "output":
-        text = event.get("text", "").rstrip("\n")
+        text = event.get("text", "")
         return Text(text, "red" if event.get("stream") == "stderr" else "") if text else None
     if kind == "error":
         where = f" at {event['file']}:{event['line']}" if event.get("file") else ""
@@ -75,6 +92,32 @@ def format_dialog(event: dict) -> Text:
     return Text("\n".join(lines), "bold yellow")
 
 
+class OutputLines:
+    """Whole lines out of the kernel's ``output`` events, which split text anywhere.
+
+    A partial line waits for the rest, or for the next event of another kind.
+    """
+
+    def __init__(self) -> None:
+        self._partial: dict[str, str] = {}
+
+    def feed(self, event: dict) -> list[dict]:
+        """The events to show in place of ``event``: output events hold whole lines only."""
+        if event.get("kind") != "output":
+            return [*self.flush(), event]
+        stream = event.get("stream", "stdout")
+        text = self._partial.pop(stream, "") + event.get("text", "")
+        complete, _, rest = text.rpartition("\n")
+        if rest:
+            self._partial[stream] = rest
+        return [{**event, "text": complete}] if complete else []
+
+    def flush(self) -> list[dict]:
+        pending = [{"kind": "output", "stream": stream, "text": text} for stream, text in self._partial.items()]
+        self._partial.clear()
+        return pending
+
+
 class TreeView:
     """The latest loaded tree as the kernel described it: snapshots, then state events."""
 
@@ -100,6 +143,10 @@ class TreeView:
             node = stack.pop()
             self._nodes[node["sn"]] = node
             stack.extend(node.get("children", []))
+
+    def state_of(self, sn: int | None) -> str | None:
+        node = self._nodes.get(sn)
+        return node["state"] if node else None
 
     def nodes(self) -> list[dict]:
         return sorted(self._nodes.values(), key=lambda node: node["sn"])

@@ -1,18 +1,20 @@
 """The shell's own kernel process (local and pipe modes).
 
-The shell spawns the kernel, forwards its events, and watches it: a kernel that
-dies unexpectedly (a step calling ``os._exit(3)``, a kill) is reported at once
-with its exit status, commands waiting on it fail with that message, and the
-shell stays usable; ``init`` starts a new kernel, ``clear`` stops it.
+The shell spawns the kernel with :class:`seqkernel.link.KernelLink`, forwards its
+events, and watches it: a kernel that dies unexpectedly (a step calling
+``os._exit(3)``, a kill) is reported at once with its exit status, commands
+waiting on it fail with that message, and the shell stays usable; ``init``
+starts a new kernel, ``clear`` stops it.
 """
 from __future__ import annotations
 
 import time
 
+import protocol
 import structlog
 import trio
 
-from seqkernel.link import KernelLink, KernelExited
+from seqkernel.link import KernelDied, KernelLink, KernelRefused
 from seqshell.outcome import Outcome
 
 log = structlog.get_logger("seqshell.local")
@@ -25,74 +27,102 @@ def notice(message: str, level: str = "ERROR") -> dict:
 class LocalKernel:
     """One kernel process at a time, owned by this shell."""
 
-    description = "local kernel"
-
-    def __init__(self, kernel_log: str | None = None) -> None:
-        self.kernel_log = kernel_log
+    def __init__(self, session_dir: str | None = None, log_level: str | None = None) -> None:
+        self.session_dir = session_dir
+        self.log_level = log_level
         self.on_event = None  # async callable(event dict), set by the owner before start
         self._nursery: trio.Nursery | None = None
         self._link: KernelLink | None = None
-        self._scope: trio.CancelScope | None = None
-        self._stopped: trio.Event | None = None
+        self._stopping = False
+        self._ended: trio.Event | None = None
+        self._taken = 0  # messages taken from the link so far
+        self._forwarded = 0  # ... and fully handled
+        self._progress = trio.Event()
 
     async def start(self, nursery: trio.Nursery) -> Outcome:
         """Spawn a kernel; returns once it has answered the handshake."""
         self._nursery = nursery
         try:
-            await nursery.start(self._own_kernel)
-        except (OSError, KernelExited) as exc:
+            pid = await nursery.start(self._own_kernel)
+        except (OSError, KernelDied, KernelRefused) as exc:
+            log.error("kernel did not start", error=str(exc))
             return Outcome.failure(f"the kernel did not start: {exc}")
-        return Outcome(ok=True, output=f"kernel started (pid {self._link.pid})")
+        return Outcome(ok=True, output=f"kernel started (pid {pid})")
 
     async def _own_kernel(self, task_status=trio.TASK_STATUS_IGNORED) -> None:
-        """Run one kernel: forward its events until it ends, then say how it ended."""
-        stopped = self._stopped = trio.Event()
-        with trio.CancelScope() as scope:
-            self._scope = scope
-            async with KernelLink.spawn(kernel_log=self.kernel_log) as link:
+        """Run one kernel: forward its events until it ends, then say how it ended if nobody asked it to."""
+        self._stopping = False
+        self._ended = ended = trio.Event()
+        try:
+            async with KernelLink.spawn(session_dir=self.session_dir, log_level=self.log_level,
+                                        client="seqshell") as link:
                 self._link = link
+                log.info("kernel started", pid=link.process.pid)
                 await self.on_event({"kind": "tree", "action": "restored", "ts": time.time(),
-                                     "snapshot": link.welcome.get("snapshot", {})})
-                task_status.started()
-                try:
-                    async for event in link.events():
-                        await self.on_event(event)
-                finally:
-                    self._link = None
-                    expected = scope.cancel_called
-                status = await link.wait()
-            if not expected:
-                log.error("kernel died", status=status)
-                await self.on_event(notice(
-                    f"the kernel died (exit status {status}); everything it had loaded is lost. "
-                    "Type init to start a new one."))
-        stopped.set()
+                                     "snapshot": link.welcome.snapshot})
+                task_status.started(link.process.pid)
+                async for message in link.messages:
+                    self._taken += 1
+                    await self._forward(message)
+                    self._forwarded += 1
+                    self._progress.set()
+                    self._progress = trio.Event()
+                self._link = None
+                status = await link.wait_exit()
+                if not self._stopping:
+                    log.error("kernel died", status=status)
+                    await self.on_event(notice(
+                        f"the kernel died (exit status {status}); what it had loaded is lost. "
+                        "Type init to start a new one."))
+        finally:
+            self._link = None
+            self._progress.set()
+            ended.set()
+
+    async def _forward(self, message: protocol.Message) -> None:
+        if isinstance(message, protocol.Event):
+            await self.on_event({k: v for k, v in message.to_dict().items() if k != "type"})
+        else:  # a protocol error the kernel reported: worth an operator's eye, not a crash
+            log.warning("message from the kernel", message=message.to_dict())
+            await self.on_event(notice(f"kernel: {getattr(message, 'error', message)}", level="WARNING"))
 
     async def command(self, line: str) -> Outcome:
         link = self._link
         if link is None:
             return Outcome.failure("no kernel is running: type init to start one")
         try:
-            return Outcome.from_reply(await link.command(line))
-        except KernelExited as exc:
+            reply = await link.command(line)
+        except KernelDied as exc:
             return Outcome.failure(f"the kernel died during the command ({exc})")
+        await self._events_before_reply_handled(link)
+        return Outcome.from_reply(reply)
+
+    async def _events_before_reply_handled(self, link: KernelLink) -> None:
+        """Wait until the events the kernel sent before a reply have been handled, so that
+        what a command prints comes after what its run printed."""
+        target = self._taken + link.messages.statistics().current_buffer_used
+        while self._forwarded < target and self._link is link:
+            await self._progress.wait()
 
     async def stop(self) -> Outcome:
         """Stop the kernel (``clear``)."""
-        if self._link is None:
+        link = self._link
+        if link is None:
             return Outcome(ok=True, output="no kernel was running")
-        pid = self._link.pid
-        self._scope.cancel()
-        await self._stopped.wait()
-        return Outcome(ok=True, output=f"kernel stopped (pid {pid})")
+        self._stopping = True
+        await link.aclose()
+        await self._ended.wait()
+        return Outcome(ok=True, output=f"kernel stopped (pid {link.process.pid})")
 
     async def restart(self) -> Outcome:
         """Start a new kernel, stopping the running one first (``init``)."""
-        stopped = await self.stop()
-        return stopped.then(await self.start(self._nursery))
+        return (await self.stop()).then(await self.start(self._nursery))
 
     async def close(self) -> None:
-        """End of the shell: let the kernel finish sending what it has, then stop it."""
+        """End of the shell: stop the kernel once the events it already sent have been shown.
+
+        A round trip first: what the kernel published before its reply arrives before it.
+        """
         if self._link is not None:
-            await self._link.aclose()
-            await self._stopped.wait()
+            await self.command("modules")
+        await self.stop()

@@ -45,20 +45,22 @@ class PipeServer:
         self._receive_stream = receive_stream
         self._send_stream = send_stream
         self._send_lock = trio.Lock()
+        self.greeted = False
 
     async def send(self, message: protocol.Message) -> None:
         async with self._send_lock:
             await self._send_stream.send_all(protocol.encode(message))
 
     async def forward_event(self, event: dict) -> None:
-        """The target's event handler: keep the shell's picture current and pass the event on."""
+        """The target's event handler: keep the shell's picture current and pass the event on
+        (once the server has said hello: its welcome carries the picture until then)."""
         self.app.observe(event)
-        await self.send(protocol.Event(**event))
+        if self.greeted:
+            await self.send(protocol.Event(**event))
 
     async def serve(self) -> None:
         """Serve until the server closes our stdin."""
         decoder = protocol.Decoder()
-        greeted = False
         async with trio.open_nursery() as nursery:
             async for data in self._receive_stream:
                 try:
@@ -69,12 +71,12 @@ class PipeServer:
                     await self.send(protocol.Error(error=str(exc), fatal=False))
                 for message in messages:
                     if isinstance(message, protocol.Hello):
-                        greeted = True
                         await self.welcome()
-                    elif isinstance(message, protocol.Cmd) and greeted:
+                        self.greeted = True
+                    elif isinstance(message, protocol.Cmd) and self.greeted:
                         nursery.start_soon(self.execute, message)
                     else:
-                        await self.send(protocol.Error(error=self._refusal(message, greeted), fatal=False))
+                        await self.send(protocol.Error(error=self._refusal(message, self.greeted), fatal=False))
             nursery.cancel_scope.cancel()
 
     @staticmethod

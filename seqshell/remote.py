@@ -5,12 +5,13 @@ had been typed there; the server's events arrive here and are shown live.
 """
 from __future__ import annotations
 
-import contextlib
 import os
+import time
 
 import structlog
 import trio
 
+from seqserver import client
 from seqshell.outcome import Outcome
 
 log = structlog.get_logger("seqshell.remote")
@@ -31,9 +32,8 @@ class RemoteServer:
         self.host, self.port = parse_address(address)
         self.token = token if token is not None else os.environ.get("SEQ_TOKEN")
         self.on_event = None  # async callable(event dict), set by the owner before start
-        self._stack = contextlib.AsyncExitStack()
         self._connection = None
-        self._events_done = trio.Event()
+        self._scope: trio.CancelScope | None = None
 
     @property
     def description(self) -> str:
@@ -41,36 +41,38 @@ class RemoteServer:
 
     async def start(self, nursery: trio.Nursery) -> Outcome:
         """Connect and say hello; the welcome's snapshot becomes the first picture of the tree."""
-        from seqserver import client  # the server's client library
-
         try:
-            self._connection = await self._stack.enter_async_context(
-                client.connect(self.host, self.port, client="seqshell", token=self.token)
-            )
-        except (OSError, ConnectionError) as exc:
+            welcome = await nursery.start(self._stay_connected)
+        except (OSError, client.ConnectionClosed) as exc:
             return Outcome.failure(f"cannot connect to {self.description}: {exc}")
-        await self.on_event({"kind": "tree", "action": "restored", "ts": 0.0,
-                             "snapshot": self._connection.welcome.get("snapshot", {})})
-        nursery.start_soon(self._pump_events)
-        return Outcome(ok=True, output=f"connected to {self.description} ({self._connection.welcome.get('server')})")
+        return Outcome(ok=True, output=f"connected to {self.description} ({welcome.get('server')})")
 
-    async def _pump_events(self) -> None:
-        try:
-            async for event in self._connection.events():
-                await self.on_event({k: v for k, v in event.items() if k != "type"})
-            await self.on_event({"kind": "notice", "level": "ERROR", "ts": 0.0,
-                                 "message": f"the connection to {self.description} was closed"})
-        finally:
-            self._events_done.set()
+    async def _stay_connected(self, task_status=trio.TASK_STATUS_IGNORED) -> None:
+        """Hold the connection and pass its events on, until it ends or the shell closes it."""
+        with trio.CancelScope() as self._scope:
+            async with client.connect(self.host, self.port, client="seqshell", token=self.token) as connection:
+                self._connection = connection
+                await self.on_event({"kind": "tree", "action": "restored", "ts": time.time(),
+                                     "snapshot": connection.welcome.get("snapshot", {})})
+                task_status.started(connection.welcome)
+                async for event in connection.events():
+                    await self.on_event({k: v for k, v in event.items() if k != "type"})
+                reason = connection.closed_reason or "the connection was closed"
+                await self.on_event({"kind": "notice", "level": "ERROR", "ts": time.time(),
+                                     "message": f"{self.description}: {reason}"})
 
     async def command(self, line: str) -> Outcome:
         if self._connection is None:
             return Outcome.failure(f"not connected to {self.description}")
-        return Outcome.from_reply(await self._connection.command(line))
+        try:
+            return Outcome.from_reply(await self._connection.command(line))
+        except client.ConnectionClosed as exc:
+            return Outcome.failure(str(exc))
 
     async def close(self) -> None:
         """Say goodbye once every event already sent has arrived (a round trip flushes them)."""
         if self._connection is not None:
             with trio.move_on_after(5):
-                await self._connection.command("modules")
-        await self._stack.aclose()
+                await self.command("modules")
+        if self._scope is not None:
+            self._scope.cancel()

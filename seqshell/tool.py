@@ -33,9 +33,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     session = SessionDirectory()
-    session.configure_logging(getattr(args, "log_level", "INFO"))
+    session.configure_logging(args.log_level)
     if args.pipe:
-        return trio.run(serve_pipe, session)
+        return trio.run(serve_pipe, session, args.log_level)
     return run_shell(args, session)
 
 
@@ -46,7 +46,7 @@ def make_target(args: argparse.Namespace, session: SessionDirectory):
         return RemoteServer(args.connect, token=args.token)
     from seqshell.local import LocalKernel
 
-    return LocalKernel(kernel_log=str(session.kernel_log))
+    return LocalKernel(session_dir=str(session.path), log_level=args.log_level)
 
 
 def run_shell(args: argparse.Namespace, session: SessionDirectory) -> int:
@@ -57,7 +57,8 @@ def run_shell(args: argparse.Namespace, session: SessionDirectory) -> int:
         return 2
     interactive = args.file is None and sys.stdin.isatty() and sys.stdout.isatty()
     with TrioPortal() as portal:
-        app = SeqShell(target, portal=portal, remote=bool(args.connect), follow_runs=not interactive,
+        app = SeqShell(target, portal=portal, remote=bool(args.connect), interactive=interactive,
+                       follow_runs=not interactive,
                        exit_on_error=args.exit_on_error)
 
         async def handle_event(event: dict) -> None:
@@ -76,15 +77,16 @@ def run_shell(args: argparse.Namespace, session: SessionDirectory) -> int:
         else:
             app.cmdloop()
         portal.run(target.close)
+        app.flush_output()
     return app.exit_status()
 
 
-async def serve_pipe(session: SessionDirectory) -> int:
+async def serve_pipe(session: SessionDirectory, log_level: str) -> int:
     from seqshell.local import LocalKernel
     from seqshell.pipe import PipeServer, detach_stdio
 
     protocol_in, protocol_out = detach_stdio()
-    target = LocalKernel(kernel_log=str(session.kernel_log))
+    target = LocalKernel(session_dir=str(session.path), log_level=log_level)
     app = SeqShell(target, portal=None)
     async with trio.open_nursery() as nursery:
         server = PipeServer(app, target, trio.lowlevel.FdStream(protocol_in), trio.lowlevel.FdStream(protocol_out))

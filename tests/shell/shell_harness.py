@@ -14,6 +14,18 @@ import pytest
 SHELL = [sys.executable, "-m", "seqshell"]
 TIMEOUT = 60
 
+# A script whose step ends its kernel process abruptly, with exit status 3.
+DYING_SCRIPT = """
+import os
+from seq.lib.nodes import Sequence
+
+async def die():
+    os._exit(3)
+
+def create_sequence(*args, **kw):
+    return Sequence.create(die, name="dying")
+"""
+
 
 def run_shell(commands: str, *args: str, cwd=None, timeout: float = TIMEOUT) -> subprocess.CompletedProcess:
     """Pipe ``commands`` (one per line) into a fresh shell and wait until it exits."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pathlib
 import re
 
+import samples
 from shell_harness import run_shell, session_dir
 
 
@@ -20,9 +21,10 @@ def test_commands_run_in_order_and_run_waits_for_the_end(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
     # run waited: the nodes printed after it are all finished, and the run's events came first
-    assert re.search(r"^S\+- \(\d+\) Sequence FINISHED$", out, re.MULTILINE), out
-    assert out.index("run finished") < out.index("Sequence FINISHED")
-    assert "seq.samples.a" in out.split("Sequence FINISHED")[1]
+    finished_tree = re.search(r"^S\+- \(\d+\) Example A FINISHED$", out, re.MULTILINE)
+    assert finished_tree, out
+    assert out.index("INFO:seq.user:Ax") < out.index("run finished") < finished_tree.start()
+    assert "seq.samples.a" in out[finished_tree.end():]  # modules
 
 
 def test_session_directory_holds_the_logs(tmp_path):
@@ -31,7 +33,8 @@ def test_session_directory_holds_the_logs(tmp_path):
     directory = pathlib.Path(session_dir(result.stdout))
     assert directory.name.startswith("seq_session_")
     assert {"seq.log", "seq_user.log", "kernel.log"} <= {p.name for p in directory.iterdir()}
-    assert "seq.samples.a" in (directory / "seq_user.log").read_text()
+    user_log = (directory / "seq_user.log").read_text()
+    assert "INFO seq.user: Starting Task: a" in user_log and "INFO seq.user: Bx" in user_log
 
 
 def test_bad_commands_and_arguments_do_not_stop_the_file(tmp_path):
@@ -55,7 +58,7 @@ def test_bad_commands_and_arguments_do_not_stop_the_file(tmp_path):
     assert "no.such.module" in result.stderr
     assert "99999" in result.stderr
     # the commands after the bad ones still ran
-    assert re.search(r"Sequence FINISHED", result.stdout), result.stdout
+    assert re.search(r"Example A FINISHED", result.stdout), result.stdout
 
 
 def test_exit_on_error_stops_at_the_first_failure(tmp_path):
@@ -76,12 +79,12 @@ def test_command_file_given_as_argument(tmp_path):
     commands.write_text("load seq.samples.a\nrun\nnodes\n")
     result = run_shell("", str(commands), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "Sequence FINISHED" in result.stdout
+    assert "Example A FINISHED" in result.stdout
 
 
 def test_every_command_is_accepted(tmp_path):
     """Each command of the manual's 7.1 (and the additions) runs from a file with sensible output."""
-    ob_file = pathlib.Path(__import__("samples").__file__).parent
+    ob_file = pathlib.Path(samples.__file__).parent
     obs = sorted(ob_file.glob("*.json"))
     result = run_shell(
         f"""

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import re
 
-PROMPT = r"\(seq\)>> "
+from shell_harness import DYING_SCRIPT
+
+PROMPT = r"\(seq\)>> ?"
 
 GATED_SCRIPT = """
 import asyncio, logging, os
@@ -27,12 +29,12 @@ def test_commands_and_their_output(terminal):
     term.wait_for(PROMPT + "$")
     term.type("load seq.samples.a")
     term.type("nodes")
-    screen = term.wait_for(r"^S\+- \(\d+\) Sequence NOT_STARTED$")
+    screen = term.wait_for(r"^S\+- \(\d+\) Example A NOT_STARTED$")
     assert re.search(r"^  A-- \(\d+\) a NOT_STARTED$", screen, re.MULTILINE)
     term.type("run")
     term.wait_for(r"run finished")
     term.type("nodes")
-    term.wait_for(r"^S\+- \(\d+\) Sequence FINISHED$")
+    term.wait_for(r"^S\+- \(\d+\) Example A FINISHED$")
 
 
 def test_events_appear_above_what_is_being_typed(terminal, tmp_path):
@@ -54,3 +56,17 @@ def test_events_appear_above_what_is_being_typed(terminal, tmp_path):
     assert lines.index(next(l for l in lines if "the gate opened" in l)) < len(lines) - 1
     term.type("es")  # finish the word: the line reads "nodes"
     term.wait_for(r"^S\+- \(\d+\) gated_seq FINISHED$")
+
+
+def test_kernel_death_is_reported_at_once_and_init_recovers(terminal, tmp_path):
+    script = tmp_path / "dying.py"
+    script.write_text(DYING_SCRIPT)
+    term = terminal()
+    term.wait_for(PROMPT + "$")
+    term.type(f"load {script}")
+    term.type("run")
+    term.wait_for(r"the kernel died \(exit status 3\)[\s\S]*" + PROMPT + "$")  # no command needed to see it
+    term.type("init")
+    term.wait_for(r"kernel started \(pid \d+\)[\s\S]*kernel started \(pid \d+\)")
+    term.type("load seq.samples.a")
+    term.wait_for(r"loaded seq.samples.a")

@@ -1,18 +1,7 @@
 """The local kernel: its unexpected death reported with its exit status, clear and init."""
 from __future__ import annotations
 
-from shell_harness import run_shell
-
-DYING_SCRIPT = """
-import os
-from seq.lib.nodes import Sequence
-
-async def die():
-    os._exit(3)
-
-def create_sequence(*args, **kw):
-    return Sequence.create(die, name="dying")
-"""
+from shell_harness import DYING_SCRIPT, run_shell
 
 
 def test_kernel_death_is_reported_and_init_starts_a_new_one(tmp_path):
@@ -34,7 +23,7 @@ def test_kernel_death_is_reported_and_init_starts_a_new_one(tmp_path):
     assert "the kernel died (exit status 3)" in out + err
     assert "no kernel is running" in err  # modules, before init
     assert "kernel started" in out
-    assert "Sequence FINISHED" in out  # the new kernel works
+    assert "Example A FINISHED" in out  # the new kernel works
     assert result.returncode == 1  # run and modules failed
 
 

@@ -78,7 +78,7 @@ async def test_commands_as_typed_at_the_prompt(tmp_path):
             loaded = await client.run("load seq.samples.a")
             assert loaded.ok, loaded
             nodes = await client.run("nodes")
-            assert "Sequence NOT_STARTED" in nodes.output
+            assert "Example A NOT_STARTED" in nodes.output
             helped = await client.run("help skip")
             assert helped.ok and "-find_name" in helped.output
             bad = await client.run("skip notanumber")
