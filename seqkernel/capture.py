@@ -11,6 +11,7 @@ written here can reach it.
 from __future__ import annotations
 
 import codecs
+import io
 import os
 import sys
 import threading
@@ -18,6 +19,12 @@ from collections.abc import Callable
 
 CHUNK = 64 * 1024
 STREAMS = {1: "stdout", 2: "stderr"}
+
+
+def _line_buffered(fd: int, like: io.TextIOWrapper) -> io.TextIOWrapper:
+    return io.TextIOWrapper(
+        open(fd, "wb", closefd=False), encoding=like.encoding, errors=like.errors, line_buffering=True
+    )
 
 
 class OutputCapture:
@@ -33,6 +40,7 @@ class OutputCapture:
         self._on_output = on_output
         self._threads: list[threading.Thread] = []
         self._saved: dict[int, int] = {}
+        self._python_streams = None
 
     def start(self) -> None:
         for fd, stream in STREAMS.items():
@@ -45,9 +53,9 @@ class OutputCapture:
             )
             thread.start()
             self._threads.append(thread)
-        # Python's own streams must not sit on text a step printed: line-buffer them.
-        sys.stdout.reconfigure(line_buffering=True)
-        sys.stderr.reconfigure(line_buffering=True)
+        # Python's streams: line-buffered, so a print arrives as one line and never sits in a buffer.
+        self._python_streams = sys.stdout, sys.stderr
+        sys.stdout, sys.stderr = (_line_buffered(1, sys.stdout), _line_buffered(2, sys.stderr))
 
     def _drain(self, read_end: int, stream: str) -> None:
         decoder = codecs.getincrementaldecoder("utf-8")(errors="backslashreplace")
@@ -69,6 +77,9 @@ class OutputCapture:
                 stream.flush()
             except (OSError, ValueError):
                 pass
+        if self._python_streams:
+            sys.stdout, sys.stderr = self._python_streams
+            self._python_streams = None
         for fd, saved in self._saved.items():
             os.dup2(saved, fd)
             os.close(saved)

@@ -80,10 +80,20 @@ class Kernel:
             self.engine = engine
             self.commands = Commands(engine)
             async with trio.open_nursery() as nursery:
-                await nursery.start(self.publisher.run_writer, stream)
-                await read_messages(stream, protocol.Decoder(), self.publisher, lambda m: self.handle(m, nursery))
-                self.log.info("peer closed the connection")
+                await nursery.start(self._write, stream, nursery.cancel_scope)
+                try:
+                    await read_messages(stream, protocol.Decoder(), self.publisher, lambda m: self.handle(m, nursery))
+                    self.log.info("peer closed the connection")
+                except trio.BrokenResourceError as exc:
+                    self.log.info("connection broken while reading", problem=str(exc))
                 nursery.cancel_scope.cancel()
+
+    async def _write(self, stream, connection_scope: trio.CancelScope, task_status=trio.TASK_STATUS_IGNORED) -> None:
+        try:
+            await self.publisher.run_writer(stream, task_status=task_status)
+        except trio.BrokenResourceError as exc:
+            self.log.info("connection broken while writing", problem=str(exc))
+            connection_scope.cancel()
 
     async def handle(self, message: protocol.Message, nursery: trio.Nursery) -> None:
         if not self.greeted:

@@ -17,9 +17,7 @@ async def still_serving(kernel):
     assert (await ok(kernel, "help nodes")).output.startswith("usage: nodes")
 
 
-@pytest.mark.parametrize(
-    "data,problem",
-    [
+BAD_MESSAGES = [
         (b"\xc1\xc1\xc1", "malformed data: bytes that are not msgpack"),
         (msgpack.packb([1, 2, 3]), "malformed data: expected a message (a map), got list"),
         (msgpack.packb({"type": "cmd", "id": "seven", "line": "nodes"}), "'cmd' message: field 'id' must be an integer, not str 'seven'"),
@@ -28,13 +26,15 @@ async def still_serving(kernel):
         (msgpack.packb({"type": "shout", "text": "hi"}), "unknown message type 'shout'; known: hello, welcome, cmd, reply, event, error"),
         (protocol.encode(protocol.Reply(id=1, ok=True, output="")), "unexpected 'reply' message: the kernel accepts 'cmd' messages"),
         (protocol.encode(protocol.Hello(version=1, client="again")), "already greeted: 'hello' is only sent once"),
-    ],
-)
-async def test_bad_messages_get_an_error_and_the_kernel_keeps_serving(kernel, data, problem):
-    await kernel.send_raw(data)
-    error = await next_error(kernel)
-    assert (error.error, error.fatal) == (problem, False)
-    await still_serving(kernel)
+]
+
+
+async def test_bad_messages_get_an_error_and_the_kernel_keeps_serving(kernel):
+    for data, problem in BAD_MESSAGES:
+        await kernel.send_raw(data)
+        error = await next_error(kernel)
+        assert (error.error, error.fatal) == (problem, False)
+        await still_serving(kernel)
 
 
 async def test_an_oversize_message_is_refused_and_the_kernel_keeps_serving(kernel):
@@ -49,9 +49,7 @@ async def test_an_oversize_message_is_refused_and_the_kernel_keeps_serving(kerne
     await still_serving(kernel)
 
 
-@pytest.mark.parametrize(
-    "line,problem",
-    [
+BAD_COMMANDS = [
         ("frobnicate 3", "unknown command 'frobnicate'; 'help' lists the commands"),
         ("load 'unclosed", "cannot parse the line: No closing quotation"),
         ("load", "usage: load [-h] TARGET [TARGET ...]\nload: error: the following arguments are required: TARGET"),
@@ -64,11 +62,13 @@ async def test_an_oversize_message_is_refused_and_the_kernel_keeps_serving(kerne
         ("run", "nothing to run: load a script or an OB first"),
         ("abort", "nothing is running"),
         ("ob /no/such/ob.json", "cannot read OB file /no/such/ob.json: No such file or directory"),
-    ],
-)
-async def test_bad_commands_and_arguments_fail_with_the_reason(kernel, line, problem):
-    reply = await fails(kernel, line)
-    assert problem in reply.error
+]
+
+
+async def test_bad_commands_and_arguments_fail_with_the_reason(kernel):
+    for line, problem in BAD_COMMANDS:
+        reply = await fails(kernel, line)
+        assert problem in reply.error, line
     await still_serving(kernel)
 
 
@@ -83,17 +83,15 @@ BROKEN_MODULES = {
 }
 
 
-@pytest.mark.parametrize("name", sorted(BROKEN_MODULES))
-async def test_modules_that_cannot_load_are_refused_clearly(kernel, tmp_path, name):
-    source, problem = BROKEN_MODULES[name]
-    write_module(tmp_path, name, source)
-    reply = await fails(kernel, f"load {name}")
-    assert problem in reply.error
-    if name == "syntax":
-        assert 'syntax.py", line 1' in reply.error
+async def test_modules_that_cannot_load_are_refused_clearly(kernel, tmp_path):
+    for name, (source, problem) in BROKEN_MODULES.items():
+        write_module(tmp_path, name, source)
+        reply = await fails(kernel, f"load {name}")
+        assert problem in reply.error, name
+    assert 'syntax.py", line 1' in (await fails(kernel, "load syntax")).error
+    assert "no module named 'not.there'" in (await fails(kernel, "load not.there")).error
     assert (await ok(kernel, "load seq.samples.a")).output.startswith("loaded seq.samples.a")
     assert (await ok(kernel, "modules")).output == "seq.samples.a"
-    assert "no module named 'not.there'" in (await fails(kernel, "load not.there")).error
 
 
 async def test_sys_exit_in_a_step_is_an_error_of_that_step(kernel, tmp_path):
@@ -155,4 +153,30 @@ async def test_the_handshake_is_required_and_versions_are_checked():
         assert welcome.server.startswith("seqkernel 0.1.0 pid ")
         assert welcome.snapshot["status"] == "idle" and welcome.snapshot["scripts"] == []
         await stream.aclose()
+        assert await process.wait() == 0
+
+
+async def test_a_peer_that_hangs_up_mid_run_stops_the_kernel_cleanly(tmp_path):
+    write_module(tmp_path, "chatty", """
+        import asyncio
+        from seq.lib.nodes import Sequence
+
+        async def chatter():
+            while True:
+                print("x" * 1000)
+                await asyncio.sleep(0)
+
+        def create_sequence(*args, **kw):
+            return Sequence.create(chatter, **kw)
+    """)
+    with trio.fail_after(20):
+        process, stream = await raw_kernel(cwd=tmp_path)
+        decoder = protocol.Decoder()
+        await stream.send_all(protocol.encode(protocol.Hello(version=1, client="tests")))
+        await receive(stream, decoder)
+        await stream.send_all(protocol.encode(protocol.Cmd(id=1, line="load chatty")) + protocol.encode(protocol.Cmd(id=2, line="run")))
+        received = []
+        while not any(m.type == "event" and m.kind == "output" for m in received):
+            received += await receive(stream, decoder)
+        await stream.aclose()  # with output still unread: the kernel sees a broken connection
         assert await process.wait() == 0

@@ -242,3 +242,14 @@ async def test_err_help_and_comments(kernel):
     assert (await ok(kernel, "load -h")).output.startswith("usage: load [-h] TARGET [TARGET ...]")
     assert (await ok(kernel, "")).output == ""
     assert (await ok(kernel, "   # just a comment")).output == ""
+
+
+async def test_the_kernel_logs_to_kernel_log_in_its_session_directory(kernel, tmp_path):
+    await ok(kernel, "load seq.samples.a")
+    await fails(kernel, "pause 99")
+    await kernel.aclose()
+    log = (tmp_path / "kernel.log").read_text()
+    assert "kernel started" in log and "hello" in log and "client=tests" in log
+    assert "line='load seq.samples.a'" in log
+    assert "command failed" in log and "no node with serial number 99" in log
+    assert "kernel stopped" in log

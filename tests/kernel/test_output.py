@@ -1,7 +1,11 @@
 """Output isolation: whatever reaches fds 1 and 2 becomes output events and never touches the protocol."""
+import subprocess
+import sys
+
 import trio
 
-from kernel_helpers import ok, run_to_end, write_module
+import protocol
+from kernel_helpers import ok, receive, run_to_end, write_module
 
 NOISY = r'''
     import ctypes
@@ -61,3 +65,39 @@ async def test_prints_binary_c_writes_and_child_processes_become_output_events(k
     assert stdout.count("\\xffA") == 2**19  # 1 MiB of binary from a child process
     assert not [m for m in seen if m.type == "error"]
     assert (await ok(kernel, "nodes")).output.splitlines()[2] == "S+- (2) Sequence FINISHED"
+
+
+async def test_without_fd_the_protocol_uses_stdin_and_stdout_and_prints_still_cannot_reach_it(tmp_path):
+    write_module(tmp_path, "printer", """
+        import os
+        from seq.lib.nodes import Sequence
+
+        def shout():
+            print("printed")
+            os.write(1, b"\\x83\\xa4type\\xa5reply written to fd 1\\n")
+
+        def create_sequence(*args, **kw):
+            return Sequence.create(shout, **kw)
+    """)
+    with trio.fail_after(20):
+        process = await trio.lowlevel.open_process(
+            [sys.executable, "-m", "seqkernel"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=tmp_path
+        )
+        stream = trio.StapledStream(process.stdin, process.stdout)
+        decoder = protocol.Decoder()
+        await stream.send_all(protocol.encode(protocol.Hello(version=1, client="tests")))
+        assert (await receive(stream, decoder))[0].type == "welcome"
+        for number, line in enumerate(["load printer", "run", "wait"], 1):
+            await stream.send_all(protocol.encode(protocol.Cmd(id=number, line=line)))
+        received = []
+        while not any(m.type == "reply" and m.id == 3 for m in received):
+            received += await receive(stream, decoder)
+        def output():
+            return "".join(m.text for m in received if m.type == "event" and m.kind == "output")
+
+        while "written to fd 1" not in output():
+            received += await receive(stream, decoder)
+        assert [m.output for m in received if m.type == "reply"][-1] == "finished"
+        assert output() == "printed\n\\x83\\xa4type\\xa5reply written to fd 1\n"
+        await process.stdin.aclose()
+        assert await process.wait() == 0
