@@ -49,7 +49,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace) -> int:
     try:
         return trio.run(functools.partial(serve_gui, args))
-    except GuiError as exc:
+    except (GuiError, seqserver.client.ConnectionClosed) as exc:
         print(f"seqtool gui: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -121,8 +121,8 @@ async def probe(host: str, port: int) -> str:
                 return "seqserver"
     except OSError:  # nothing listening, or something that hung up
         return "free" if _can_bind(host, port) else "taken"
-    except (trio.TooSlowError, trio.BrokenResourceError, protocol.ProtocolError):
-        return "taken"
+    except (seqserver.client.ConnectionClosed, trio.TooSlowError, trio.BrokenResourceError, protocol.ProtocolError):
+        return "taken"  # something listens there, but it is not a sequencer server
 
 
 def _can_bind(host: str, port: int) -> bool:
