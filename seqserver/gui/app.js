@@ -282,7 +282,10 @@ for (const item of document.querySelectorAll("[data-otto]")) {
 ottoConfig.addEventListener("close", async () => {
   if (ottoConfig.returnValue !== "save") return;
   const settings = new FormData(ottoConfig.querySelector("form"));
-  const words = [...settings].filter(([, value]) => value !== "").map(([name, value]) => shellQuote(`${name}=${value}`));
+  // An emptied field clears that setting; an empty password keeps the current one.
+  const words = [...settings]
+    .filter(([name, value]) => name !== "password" || value !== "")
+    .map(([name, value]) => shellQuote(`${name}=${value}`));
   const reply = await send(`otto set ${words.join(" ")}`);
   if (reply && reply.ok) refreshOtto();
 });
