@@ -47,7 +47,9 @@ function setConnected(connected) {
   document.body.classList.toggle("disconnected", !connected);
   $("#banner").hidden = connected;
   $("#connection-state").textContent = connected ? "Connected" : "Disconnected: reconnecting…";
-  for (const control of document.querySelectorAll("header button, header input, #tabs button:not([role=tab]), #tabs input")) {
+  // What sends commands is disabled; what only changes the view (Debug Mode, the logs filter, tabs) is not.
+  const senders = ".toolbar > button, #ob-file, #command-line, #otto-menu button, #set-variables, #console-line";
+  for (const control of document.querySelectorAll(senders)) {
     control.disabled = !connected;
   }
   $("#append-ob").classList.toggle("disabled", !connected);
