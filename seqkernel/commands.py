@@ -12,7 +12,7 @@ import json
 import shlex
 import traceback
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import protocol
@@ -66,11 +66,7 @@ class Command:
     parser: _Parser
     run: Callable[[argparse.Namespace], Outcome | Awaitable[Outcome]]
     waits: bool = False  # True: may take long; served concurrently, out of line order
-    aliases: tuple[str, ...] = field(default=())
-
-
-def _node_ref(text: str) -> int | str:
-    return int(text) if text.lstrip("-").isdigit() else text
+    aliases: tuple[str, ...] = ()
 
 
 class Commands:
@@ -126,9 +122,9 @@ class Commands:
                     (("-find_name", "--find-name"), dict(dest="name", metavar="NAME", help="find the node by name")),
                     (("-no-flag", "--no-flag"), dict(dest="clear", action="store_true", help="clear the flag instead")),
                 ])
-        add("unskip", "Clear the SKIP flag of a node.", lambda a: self._set_flag(_node_ref(a.ref), "skip", False),
+        add("unskip", "Clear the SKIP flag of a node.", lambda a: self._set_flag(a.ref, "skip", False),
             arguments=[(("ref",), dict(metavar="SN|NAME"))])
-        add("unpause", "Clear the PAUSE flag of a node.", lambda a: self._set_flag(_node_ref(a.ref), "pause", False),
+        add("unpause", "Clear the PAUSE flag of a node.", lambda a: self._set_flag(a.ref, "pause", False),
             arguments=[(("ref",), dict(metavar="SN|NAME"))])
         add("flip", "Flip the pause or skip flag of a node.", lambda a: self._set_flag(a.sn, a.flag, None),
             arguments=[(("flag",), dict(choices=("skip", "pause"))), sn])

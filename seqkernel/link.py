@@ -147,11 +147,17 @@ class KernelLink:
     async def wait_for(self, predicate: Callable[[protocol.Message], bool]) -> list[protocol.Message]:
         """Take messages from ``messages`` up to the first that matches; return them all, in order."""
         taken = []
-        async for message in self.messages:
+        while True:
+            try:
+                try:
+                    message = self.messages.receive_nowait()  # no checkpoint per message in a burst
+                except trio.WouldBlock:
+                    message = await self.messages.receive()
+            except trio.EndOfChannel:
+                raise KernelDied(self.returncode) from None
             taken.append(message)
             if predicate(message):
                 return taken
-        raise KernelDied(self.returncode)
 
     async def wait_exit(self) -> int:
         """Wait until the kernel has exited; return its exit status."""

@@ -20,6 +20,7 @@ of commands, which waits for :meth:`wait_for_room` before taking the next one.
 from __future__ import annotations
 
 import collections
+import math
 import threading
 import time
 
@@ -29,6 +30,7 @@ import protocol
 
 HIGH_WATER = 4 * 1024 * 1024
 BATCH = 256 * 1024  # bytes handed to one send_all
+FLUSH_INTERVAL = 0.001  # seconds a burst of events may be gathered before it is sent
 DROPPABLE = frozenset({"log", "output"})
 
 
@@ -52,16 +54,22 @@ class Publisher:
         self._replaceable_state: dict[int, _Entry] = {}
         self._dropped: collections.Counter[str] = collections.Counter()
         self._token: trio.lowlevel.TrioToken | None = None
+        self._trio_thread: int | None = None
         self._writer_waiting = False
         self._wakeup = trio.Event()
         self._room = trio.Event()
         self._closed = False
+        self._urgent = False  # a reply or error is queued: send without holding back
+        self._holding: trio.CancelScope | None = None
 
     # -- queuing (any thread, never blocks) --------------------------------------------
 
     def send(self, message: protocol.Message) -> None:
-        """Queue a reply, an error or a welcome: never coalesced."""
+        """Queue a reply, an error or a welcome (from the trio thread): never coalesced, sent at once."""
         self._queue_entry(protocol.encode(message, self.max_message_size), None, kind=None)
+        self._urgent = True
+        if self._holding is not None:
+            self._holding.cancel()
 
     def publish(self, record: dict) -> None:
         """Queue an event given as its body (``kind`` and fields; ``ts`` added if absent).
@@ -109,7 +117,10 @@ class Publisher:
             wake = self._writer_waiting
             self._writer_waiting = False
         if wake:
-            self._token.run_sync_soon(self._wakeup.set)
+            if threading.get_ident() == self._trio_thread:
+                self._wakeup.set()
+            else:
+                self._token.run_sync_soon(self._wakeup.set)
 
     # -- the writer side (trio) -----------------------------------------------------------
 
@@ -122,13 +133,29 @@ class Publisher:
     async def run_writer(self, stream: trio.abc.SendStream, task_status=trio.TASK_STATUS_IGNORED) -> None:
         """Send queued messages, in order and in batches, until cancelled."""
         self._token = trio.lowlevel.current_trio_token()
+        self._trio_thread = threading.get_ident()
         task_status.started()
+        last_send = -math.inf
         while True:
+            await self._hold_back(last_send + FLUSH_INTERVAL)
             batch = self._take_batch()
             if batch:
                 await stream.send_all(batch)
+                last_send = trio.current_time()
                 continue
             await self._wakeup.wait()
+
+    async def _hold_back(self, until: float) -> None:
+        """During a burst of events, gather them for up to FLUSH_INTERVAL into one send.
+
+        Never delays a reply or an error (they cancel the wait), nor a backlog
+        already worth a full batch, nor the first event after a quiet spell.
+        """
+        if self._urgent or self._size >= BATCH or trio.current_time() >= until:
+            return
+        with trio.CancelScope(deadline=until) as self._holding:
+            await trio.sleep_forever()
+        self._holding = None
 
     def _take_batch(self) -> bytes:
         parts, taken = [], 0
@@ -142,6 +169,7 @@ class Publisher:
                 parts.append(entry.data)
                 taken += len(entry.data)
                 self._size -= len(entry.data)
+            self._urgent = False
             notice = self._dropped_notice() if self._size <= self.high_water else None
             if not parts and notice is None:
                 self._wakeup = trio.Event()

@@ -11,9 +11,10 @@ Where an action runs depends on the mode:
 - local and remote (``--connect``): cmd2 owns the main thread; an action runs in
   the trio thread and the command waits for it.
 - pipe (``--pipe``, under a server): commands arrive concurrently; the pipe
-  server parses each line under one lock, collects the actions with
-  :meth:`SeqShell.deferring` and awaits them outside the lock, so one client's
-  ``wait`` never blocks another's ``abort``.
+  server runs cmd2 on each line at once, in the trio thread (one line at a
+  time, so their output never mixes), collects the actions with
+  :meth:`SeqShell.deferring` and awaits each in a task of its own, so one
+  client's ``wait`` never blocks another's ``abort``.
 """
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ import cmd2
 import structlog
 from cmd2 import Choices, Cmd2ArgumentParser, CompletionItem, plugin, with_argparser
 
-from seqshell import bypass, otto_bridge
+from seqshell import bypass, otto
 from seqshell.display import OutputLines, TreeView, format_event
 from seqshell.outcome import Outcome
 from seqshell.portal import TrioPortal
@@ -45,10 +46,6 @@ CONTROL = "Execution"
 TREE = "Scripts and nodes"
 OBS = "Observation blocks"
 SHELL = "Shell and kernel"
-
-# Commands that start execution: a command file waits for each to stop before going on.
-STARTS_EXECUTION = {"run", "resume", "retry", "continue"}
-
 
 def node_parser(description: str, serial_numbers, node_names, *, required: bool, flag: str) -> Cmd2ArgumentParser:
     """A parser for ``COMMAND SN | COMMAND -find_name NAME [-no-flag]`` (manual 7.1)."""
@@ -71,6 +68,7 @@ class SeqShell(cmd2.Cmd):
         target,
         *,
         portal: TrioPortal | None,
+        otto_session=None,
         remote: bool = False,
         interactive: bool = False,
         follow_runs: bool = False,
@@ -91,6 +89,7 @@ class SeqShell(cmd2.Cmd):
         self.prompt = "(seq)>> "
         self.target = target
         self.portal = portal
+        self.otto_session = otto_session  # a seqshell.otto.OttoSession when the configuration names OTTO
         self.remote = remote
         self.interactive = interactive
         self.follow_runs = follow_runs
@@ -517,13 +516,29 @@ class SeqShell(cmd2.Cmd):
         """Answer a dialog."""
         self.send(f"answer {args.sn} {args.answer}")
 
-    fetch_parser = Cmd2ArgumentParser(description="Fetch the next OB from OTTO and load it.")
+    fetch_parser = Cmd2ArgumentParser(
+        description="Fetch the next OB of the queue from OTTO, keep it as a file in the session directory and "
+        "load it; its OB events (Initiated, Started, Executed) are reported to OTTO as it runs. OTTO is set in "
+        "the configuration file (seqshell --config FILE, manual 4.3)."
+    )
+    fetch_parser.add_argument("--list", action="store_true", help="only list OTTO's queue, fetch nothing")
 
     @with_argparser(fetch_parser)
     @cmd2.with_category(OBS)
-    def do_fetch(self, _: argparse.Namespace) -> None:
+    def do_fetch(self, args: argparse.Namespace) -> None:
         """Fetch an OB from OTTO."""
-        self.shell_level("fetch", partial(otto_bridge.fetch, self.target))
+        self.shell_level("fetch --list" if args.list else "fetch", partial(self._otto, args.list))
+
+    async def _otto(self, list_only: bool) -> Outcome:
+        if self.otto_session is None:
+            return Outcome.failure("OTTO is not configured: start the shell with --config FILE, "
+                                   "a configuration file with an otto section")
+        try:
+            if list_only:
+                return Outcome(ok=True, output=otto.format_queue(await self.otto_session.list_queue()))
+            return Outcome(ok=True, output=await self.otto_session.fetch(self.target.command))
+        except otto.OttoError as exc:
+            return Outcome.failure(str(exc))
 
     # ------------------------------------------------------ shell and kernel
 

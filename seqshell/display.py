@@ -8,6 +8,8 @@ everywhere else.
 """
 from __future__ import annotations
 
+import time
+
 from protocol import display_state
 from rich.text import Text
 
@@ -34,6 +36,11 @@ def state_style(state: str) -> str:
     if "ERROR" in state:
         return STATE_STYLES["ERROR"]
     return STATE_STYLES.get(state.split("|")[0], "")
+
+
+def notice(message: str, level: str = "WARNING") -> dict:
+    """A ``notice`` event of the shell's own (the kernel died, OTTO did not answer...)."""
+    return {"kind": "notice", "level": level, "message": message, "ts": time.time()}
 
 
 QUIET_STATES = {"NOT_STARTED", "SCHEDULED"}

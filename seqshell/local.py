@@ -15,13 +15,10 @@ import structlog
 import trio
 
 from seqkernel.link import KernelDied, KernelLink, KernelRefused
+from seqshell.display import notice
 from seqshell.outcome import Outcome
 
 log = structlog.get_logger("seqshell.local")
-
-
-def notice(message: str, level: str = "ERROR") -> dict:
-    return {"kind": "notice", "level": level, "message": message, "ts": time.time()}
 
 
 class LocalKernel:
@@ -72,7 +69,7 @@ class LocalKernel:
                 if not self._stopping:
                     log.error("kernel died", status=status)
                     await self.on_event(notice(
-                        f"the kernel died (exit status {status}); what it had loaded is lost. "
+                        level="ERROR", message=f"the kernel died (exit status {status}); what it had loaded is lost. "
                         "Type init to start a new one."))
         finally:
             self._link = None
@@ -84,7 +81,7 @@ class LocalKernel:
             await self.on_event({k: v for k, v in message.to_dict().items() if k != "type"})
         else:  # a protocol error the kernel reported: worth an operator's eye, not a crash
             log.warning("message from the kernel", message=message.to_dict())
-            await self.on_event(notice(f"kernel: {getattr(message, 'error', message)}", level="WARNING"))
+            await self.on_event(notice(f"kernel: {getattr(message, 'error', message)}"))
 
     async def command(self, line: str) -> Outcome:
         link = self._link

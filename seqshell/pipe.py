@@ -63,14 +63,11 @@ class PipeServer:
         decoder = protocol.Decoder()
         async with trio.open_nursery() as nursery:
             async for data in self._receive_stream:
-                try:
-                    messages = decoder.feed(data)
-                except protocol.ProtocolError as exc:
-                    log.warning("bad input on the pipe", error=str(exc))
-                    messages = exc.messages or []
-                    await self.send(protocol.Error(error=str(exc), fatal=False))
-                for message in messages:
-                    if isinstance(message, protocol.Hello):
+                for message in decoder.feed_with_errors(data):
+                    if isinstance(message, protocol.ProtocolError):
+                        log.warning("bad input on the pipe", error=str(message))
+                        await self.send(protocol.Error(error=str(message), fatal=False))
+                    elif isinstance(message, protocol.Hello):
                         await self.welcome()
                         self.greeted = True
                     elif isinstance(message, protocol.Cmd) and self.greeted:

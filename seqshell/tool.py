@@ -8,12 +8,17 @@
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
+import signal
 import sys
 
 import trio
 
 from seqshell.app import SeqShell
+from seqshell.config import Config, ConfigError, load_config
+from seqshell.display import notice
+from seqshell.otto import OttoSession
 from seqshell.portal import TrioPortal
 from seqshell.session import SessionDirectory
 
@@ -27,6 +32,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     mode.add_argument("--pipe", action="store_true",
                       help="speak the protocol on stdin/stdout (how seqserver runs the shell)")
     parser.add_argument("--token", help="access token for --connect (default: $SEQ_TOKEN)")
+    parser.add_argument("--config", metavar="FILE",
+                        help="configuration file (YAML, manual 4.3): its otto section enables fetch; "
+                        "a relative path is looked up in CFGPATH")
     parser.add_argument("--exit-on-error", action="store_true",
                         help="in a command file, stop at the first command that fails")
 
@@ -34,9 +42,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace) -> int:
     session = SessionDirectory()
     session.configure_logging(args.log_level)
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        print(f"seqshell: {exc}", file=sys.stderr)
+        return 2
     if args.pipe:
-        return trio.run(serve_pipe, session, args.log_level)
-    return run_shell(args, session)
+        return trio.run(serve_pipe, session, config, args.log_level)
+    return run_shell(args, session, config)
 
 
 def make_target(args: argparse.Namespace, session: SessionDirectory):
@@ -49,7 +62,27 @@ def make_target(args: argparse.Namespace, session: SessionDirectory):
     return LocalKernel(session_dir=str(session.path), log_level=args.log_level)
 
 
-def run_shell(args: argparse.Namespace, session: SessionDirectory) -> int:
+def make_otto_session(config: Config, session: SessionDirectory, on_problem) -> OttoSession | None:
+    """OTTO as configured; fetched OBs are kept in the session directory."""
+    return OttoSession(config.otto, session.path / "obs", on_problem=on_problem) if config.otto else None
+
+
+def event_handler(session: SessionDirectory, otto_session: OttoSession | None, show):
+    """What happens to each event: user log records to seq_user.log, OB events to OTTO, then ``show``."""
+    async def handle_event(event: dict) -> None:
+        if event.get("kind") == "log":
+            session.record_user_log(event)
+        if otto_session is not None:
+            otto_session.reporter.handle(event)
+        await show(event)
+
+    return handle_event
+
+
+def run_shell(args: argparse.Namespace, session: SessionDirectory, config: Config) -> int:
+    if args.file and not os.path.isfile(args.file):
+        print(f"seqshell: no command file {args.file}", file=sys.stderr)
+        return 2
     try:
         target = make_target(args, session)
     except ValueError as exc:
@@ -58,16 +91,19 @@ def run_shell(args: argparse.Namespace, session: SessionDirectory) -> int:
     interactive = args.file is None and sys.stdin.isatty() and sys.stdout.isatty()
     with TrioPortal() as portal:
         app = SeqShell(target, portal=portal, remote=bool(args.connect), interactive=interactive,
-                       follow_runs=not interactive,
-                       exit_on_error=args.exit_on_error)
+                       follow_runs=not interactive, exit_on_error=args.exit_on_error)
+        app.poutput(f"session directory: {session.path}")
+        otto_session = None
+        if not args.connect:  # through a server, fetch runs on the server's shell
+            otto_session = make_otto_session(config, session, lambda problem: app.on_event(notice(problem)))
+            if otto_session is not None:
+                portal.run(portal.nursery.start, otto_session.reporter.run)
+        app.otto_session = otto_session
 
-        async def handle_event(event: dict) -> None:
-            if event.get("kind") == "log":
-                session.record_user_log(event)
+        async def show(event: dict) -> None:
             app.on_event(event)
 
-        target.on_event = handle_event
-        app.poutput(f"session directory: {session.path}")
+        target.on_event = event_handler(session, otto_session, show)
         started = portal.run(target.start, portal.nursery)
         app.show(started)
         if not started.ok and args.connect:
@@ -81,27 +117,34 @@ def run_shell(args: argparse.Namespace, session: SessionDirectory) -> int:
     return app.exit_status()
 
 
-async def serve_pipe(session: SessionDirectory, log_level: str) -> int:
+async def serve_pipe(session: SessionDirectory, config: Config, log_level: str) -> int:
     from seqshell.local import LocalKernel
     from seqshell.pipe import PipeServer, detach_stdio
 
     protocol_in, protocol_out = detach_stdio()
     target = LocalKernel(session_dir=str(session.path), log_level=log_level)
-    app = SeqShell(target, portal=None)
     async with trio.open_nursery() as nursery:
+        app = SeqShell(target, portal=None)
         server = PipeServer(app, target, trio.lowlevel.FdStream(protocol_in), trio.lowlevel.FdStream(protocol_out))
-
-        async def handle_event(event: dict) -> None:
-            if event.get("kind") == "log":
-                session.record_user_log(event)
-            await server.forward_event(event)
-
-        target.on_event = handle_event
+        app.otto_session = make_otto_session(
+            config, session, lambda problem: nursery.start_soon(server.forward_event, notice(problem)))
+        if app.otto_session is not None:
+            await nursery.start(app.otto_session.reporter.run)
+        target.on_event = event_handler(session, app.otto_session, server.forward_event)
         started = await target.start(nursery)
         if not started.ok:
             print(f"seqshell: {started.error}", file=sys.stderr)
-        await server.serve()
+        with trio.CancelScope() as serving:
+            nursery.start_soon(stop_on_signal, serving)
+            await server.serve()
         await target.close()
         nursery.cancel_scope.cancel()
     return 0
 
+
+async def stop_on_signal(scope: trio.CancelScope) -> None:
+    """SIGTERM or SIGINT: stop serving, so that the kernel is stopped before the shell ends."""
+    with trio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
+        async for _ in signals:
+            scope.cancel()
+            return

@@ -80,6 +80,8 @@ def test_command_file_given_as_argument(tmp_path):
     result = run_shell("", str(commands), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "Example A FINISHED" in result.stdout
+    missing = run_shell("", str(tmp_path / "missing.cmds"), cwd=tmp_path)
+    assert missing.returncode == 2 and "no command file" in missing.stderr
 
 
 def test_every_command_is_accepted(tmp_path):
@@ -124,5 +126,27 @@ def test_every_command_is_accepted(tmp_path):
     assert "Execution" in out and "Usage: skip" in out  # help and help skip
     assert "(4) b" in out  # break lists its breakpoint
     assert "bypassed" in out
-    assert "OTTO is not configured" in err
+    assert "OTTO is not configured" in err  # no --config
     assert "kernel stopped" in out and "kernel started" in out
+
+
+LAST_WORDS = """
+import os
+from seq.lib.nodes import Sequence
+
+async def speak():
+    print("last words")
+    os.write(2, b"raw words on fd 2")  # no newline: a partial line is shown too
+
+def create_sequence(*args, **kw):
+    return Sequence.create(speak, name="speaker")
+"""
+
+
+def test_nothing_is_lost_at_the_end_of_the_file(tmp_path):
+    script = tmp_path / "speaker.py"
+    script.write_text(LAST_WORDS)
+    result = run_shell(f"load {script}\nrun\n", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert "last words" in lines and "raw words on fd 2" in lines

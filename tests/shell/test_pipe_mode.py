@@ -1,9 +1,12 @@
 """``seqshell --pipe``, as the server runs it: the protocol on stdin/stdout."""
 from __future__ import annotations
 
+import pathlib
+import signal
 import subprocess
 import sys
 
+import msgpack
 import protocol
 import trio
 
@@ -118,3 +121,28 @@ async def test_a_waiting_command_never_blocks_an_abort(tmp_path):
         await client.process.stdin.aclose()
         with trio.fail_after(10):
             await client.process.wait()
+
+
+async def test_sigterm_stops_the_kernel_with_the_shell(tmp_path):
+    async with trio.open_nursery() as nursery:
+        with trio.fail_after(30):
+            client = await start_pipe_shell(nursery, tmp_path)
+            children = subprocess.run(["pgrep", "-P", str(client.process.pid)], capture_output=True, text=True)
+            (kernel_pid,) = children.stdout.split()
+            client.process.send_signal(signal.SIGTERM)
+            assert await client.process.wait() == 0
+        assert not pathlib.Path(f"/proc/{kernel_pid}").exists(), "the kernel outlived its shell"
+
+
+async def test_bad_messages_get_errors_and_the_shell_keeps_serving(tmp_path):
+    async with trio.open_nursery() as nursery:
+        with trio.fail_after(30):
+            client = await start_pipe_shell(nursery, tmp_path)
+            bogus = msgpack.packb({"type": "bogus", "id": 1})
+            await client.process.stdin.send_all(bogus + protocol.encode(protocol.Cmd(id=5, line="modules")))
+            error = await client.receive()
+            assert isinstance(error, protocol.Error) and "unknown message type 'bogus'" in error.error
+            assert (await client.reply(5)).ok  # the command sent with it was served
+        await client.process.stdin.aclose()
+        with trio.fail_after(10):
+            assert await client.process.wait() == 0

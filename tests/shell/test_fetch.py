@@ -1,0 +1,61 @@
+"""``fetch``: the next OB from OTTO (played by a real tino), loaded, run, and reported back."""
+from __future__ import annotations
+
+import pathlib
+import re
+import subprocess
+import sys
+
+import pytest
+
+import samples
+from shell_harness import run_shell
+
+OB_FOLDER = pathlib.Path(samples.__file__).parent / "obs"
+
+
+@pytest.fixture
+def tino_url(tmp_path):
+    tino = subprocess.Popen(
+        [sys.executable, "-m", "seqserver.tino", str(OB_FOLDER), "--port", "0", "--instrument", "FORS2"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp_path,
+    )
+    try:
+        for line in tino.stdout:  # until tino says where it listens
+            if match := re.search(r"Running on (http://\S+)", line):
+                yield match.group(1)
+                break
+        else:
+            pytest.fail("tino did not start")
+    finally:
+        tino.terminate()
+        tino.wait(timeout=30)
+
+
+def write_config(tmp_path, url: str) -> pathlib.Path:
+    config = tmp_path / "seq.yaml"
+    config.write_text(f"seq_server:\n  url: localhost:8000\notto:\n  url: {url}\n  insid: FORS2\n")
+    return config
+
+
+def test_fetch_run_and_the_queue_moves_on(tino_url, tmp_path):
+    config = write_config(tmp_path, tino_url)
+    result = run_shell("fetch --list\nfetch\nrun\nfetch --list\n", "--config", str(config), cwd=tmp_path)
+    out = result.stdout
+    assert result.returncode == 0, out + result.stderr
+    assert re.search(r">\s+101\s+Queued\s+NGC 300 acquisition", out)
+    assert "fetched OB 101 'NGC 300 acquisition' from OTTO" in out
+    assert re.search(r"loaded OB \S+ob_101\.json: \(\d+\) NGC 300 acquisition", out)
+    assert "run finished" in out
+    # OTTO heard the OB events: the queue shows it executed
+    assert re.search(r"101\s+Executed\s+NGC 300 acquisition", out), out
+
+
+def test_otto_down_or_absent_is_said_plainly(tmp_path):
+    config = write_config(tmp_path, "http://127.0.0.1:1/")
+    down = run_shell("fetch\nload seq.samples.a\nmodules\n", "--config", str(config), cwd=tmp_path)
+    assert "OTTO at http://127.0.0.1:1/ is not reachable" in down.stderr
+    assert "seq.samples.a" in down.stdout  # the shell went on
+    assert down.returncode == 1
+    absent = run_shell("fetch\n", cwd=tmp_path)
+    assert "OTTO is not configured" in absent.stderr
