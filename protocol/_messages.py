@@ -29,32 +29,36 @@ class Field:
     items: tuple[type, ...] | None = None  # element types of a list
     item_choices: tuple[str, ...] = ()
 
-    def check(self, where: str, name: str, value: Any) -> None:
+    def __post_init__(self) -> None:
+        # Exact types that need no further look: the common case is one set lookup.
+        fast = set()
+        if self.types is not None and not self.choices and self.items is None:
+            fast.update(self.types)
+        if self.nullable:
+            fast.add(type(None))
+        object.__setattr__(self, "_fast", frozenset(fast))
+        object.__setattr__(self, "_choice_set", frozenset(self.choices))
+
+    def problem(self, value: Any) -> str | None:
+        """What is wrong with ``value`` for this field, or None."""
+        if type(value) in self._fast:
+            return None
+        if type(value) is str and value in self._choice_set:
+            return None
         if value is None and self.nullable:
-            return
+            return None
         if self.types is None:
-            if not _is_plain(value):
-                raise ProtocolError(f"{where}: field {name!r} holds a value that is not plain data (e.g. an ext type)")
-            return
+            return None if _is_plain(value) else "holds a value that is not plain data (e.g. an ext type)"
         if not _is_instance(value, self.types):
-            raise ProtocolError(
-                f"{where}: field {name!r} must be {_type_names(self.types, self.nullable)}, "
-                f"not {_describe(value)}"
-            )
+            return f"must be {_type_names(self.types, self.nullable)}, not {_describe(value)}"
         if self.choices and value not in self.choices:
-            raise ProtocolError(f"{where}: field {name!r} must be one of {', '.join(self.choices)}; got {value!r}")
-        if self.items is not None:
-            for index, item in enumerate(value):
-                if not _is_instance(item, self.items):
-                    raise ProtocolError(
-                        f"{where}: field {name!r} item {index} must be {_type_names(self.items, False)}, "
-                        f"not {_describe(item)}"
-                    )
-                if self.item_choices and item not in self.item_choices:
-                    raise ProtocolError(
-                        f"{where}: field {name!r} item {index} must be one of {', '.join(self.item_choices)}; "
-                        f"got {item!r}"
-                    )
+            return f"must be one of {', '.join(self.choices)}; got {value!r}"
+        for index, item in enumerate(value if self.items is not None else ()):
+            if not _is_instance(item, self.items):
+                return f"item {index} must be {_type_names(self.items, False)}, not {_describe(item)}"
+            if self.item_choices and item not in self.item_choices:
+                return f"item {index} must be one of {', '.join(self.item_choices)}; got {item!r}"
+        return None
 
 
 def _is_instance(value, types):
@@ -120,17 +124,17 @@ class Message:
 
     @classmethod
     def _checked(cls, values: dict) -> dict:
-        where = f"{cls.type!r} message"
         schema = cls._schema_for(values)
         for name in values:
             if name not in schema:
-                raise ProtocolError(f"{where}: unknown field {name!r}")
+                raise ProtocolError(f"{cls.type!r} message: unknown field {name!r}")
         for name, field in schema.items():
             if name in values:
-                field.check(where, name, values[name])
+                if (problem := field.problem(values[name])) is not None:
+                    raise ProtocolError(f"{cls.type!r} message: field {name!r} {problem}")
             elif field.required:
-                raise ProtocolError(f"{where}: missing field {name!r}")
-        cls._check_together(where, values)
+                raise ProtocolError(f"{cls.type!r} message: missing field {name!r}")
+        cls._check_together(f"{cls.type!r} message", values)
         return dict(values)
 
     @classmethod
@@ -281,6 +285,7 @@ EVENT_KINDS: dict[str, dict[str, Field]] = {
 }
 
 _EVENT_COMMON = {"kind": Field(STR, choices=tuple(EVENT_KINDS)), "ts": Field(NUMBER)}
+_EVENT_SCHEMAS = {kind: {**_EVENT_COMMON, **fields} for kind, fields in EVENT_KINDS.items()}
 
 
 class Event(Message):
@@ -296,9 +301,9 @@ class Event(Message):
     @classmethod
     def _schema_for(cls, values):
         kind = values.get("kind")
-        if not isinstance(kind, str) or kind not in EVENT_KINDS:
+        if not isinstance(kind, str):
             return _EVENT_COMMON  # the check of 'kind' itself reports the problem
-        return {**_EVENT_COMMON, **EVENT_KINDS[kind]}
+        return _EVENT_SCHEMAS.get(kind, _EVENT_COMMON)
 
     @classmethod
     def _check_together(cls, where, values):

@@ -3,7 +3,7 @@
 
 1. Command round trip parent <-> kernel (``modules``, a command that does almost
    nothing), median and p99, beside a raw echo of the same number of bytes through
-   a child process on the same kind of socketpair.
+   a child process on the same kind of socketpair, and the same echo written with trio.
 2. A 10,000-step run driven through the kernel process (from ``run`` until the
    parent has the reply of a ``wait`` sent right after it: every event of the
    run has been received and decoded by then), beside the same run in process
@@ -38,6 +38,15 @@ while data := os.read(fd, 65536):
     os.write(fd, data)
 """
 
+TRIO_ECHO = """
+import socket, sys, trio
+async def main():
+    stream = trio.SocketStream(trio.socket.from_stdlib_socket(socket.socket(fileno=int(sys.argv[1]))))
+    while data := await stream.receive_some(65536):
+        await stream.send_all(data)
+trio.run(main)
+"""
+
 STEPS_MODULE = """
 from seq.lib.nodes import Sequence
 
@@ -69,11 +78,11 @@ async def kernel_round_trips(count):
     return samples
 
 
-async def echo_round_trips(count, size):
+async def echo_round_trips(count, size, program):
     parent, child = socket.socketpair()
     with child:
         process = await trio.lowlevel.open_process(
-            [sys.executable, "-c", ECHO, str(child.fileno())], pass_fds=[child.fileno()], stdin=subprocess.DEVNULL
+            [sys.executable, "-c", program, str(child.fileno())], pass_fds=[child.fileno()], stdin=subprocess.DEVNULL
         )
     stream = trio.SocketStream(trio.socket.from_stdlib_socket(parent))
     payload = b"x" * size
@@ -118,10 +127,12 @@ async def run_in_process(directory):
 async def main(args):
     rt = await kernel_round_trips(args.round_trips)
     cmd_size = len(protocol.encode(protocol.Cmd(id=1000, line="modules")))
-    echo = await echo_round_trips(args.round_trips, cmd_size)
+    echo = await echo_round_trips(args.round_trips, cmd_size, ECHO)
+    trio_echo = await echo_round_trips(args.round_trips, cmd_size, TRIO_ECHO)
     print(f"command round trip parent<->kernel ({args.round_trips} commands):")
     print("  kernel 'modules'   median {:.3f} ms   p99 {:.3f} ms".format(*summary(rt)))
-    print("  raw socket echo    median {:.3f} ms   p99 {:.3f} ms   (baseline, {} bytes)".format(*summary(echo), cmd_size))
+    print("  raw socket echo    median {:.3f} ms   p99 {:.3f} ms   (baseline: a blocking os.read/os.write loop, {} bytes)".format(*summary(echo), cmd_size))
+    print("  trio socket echo   median {:.3f} ms   p99 {:.3f} ms   (baseline: the same loop in trio)".format(*summary(trio_echo)))
 
     with tempfile.TemporaryDirectory() as directory:
         pathlib.Path(directory, "bench_steps.py").write_text(STEPS_MODULE.format(steps=args.steps))

@@ -12,6 +12,7 @@ import sys
 
 import trio
 
+import protocol
 from seqkernel import process
 
 
@@ -19,6 +20,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="seqkernel", description="The sequencer kernel: runs scripts, speaks the seq protocol.")
     parser.add_argument("--fd", type=int, metavar="N", help="speak the protocol on inherited socket N (default: stdin/stdout)")
     parser.add_argument("--session-dir", metavar="DIR", help="write kernel.log in this directory")
+    parser.add_argument("--max-message-size", type=int, default=protocol.MAX_MESSAGE_SIZE, metavar="BYTES",
+                        help="refuse protocol messages larger than this (default: %(default)s)")
     parser.add_argument("--log-level", default="INFO", type=str.upper,
                         choices=["DEBUG", "INFO", "WARNING", "WARN", "ERROR", "CRITICAL"], help="level of kernel.log")
     return parser
@@ -44,7 +47,9 @@ def main(argv=None) -> int:
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
     os.close(null)
-    process.run(open_stream, session_dir=args.session_dir, log_level=args.log_level)
+    process.run(
+        open_stream, session_dir=args.session_dir, log_level=args.log_level, max_message_size=args.max_message_size
+    )
     return 0
 
 

@@ -93,6 +93,7 @@ class Commands:
 
     def _define(self) -> None:
         sn = (("sn",), dict(type=int, metavar="SN", help="the node's serial number"))
+        ref = (("ref",), dict(metavar="SN|NAME", help="the node's serial number or name"))
         add = self._add
         add("help", "List the commands, or show one command's help.", self._help,
             arguments=[(("command",), dict(nargs="?", help="a command name"))])
@@ -123,11 +124,12 @@ class Commands:
                     (("-no-flag", "--no-flag"), dict(dest="clear", action="store_true", help="clear the flag instead")),
                 ])
         add("unskip", "Clear the SKIP flag of a node.", lambda a: self._set_flag(a.ref, "skip", False),
-            arguments=[(("ref",), dict(metavar="SN|NAME"))])
+            arguments=[ref])
         add("unpause", "Clear the PAUSE flag of a node.", lambda a: self._set_flag(a.ref, "pause", False),
-            arguments=[(("ref",), dict(metavar="SN|NAME"))])
-        add("flip", "Flip the pause or skip flag of a node.", lambda a: self._set_flag(a.sn, a.flag, None),
-            arguments=[(("flag",), dict(choices=("skip", "pause"))), sn])
+            arguments=[ref])
+        add("flip", "Flip the pause or skip flag of a node (by serial number or name).",
+            lambda a: self._set_flag(a.ref, a.flag, None),
+            arguments=[(("flag",), dict(choices=("skip", "pause"))), ref])
         add("resume", "Resume a paused node.", lambda a: self._control(f"resumed from node {a.sn}", self.engine.resume, a.sn),
             arguments=[sn])
         add("retry", "Run the failed node again, then the rest.", self._retry,

@@ -106,7 +106,10 @@ class Run:
                     return
         self.set_state(node, State.RUNNING)
         try:
-            await node._body(self)
+            if node.call is None:
+                await node._body(self)
+            else:  # a leaf step: the hot path, without the extra frame of a body
+                await self.step(node, node.call, node.fn)
         except BaseException:
             if node.state is not State.FINISHED_ERROR:
                 self.set_state(node, State.CANCELLED_ERROR if node in self.error_path else State.CANCELLED)
@@ -115,21 +118,19 @@ class Run:
 
     async def execute_together(self, nodes):
         """Execute ``nodes`` in parallel, one trio task each."""
-        remaining = len(nodes)
-        self.active += remaining - 1
-
-        async def branch(node):
-            nonlocal remaining
-            try:
-                await self.execute(node)
-            finally:
-                remaining -= 1
-                if remaining:
-                    self._deactivate()  # the last branch hands its activity back to the parent
-
+        remaining = [len(nodes)]
+        self.active += len(nodes) - 1
         async with trio.open_nursery() as nursery:
             for node in nodes:
-                nursery.start_soon(branch, node)
+                nursery.start_soon(self._branch, node, remaining)
+
+    async def _branch(self, node, remaining):
+        try:
+            await self.execute(node)
+        finally:
+            remaining[0] -= 1
+            if remaining[0]:
+                self._deactivate()  # the last branch hands its activity back to the parent
 
     async def step(self, node, call, *args):
         """Run a leaf's step; on an exception the node fails and the run is cancelled."""

@@ -109,9 +109,10 @@ class KernelLink:
                     with trio.CancelScope(shield=True):
                         await link.aclose()
         finally:
-            if process.returncode is None:
-                process.kill()
-                with trio.CancelScope(shield=True):
+            with trio.CancelScope(shield=True):
+                await link._stream.aclose()
+                if process.returncode is None:
+                    process.kill()
                     await process.wait()
 
     # -- talking to the kernel ---------------------------------------------------------------

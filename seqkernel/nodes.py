@@ -30,6 +30,8 @@ class Node:
     """What every node has: id, name, serial number, state, runtime flags, result."""
 
     type_code = "A"
+    #: How a leaf's step is called (``call(fn)``); None for nodes whose ``_body`` does the work.
+    call = None
     __slots__ = ("id", "name", "sn", "state", "flags", "result", "description", "parent", "_ctx", "__dict__")
 
     def __init__(self, *, id=None, name=None, description=None):
@@ -94,6 +96,7 @@ class _Endpoint(Node):
 class Action(Node):
     """Calls one step: a coroutine function, or a plain function run inline."""
 
+    call = staticmethod(call_step)
     __slots__ = ("fn",)
 
     def __init__(self, fn, *, id=None, name=None, description=None):
@@ -102,17 +105,12 @@ class Action(Node):
         super().__init__(id=id, name=name or describe(fn), description=description or _first_line(fn.__doc__))
         self.fn = fn
 
-    async def _body(self, run):
-        await run.step(self, call_step, self.fn)
-
 
 class ActionInThread(Action):
     """Calls a plain function in a worker thread, so it cannot block the other steps."""
 
+    call = staticmethod(call_step_in_thread)
     __slots__ = ()
-
-    async def _body(self, run):
-        await run.step(self, call_step_in_thread, self.fn)
 
 
 def as_node(item) -> Node:

@@ -25,6 +25,7 @@ from seqkernel.publisher import Publisher
 
 RECEIVE_SIZE = 64 * 1024
 SERVER_NAME = "seqkernel 0.1.0"
+MAX_WAITING = 64  # concurrent waiting commands (wait) per connection
 
 
 def kernel_logger(session_dir: str | None, level: str = "INFO"):
@@ -36,7 +37,7 @@ def kernel_logger(session_dir: str | None, level: str = "INFO"):
     if session_dir is None:
         return structlog.wrap_logger(
             structlog.ReturnLogger(), wrapper_class=structlog.make_filtering_bound_logger(logging.CRITICAL)
-        )
+        ).bind()  # bind: a concrete logger, not a proxy that rebuilds one on every call
     path = pathlib.Path(session_dir)
     path.mkdir(parents=True, exist_ok=True)
     log_file = open(path / "kernel.log", "a", buffering=1, encoding="utf-8")
@@ -61,6 +62,7 @@ class Kernel:
         self.engine: Engine | None = None
         self.commands: Commands | None = None
         self.greeted = False
+        self.waiting = 0  # commands running in their own task (each holds memory until it replies)
 
     def publish(self, record: dict) -> None:
         """The engine's publish callback: queue the record as an event, never raise into the engine."""
@@ -82,7 +84,13 @@ class Kernel:
             async with trio.open_nursery() as nursery:
                 await nursery.start(self._write, stream, nursery.cancel_scope)
                 try:
-                    await read_messages(stream, protocol.Decoder(), self.publisher, lambda m: self.handle(m, nursery))
+                    await read_messages(
+                        stream,
+                        protocol.Decoder(self.publisher.max_message_size),
+                        self.publisher,
+                        lambda m: self.handle(m, nursery),
+                        self._refuse,
+                    )
                     self.log.info("peer closed the connection")
                 except trio.BrokenResourceError as exc:
                     self.log.info("connection broken while reading", problem=str(exc))
@@ -100,7 +108,13 @@ class Kernel:
             await self._greet(message)
         elif isinstance(message, protocol.Cmd):
             if self.commands.is_waiting(message.line):
-                nursery.start_soon(self._execute, message)
+                if self.waiting >= MAX_WAITING:
+                    self.publisher.send(protocol.Reply(
+                        id=message.id, ok=False, output="",
+                        error=f"too many commands waiting ({MAX_WAITING}); wait for one to finish first"))
+                    return
+                self.waiting += 1
+                nursery.start_soon(self._execute_waiting, message)
             else:
                 await self._execute(message)
         elif isinstance(message, protocol.Hello):
@@ -128,6 +142,12 @@ class Kernel:
         self.log.warning("refused message", problem=problem)
         self.publisher.send(protocol.Error(error=problem, fatal=False))
 
+    async def _execute_waiting(self, command: protocol.Cmd) -> None:
+        try:
+            await self._execute(command)
+        finally:
+            self.waiting -= 1
+
     async def _execute(self, command: protocol.Cmd) -> None:
         self.log.info("command", id=command.id, line=command.line)
         outcome = await self.commands.execute(command.line)
@@ -145,11 +165,13 @@ async def read_messages(
     decoder: protocol.Decoder,
     publisher: Publisher,
     handle: Callable[[protocol.Message], Awaitable[None]],
+    refuse: Callable[[str], None],
 ) -> None:
     """Decode the peer's bytes and hand each message to ``handle``, in order, until end of stream.
 
-    A bad message or malformed bytes get an ``error`` message back and reading
-    goes on; messages that arrived intact around the bad one are all handled.
+    A bad message or malformed bytes are passed to ``refuse`` (which answers
+    with an ``error`` message) and reading goes on; messages that arrived
+    intact around the bad one are all handled.
     Reading pauses while the outgoing backlog is full, so a peer that sends
     commands but does not read the replies cannot grow the kernel's memory.
     """
@@ -160,15 +182,21 @@ async def read_messages(
             return
         for item in decoder.feed_with_errors(chunk):
             if isinstance(item, protocol.ProtocolError):
-                publisher.send(protocol.Error(error=str(item), fatal=False))
+                refuse(str(item))
             else:
                 await handle(item)
 
 
-def run(open_stream: Callable[[], trio.abc.Stream], *, session_dir: str | None = None, log_level: str = "INFO") -> None:
+def run(
+    open_stream: Callable[[], trio.abc.Stream],
+    *,
+    session_dir: str | None = None,
+    log_level: str = "INFO",
+    max_message_size: int = protocol.MAX_MESSAGE_SIZE,
+) -> None:
     """Run a kernel to completion: capture fds 1 and 2, serve the stream, give the fds back."""
     log = kernel_logger(session_dir, log_level)
-    publisher = Publisher()
+    publisher = Publisher(max_message_size=max_message_size)
     capture = OutputCapture(publisher.publish_output)
     capture.start()
     log.info("kernel started")

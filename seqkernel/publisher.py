@@ -32,6 +32,11 @@ HIGH_WATER = 4 * 1024 * 1024
 BATCH = 256 * 1024  # bytes handed to one send_all
 FLUSH_INTERVAL = 0.001  # seconds a burst of events may be gathered before it is sent
 DROPPABLE = frozenset({"log", "output"})
+MAX_LOG_TEXT = 1024 * 1024  # characters of one log message; the rest is cut (output comes in 64 KiB pieces)
+
+
+def _shortened(text: str) -> str:
+    return f"{text[:MAX_LOG_TEXT]}... [{len(text) - MAX_LOG_TEXT} more characters not shown]"
 
 
 class _Entry:
@@ -81,6 +86,8 @@ class Publisher:
             return  # decided before encoding: a flood costs little while it is being dropped
         if "ts" not in record:
             record = {**record, "ts": time.time()}
+        if record.get("kind") == "log" and len(record.get("message") or "") > MAX_LOG_TEXT:
+            record = {**record, "message": _shortened(record["message"])}
         event = protocol.Event(**record)
         self._queue_entry(protocol.encode(event, self.max_message_size), record.get("sn"), kind=record["kind"])
 
@@ -120,7 +127,10 @@ class Publisher:
             if threading.get_ident() == self._trio_thread:
                 self._wakeup.set()
             else:
-                self._token.run_sync_soon(self._wakeup.set)
+                try:
+                    self._token.run_sync_soon(self._wakeup.set)
+                except trio.RunFinishedError:
+                    pass  # the kernel is stopping: there is no writer left to wake
 
     # -- the writer side (trio) -----------------------------------------------------------
 

@@ -4,8 +4,9 @@ Scripts written for the manual are pure asyncio: they run as real asyncio tasks
 through ``trio_asyncio.aio_as_trio``, so ``asyncio.current_task()``,
 ``asyncio.timeout()`` and ``except asyncio.CancelledError`` behave exactly as
 under ``asyncio.run``. A coroutine whose code refers to trio (``trio.sleep``,
-``from trio import ...``) runs as a trio task through
-``trio_asyncio.allow_asyncio``, where awaiting asyncio objects works too. A
+``from trio import ...``) runs as trio code in the engine's task; when it
+refers to asyncio as well it runs through ``trio_asyncio.allow_asyncio``,
+where awaiting asyncio objects works too. A
 step can also declare its flavour with :func:`trio_step` / :func:`asyncio_step`.
 """
 import functools
@@ -19,6 +20,7 @@ from .log import lib_logger
 
 TRIO = "trio"
 ASYNCIO = "asyncio"
+MIXED = "mixed"
 _FLAVOUR_ATTR = "__seq_flavour__"
 _flavour_cache: dict = {}
 
@@ -43,17 +45,23 @@ class StepExit(Exception):
         self.original = original
 
 
-def _refers_to_trio(code: types.CodeType, namespace: dict) -> bool:
+def _libraries(code: types.CodeType, namespace: dict, found: set) -> set:
+    """Which of trio and asyncio the names used by ``code`` (and its nested code) come from."""
     for name in code.co_names:
         value = namespace.get(name)
         if value is None:
             continue
         module_name = value.__name__ if isinstance(value, types.ModuleType) else getattr(value, "__module__", "")
-        if module_name and (module_name == "trio" or module_name.startswith(("trio.", "trio_"))):
-            return True
-    return any(
-        _refers_to_trio(const, namespace) for const in code.co_consts if isinstance(const, types.CodeType)
-    )
+        if not isinstance(module_name, str):
+            continue
+        if module_name == "trio" or module_name.startswith(("trio.", "trio_")):
+            found.add(TRIO)
+        elif module_name == "asyncio" or module_name.startswith("asyncio."):
+            found.add(ASYNCIO)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            _libraries(const, namespace, found)
+    return found
 
 
 def _declared_flavour(fn):
@@ -66,18 +74,26 @@ def _declared_flavour(fn):
 
 
 def coroutine_flavour(fn, coro) -> str:
-    """Which event loop a step's coroutine is written for (cached per code object)."""
-    declared = _declared_flavour(fn)
-    if declared:
-        return declared
+    """How to run a step's coroutine: ``asyncio``, ``trio``, or ``mixed`` (trio awaiting asyncio too).
+
+    Decided once per code object, from the names the code uses, unless the
+    step declared its flavour with :func:`trio_step` or :func:`asyncio_step`.
+    """
     code = getattr(coro, "cr_code", None)
-    if code is None:
-        return TRIO
     flavour = _flavour_cache.get(code)
     if flavour is None:
-        namespace = coro.cr_frame.f_globals if coro.cr_frame else {}
-        flavour = TRIO if _refers_to_trio(code, namespace) else ASYNCIO
-        _flavour_cache[code] = flavour
+        declared = _declared_flavour(fn)
+        if declared == TRIO:
+            flavour = MIXED
+        elif declared:
+            flavour = declared
+        elif code is None:
+            flavour = MIXED
+        else:
+            used = _libraries(code, coro.cr_frame.f_globals if coro.cr_frame else {}, set())
+            flavour = ASYNCIO if TRIO not in used else (MIXED if ASYNCIO in used else TRIO)
+        if code is not None and not declared:
+            _flavour_cache[code] = flavour
     return flavour
 
 
@@ -97,8 +113,11 @@ async def call_step(fn):
     try:
         result = fn()
         if inspect.iscoroutine(result):
-            if coroutine_flavour(fn, result) == ASYNCIO:
+            flavour = coroutine_flavour(fn, result)
+            if flavour == ASYNCIO:
                 return await trio_asyncio.aio_as_trio(_asyncio_guard(result))
+            if flavour == TRIO:
+                return await result
             return await trio_asyncio.allow_asyncio(_trio_guard, result)
         if inspect.isawaitable(result):
             return await trio_asyncio.aio_as_trio(result)

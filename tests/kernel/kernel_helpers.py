@@ -52,10 +52,6 @@ async def run_to_end(kernel, timeout=10):
         return await kernel.wait_for(run_stopped)
 
 
-def states(messages, sn=None):
-    return [(m.sn, m.state) for m in messages if m.type == "event" and m.kind == "state" and (sn is None or m.sn == sn)]
-
-
 SLEEPER = """
     import asyncio
     from seq.lib.nodes import Sequence
@@ -71,12 +67,12 @@ SLEEPER = """
 """
 
 
-async def raw_kernel(cwd=None):
+async def raw_kernel(cwd=None, args=()):
     """A kernel spawned without greeting it, and a raw stream to it (for what KernelLink would not do)."""
     parent, child = socket.socketpair()
     with child:
         process = await trio.lowlevel.open_process(
-            [sys.executable, "-m", "seqkernel", "--fd", str(child.fileno())],
+            [sys.executable, "-m", "seqkernel", "--fd", str(child.fileno()), *args],
             pass_fds=[child.fileno()], stdin=subprocess.DEVNULL, cwd=cwd,
         )
     return process, trio.SocketStream(trio.socket.from_stdlib_socket(parent))

@@ -5,7 +5,7 @@ import trio
 
 import protocol
 from seqkernel.link import KernelDied
-from kernel_helpers import fails, ok, raw_kernel, receive, run_stopped, write_module
+from kernel_helpers import SLEEPER, fails, ok, raw_kernel, receive, run_stopped, write_module
 
 
 async def next_error(kernel):
@@ -47,6 +47,22 @@ async def test_an_oversize_message_is_refused_and_the_kernel_keeps_serving(kerne
     error = await next_error(kernel)
     assert error.error == f"message larger than the limit of {protocol.MAX_MESSAGE_SIZE} bytes"
     await still_serving(kernel)
+
+
+async def test_the_message_size_limit_is_configurable():
+    with trio.fail_after(10):
+        process, stream = await raw_kernel(args=["--max-message-size", "1000"])
+        decoder = protocol.Decoder()
+        await stream.send_all(protocol.encode(protocol.Hello(version=1, client="tests")))
+        await receive(stream, decoder)
+        await stream.send_all(protocol.encode(protocol.Cmd(id=1, line="x" * 1200), max_size=2000))
+        [error] = await receive(stream, decoder)
+        assert error.error == "message larger than the limit of 1000 bytes"
+        await stream.send_all(protocol.encode(protocol.Cmd(id=2, line="modules")))
+        [reply] = await receive(stream, decoder)
+        assert reply.ok and reply.id == 2
+        await stream.aclose()
+        assert await process.wait() == 0
 
 
 BAD_COMMANDS = [
@@ -180,3 +196,24 @@ async def test_a_peer_that_hangs_up_mid_run_stops_the_kernel_cleanly(tmp_path):
             received += await receive(stream, decoder)
         await stream.aclose()  # with output still unread: the kernel sees a broken connection
         assert await process.wait() == 0
+
+
+async def test_waiting_commands_are_bounded(kernel, tmp_path):
+    write_module(tmp_path, "sleeper", SLEEPER)
+    await ok(kernel, "load sleeper")
+    await ok(kernel, "run")
+    replies, six_refused = [], trio.Event()
+
+    async def wait():
+        replies.append(await kernel.command("wait"))
+        if len(replies) == 6:
+            six_refused.set()
+
+    with trio.fail_after(10):
+        async with trio.open_nursery() as nursery:
+            for _ in range(70):
+                nursery.start_soon(wait)
+            await six_refused.wait()  # the six over the limit are refused at once
+            assert all("too many commands waiting (64)" in reply.error for reply in replies)
+            await ok(kernel, "abort")
+    assert sorted(reply.output for reply in replies[6:]) == ["aborted"] * 64

@@ -3,7 +3,7 @@ import json
 
 import trio
 
-from kernel_helpers import SLEEPER, event, fails, ok, run_stopped, run_to_end, states, write_module
+from kernel_helpers import SLEEPER, event, fails, ok, run_stopped, run_to_end, write_module
 
 MANUAL_NODES = """\
 A-- (5) begin {s}
@@ -58,6 +58,7 @@ async def test_flags_by_name_and_clearing_them(kernel):
     assert (await ok(kernel, "unpause 3")).output == "(3) a NOT_STARTED"
     await ok(kernel, "skip 4")
     assert (await ok(kernel, "unskip b")).output == "(4) b NOT_STARTED"
+    assert (await ok(kernel, "flip pause b")).output == "(4) b NOT_STARTED|RT.PAUSE"
     assert "give either a serial number or -find_name NAME" in (await fails(kernel, "skip")).error
     assert (await fails(kernel, "skip -find_name nosuch")).error == "no node named 'nosuch'"
     assert (await fails(kernel, "pause 99")).error == "no node with serial number 99"
@@ -228,6 +229,15 @@ async def test_answering_a_dialog(kernel, tmp_path):
     assert seen[-1].status == "finished"
     assert "has no open dialog" in (await fails(kernel, f"answer {request.sn} stop")).error
 
+    await ok(kernel, "run")
+    with trio.fail_after(10):
+        request = (await kernel.wait_for(event("dialog", action="request")))[-1]
+    await ok(kernel, f"answer {request.sn} stop")
+    with trio.fail_after(10):
+        seen = await kernel.wait_for(event("run", status="aborted"))
+    assert [m.answer for m in seen if m.kind == "dialog"] == ["stop"]
+    assert not any(m.kind == "log" and m.message == "extra step done" for m in seen)
+
 
 async def test_err_help_and_comments(kernel):
     err = await fails(kernel, "err")
@@ -238,7 +248,7 @@ async def test_err_help_and_comments(kernel):
                  "skip", "unskip", "unpause", "flip", "resume", "retry", "continue", "abort", "reset", "clear",
                  "lsvar", "setvar", "answer", "err"):
         assert any(line.startswith(name + " ") for line in listing.splitlines()), name
-    assert (await ok(kernel, "help flip")).output.startswith("usage: flip [-h] {skip,pause} SN")
+    assert (await ok(kernel, "help flip")).output.startswith("usage: flip [-h] {skip,pause} SN|NAME")
     assert (await ok(kernel, "load -h")).output.startswith("usage: load [-h] TARGET [TARGET ...]")
     assert (await ok(kernel, "")).output == ""
     assert (await ok(kernel, "   # just a comment")).output == ""

@@ -146,3 +146,21 @@ async def test_a_reader_that_stops_reading_never_grows_the_kernel(tmp_path):
     assert [m.ok for m in received if m.type == "reply"] == [True, True]
     output = sum(len(m.text) for m in received if m.type == "event" and m.kind == "output")
     assert output < 200 * 2**20  # some was dropped, not hoarded
+
+
+async def test_a_huge_log_record_arrives_shortened(kernel, tmp_path):
+    write_module(tmp_path, "verbose", """
+        import logging
+        from seq.lib.nodes import Sequence
+
+        def dump():
+            logging.getLogger("seq.user").info("y" * 3_000_000)
+
+        def create_sequence(*args, **kw):
+            return Sequence.create(dump, **kw)
+    """)
+    await ok(kernel, "load verbose")
+    seen = await run_to_end(kernel)
+    [record] = [m for m in seen if m.kind == "log" and m.message.startswith("yyy")]
+    assert record.message == "y" * 1024 * 1024 + f"... [{3_000_000 - 1024 * 1024} more characters not shown]"
+    assert seen[-1].status == "finished"

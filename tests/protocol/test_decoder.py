@@ -96,14 +96,18 @@ def test_malformed_bytes_are_named_and_the_next_chunk_decodes(garbage, problem):
     assert decoder.feed(protocol.encode(RUN)) == [RUN]
 
 
-@pytest.mark.parametrize("chunk_size", [1000, 10**6])
-def test_an_oversize_message_is_refused_without_buffering_it(chunk_size):
-    decoder = protocol.Decoder(max_size=4096)
-    huge = protocol.encode(protocol.Cmd(id=1, line="x" * 100_000), max_size=10**6)
-    chunks = [huge[i : i + chunk_size] for i in range(0, len(huge), chunk_size)]
-    received, errors = feed_all(decoder, chunks)
+@given(st.integers(len(protocol.encode(RUN)), 4096), st.integers(1, 20_000), st.lists(st.integers(0, 30_000), max_size=20))
+def test_an_oversize_message_is_refused_once_without_buffering_it(limit, excess, cuts):
+    huge = protocol.encode(protocol.Cmd(id=1, line="x" * (limit + excess)), max_size=10**6)
+    decoder = protocol.Decoder(max_size=limit)
+    received, errors = [], []
+    for chunk in _split(huge, cuts):
+        more, problems = feed_all(decoder, [chunk])
+        received += more
+        errors += problems
+        assert decoder.buffered <= limit
     assert received == []
-    assert errors == ["message larger than the limit of 4096 bytes"]
+    assert errors == [f"message larger than the limit of {limit} bytes"]
     assert decoder.feed(protocol.encode(RUN)) == [RUN]
 
 
