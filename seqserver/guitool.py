@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import os
 import signal
 import socket
 import subprocess
@@ -180,8 +181,17 @@ async def prepare(host: str, port: int, lines: list[str]) -> None:
 
 
 def open_browser(url: str) -> None:
-    """Open the page in the operator's browser, when this machine has one."""
+    """Open the page in the operator's browser, when this machine has a graphical one.
+
+    Without a display (an instrument host reached over ssh) a console browser
+    would take over the terminal, so the address is only printed.
+    """
+    headless = sys.platform.startswith("linux") and not (
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    )
     try:
+        if headless:
+            raise webbrowser.Error("no display")
         webbrowser.get().open(url)
     except webbrowser.Error:
-        print("No browser found here: open the address above in one.", flush=True)
+        print("No browser to open here: open the address above in one.", flush=True)
