@@ -186,12 +186,12 @@ def open_browser(url: str) -> None:
     Without a display (an instrument host reached over ssh) a console browser
     would take over the terminal, so the address is only printed.
     """
-    headless = sys.platform.startswith("linux") and not (
+    has_display = not sys.platform.startswith("linux") or bool(
         os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
     )
     try:
-        if headless:
-            raise webbrowser.Error("no display")
-        webbrowser.get().open(url)
+        opened = has_display and webbrowser.get().open(url)
     except webbrowser.Error:
+        opened = False
+    if not opened:
         print("No browser to open here: open the address above in one.", flush=True)
