@@ -33,6 +33,8 @@ export class TreeView extends EventTarget {
     this.selectedSn = null;
     this.body.addEventListener("click", (e) => this.onClick(e));
     this.body.addEventListener("contextmenu", (e) => this.onContextMenu(e));
+    this.body.tabIndex = 0;
+    this.body.addEventListener("keydown", (e) => this.onKey(e));
   }
 
   /** Rebuild every row from a snapshot's scripts, keeping what was collapsed. */
@@ -173,6 +175,29 @@ export class TreeView extends EventTarget {
     e.preventDefault();
     this.select(entry.node.sn);
     this.dispatchEvent(new CustomEvent("node-menu", { detail: { node: entry.node, x: e.clientX, y: e.clientY } }));
+  }
+
+  /** Up/Down move the selection; Right expands, Left collapses (or goes to the container). */
+  onKey(e) {
+    const visible = [...this.nodes.values()].filter((entry) => !entry.row.hidden);
+    const at = visible.findIndex((entry) => entry.node.sn === this.selectedSn);
+    const current = visible[at];
+    const moves = {
+      ArrowDown: () => visible[Math.min(at + 1, visible.length - 1)],
+      ArrowUp: () => visible[Math.max(at - 1, 0)],
+      ArrowRight: () => (current && !current.expanded ? this.setExpanded(current.node.sn, true) : null),
+      ArrowLeft: () =>
+        current && current.expanded && current.row.querySelector(".toggle:not(.leaf)")
+          ? this.setExpanded(current.node.sn, false)
+          : this.nodes.get(current?.parent),
+    };
+    if (!moves[e.key]) return;
+    e.preventDefault();
+    const target = moves[e.key]();
+    if (target?.node) {
+      this.select(target.node.sn);
+      target.row.scrollIntoView({ block: "nearest" });
+    }
   }
 
   select(sn) {

@@ -80,6 +80,27 @@ def test_append_ob_run_and_watch_states_and_logs(open_page, screenshot):
     expect(first_sum).to_be_visible()
 
 
+def test_tree_expands_collapses_and_follows_the_keyboard(open_page):
+    page = open_page()
+    append_sample_ob(page)
+    template = row(page, "Template", 0)
+    template.locator(".toggle").click()
+    expect(row(page, "TPL_SUM Example", 0)).to_be_hidden()
+    expect(row(page, "TPL_SUM Example", 1)).to_be_visible()
+    template.locator(".toggle").click()
+    expect(row(page, "Tpl.delay", 0)).to_be_visible()
+
+    row(page, "Tpl.do_sum", 0).click()
+    page.keyboard.press("ArrowDown")
+    expect(row(page, "Tpl.delay", 0)).to_have_class(re.compile(r"\bselected\b"))
+    page.keyboard.press("ArrowLeft")  # a step: to its container
+    page.keyboard.press("ArrowLeft")  # a container: collapse it
+    expect(row(page, "TPL_SUM Example", 0)).to_have_class(re.compile(r"\bselected\b"))
+    expect(row(page, "Tpl.delay", 0)).to_be_hidden()
+    page.keyboard.press("ArrowRight")
+    expect(row(page, "Tpl.delay", 0)).to_be_visible()
+
+
 def test_skip_and_pause_from_the_context_menu_are_honoured(open_page):
     page = open_page()
     append_sample_ob(page)
