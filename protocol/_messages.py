@@ -135,7 +135,7 @@ class Message:
             elif field.required:
                 raise ProtocolError(f"{cls.type!r} message: missing field {name!r}")
         cls._check_together(f"{cls.type!r} message", values)
-        return dict(values)
+        return values  # a fresh dict already: the keyword arguments, or the copy from_dict made
 
     @classmethod
     def _schema_for(cls, values: dict) -> dict[str, Field]:
