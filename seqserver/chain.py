@@ -5,7 +5,9 @@ event it forwards to the server. When the shell (or the kernel under it) dies,
 the chain tells every client, starts a fresh shell and kernel, and gives them
 back the operators' loaded work (see :mod:`seqserver.worklog`) before taking
 commands again. The shell runs in a process group of its own, so ending the
-group ends the kernel with it: no process outlives the server.
+group ends whatever it started; the kernel, in a session of its own, is ended
+through :mod:`seqserver.reaper` if it outlives its shell. No process outlives
+the server.
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ import structlog
 import trio
 
 import protocol
+from seqserver.reaper import end_orphans
 from seqserver.snapshot import LiveSnapshot
 from seqserver.worklog import FLAG_COMMANDS, WorkLog
 
@@ -34,6 +37,7 @@ STOP_GRACE = 3.0  # seconds between SIGTERM and SIGKILL when ending a chain
 RESTART_DELAYS = (0.0, 0.5, 1.0, 2.0, 5.0)  # back-off after chains that die at once
 STABLE_AFTER = 10.0  # a chain that lived this long resets the back-off
 RECEIVE_SIZE = 65536
+TREE_TIMEOUT = 10.0  # seconds for a replayed load's tree to arrive before its flags are set
 
 Publish = Callable[[protocol.Event], None]
 
@@ -178,6 +182,8 @@ class ShellChain:
         self._ready = trio.Event()
         self._flagged: list = []  # runtime flags to set again, by position in the tree
         self._restore_attempts = 0
+        self._tree_changed = trio.Event()  # set (and replaced) at each tree event
+        self._ending: str | None = None  # why the running chain is being ended, when the server ends it
 
     @property
     def pid(self) -> int | None:
@@ -201,29 +207,31 @@ class ShellChain:
 
     async def run(self) -> None:
         """Keep a chain running until cancelled, restarting (with back-off) each one that dies."""
+        try:
+            await self._keep_running()
+        finally:
+            with trio.CancelScope(shield=True):
+                await end_orphans(STOP_GRACE)
+
+    async def _keep_running(self) -> None:
         quick_deaths = 0
         while True:
             started_at = trio.current_time()
-            status = await self._run_once()
+            ending = await self._run_once()
             if self._ready.is_set():
                 # It died while serving: what the operators saw is the work to restore.
                 self._flagged = self._snapshot.flagged_positions()
                 self._restore_attempts = 0
             quick_deaths = 0 if trio.current_time() - started_at > STABLE_AFTER else quick_deaths + 1
             delay = RESTART_DELAYS[min(quick_deaths, len(RESTART_DELAYS)) - 1] if quick_deaths else 0.0
-            self._publish(
-                notice(
-                    "ERROR",
-                    f"the shell and kernel ended ({describe_exit(status)}); starting fresh ones"
-                    + (f" in {delay:g} s" if delay else "")
-                    + " and restoring the loaded work",
-                )
-            )
+            later = f" in {delay:g} s" if delay else ""
+            self._publish(notice("ERROR", f"{ending}; restoring the loaded work into a fresh shell and kernel{later}"))
             await trio.sleep(delay)
 
-    async def _run_once(self) -> int | None:
-        """Start one chain, restore the work into it, serve until it dies; return its exit status."""
+    async def _run_once(self) -> str:
+        """Start one chain, restore the work into it, serve until it dies; say how it ended."""
         self._ready = trio.Event()
+        self._ending = None
         async with trio.open_nursery() as nursery:
             process = await nursery.start(
                 partial(
@@ -249,18 +257,22 @@ class ShellChain:
                 await self._restore(link)
             except (trio.TooSlowError, ChainGone, trio.BrokenResourceError) as exc:
                 log.error("the fresh shell did not start serving", error=repr(exc))
+                self._ending = f"the fresh shell did not start serving ({exc!r})"
                 nursery.cancel_scope.cancel()
-                return process.returncode
-            self._link = link
-            self._ready.set()
-            await self._check_kernel_on_alarm(link, alarms, nursery.cancel_scope)
+            else:
+                self._link = link
+                self._ready.set()
+                await self._check_kernel_on_alarm(link, alarms, nursery.cancel_scope)
         self._link = None
-        return process.returncode
+        return self._ending or f"the shell ended ({describe_exit(process.returncode)})"
 
     def _from_shell(self, raise_alarm: trio.MemorySendChannel, event: protocol.Event) -> None:
         """An event of the shell: published; an error notice raises the alarm (the kernel may be gone)."""
         self._publish(event)
-        if event.kind == "notice" and event.level == "ERROR":
+        if event.kind == "tree":
+            self._tree_changed.set()
+            self._tree_changed = trio.Event()
+        elif event.kind == "notice" and event.level == "ERROR":
             with contextlib.suppress(trio.WouldBlock):
                 raise_alarm.send_nowait(None)
 
@@ -274,6 +286,7 @@ class ShellChain:
             reply = await link.command("modules")
             if not reply.ok:
                 log.error("the kernel is gone: restarting the chain", reason=reply.error)
+                self._ending = f"the kernel is gone ({reply.error})"
                 cancel_scope.cancel()
                 return
 
@@ -282,8 +295,9 @@ class ShellChain:
         await link.pump()
         with trio.move_on_after(STOP_GRACE):
             await link.process.wait()
-        # The kernel may outlive a shell killed outright; it is in the shell's group.
         _signal_group(link.process.pid, signal.SIGKILL)
+        # A kernel whose shell was killed outright is orphaned: ours to end.
+        await end_orphans(STOP_GRACE, spare={link.process.pid})
         cancel_scope.cancel()
 
     async def _restore(self, link: ShellLink) -> None:
@@ -307,6 +321,10 @@ class ShellChain:
             reply = await link.command(line)
             if not reply.ok:
                 failures.append(f"{line}: {reply.error}")
+        # The shell may answer a load before it forwards the tree event: wait for the nodes to appear.
+        with trio.move_on_after(TREE_TIMEOUT):
+            while any(self._snapshot.sn_at(position) is None for position, _ in flagged):
+                await self._tree_changed.wait()
         for position, flags in flagged:
             sn = self._snapshot.sn_at(position)
             for flag in flags:

@@ -78,6 +78,10 @@ class Connection:
         """
         return self._events_out
 
+    async def aclose(self) -> None:
+        """Close the connection; pending commands raise ConnectionClosed, events() ends."""
+        await self._stream.aclose()
+
     async def _send(self, message: protocol.Message) -> None:
         async with self._write_lock:
             await self._stream.send_all(protocol.encode(message))
@@ -119,7 +123,9 @@ class Connection:
                     self.closed_reason = f"closed by the server: {message.error}"
                 self._deliver(message.to_dict())
             self.closed_reason = self.closed_reason or "the server closed the connection"
-        except (trio.BrokenResourceError, trio.ClosedResourceError) as exc:
+        except trio.ClosedResourceError:
+            self.closed_reason = self.closed_reason or "the connection was closed"
+        except trio.BrokenResourceError as exc:
             self.closed_reason = self.closed_reason or f"connection lost: {exc}"
         except protocol.ProtocolError as exc:
             self.closed_reason = f"the server sent bad data: {exc}"
@@ -157,16 +163,29 @@ async def connect(host: str, port: int, *, client: str = "python", token: str | 
     Raises ConnectionClosed when the server refuses the client, OSError when it
     cannot be reached.
     """
+    async with trio.open_nursery() as nursery:
+        conn = await open_connection(nursery, host, port, client=client, token=token, event_buffer=event_buffer)
+        try:
+            yield conn
+        finally:
+            await conn.aclose()
+
+
+async def open_connection(nursery: trio.Nursery, host: str, port: int, *, client: str = "python",
+                          token: str | None = None, event_buffer: int = DEFAULT_EVENT_BUFFER) -> Connection:
+    """Like :func:`connect`, for a connection that outlives a block: it is read in ``nursery``.
+
+    Close it with :meth:`Connection.aclose` (or by cancelling the nursery).
+    """
     stream = await trio.open_tcp_stream(host, port)
-    async with stream:
-        conn = Connection(stream, event_buffer)
+    conn = Connection(stream, event_buffer)
+    try:
         await conn._handshake(client, token)
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(conn._read)
-            try:
-                yield conn
-            finally:
-                nursery.cancel_scope.cancel()
+    except BaseException:
+        await trio.aclose_forcefully(stream)
+        raise
+    nursery.start_soon(conn._read)
+    return conn
 
 
 class SyncClient:

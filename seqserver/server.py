@@ -14,10 +14,13 @@ For each client the server:
   request id (the server renumbers requests towards the shell);
 - queues every event for it in its own queue. A client that reads too slowly
   never slows the others or the kernel: once ``queue_limit`` messages wait for
-  it, further events are dropped for it until it has caught up with its queue;
-  it then gets a ``notice`` saying how many events it missed and a ``tree``
-  event (action ``restored``) with a fresh snapshot, and carries on from there.
-  Replies and errors are never dropped.
+  it, its ``state``, ``log`` and ``output`` events are dropped until it has
+  caught up with its queue; it then gets a ``notice`` saying how many events it
+  missed and a ``tree`` event (action ``restored``) with a fresh snapshot, and
+  carries on from there. Replies, protocol errors and the other event kinds
+  (``run``, ``error``, ``dialog``, ``tree``, ``notice``) are never dropped; a
+  client with ``HARD_LIMIT_FACTOR`` times ``queue_limit`` messages waiting (one
+  that has stopped reading for good) is disconnected.
 
 Bad input on one connection (bytes that are not msgpack, wrong fields, an
 unknown message, an oversized one) is answered with an ``error`` and logged;
@@ -41,6 +44,7 @@ import trio
 
 import protocol
 import seqserver
+from seqserver import reaper
 from seqserver.chain import ShellChain, notice
 from seqserver.snapshot import LiveSnapshot
 
@@ -55,6 +59,10 @@ FLUSH_TIMEOUT = 5.0  # seconds to deliver what is queued for a client that is le
 MAX_BAD_MESSAGES = 10  # bad messages in a row before a client is disconnected
 BATCH = 512  # messages written to a client at once
 DEFAULT_QUEUE_LIMIT = 10_000
+# Events a client that fell behind can do without: the fresh snapshot it gets restates the states,
+# and log and output lines are counted in the notice. Every other kind is always delivered.
+SUPERSEDED_BY_SNAPSHOT = frozenset({"state", "log", "output"})
+HARD_LIMIT_FACTOR = 4  # a client with this many times queue_limit messages waiting is disconnected
 DEFAULT_MAX_CLIENTS = 100
 
 
@@ -81,8 +89,9 @@ class StreamTransport:
         self.peer = peer
         self._stream = stream
         self._decoder = protocol.Decoder(max_size=max_size)
-        self._unread = first_bytes
+        self._to_feed: bytes | None = first_bytes or None  # bytes for the decoder before reading more
         self._received: list[protocol.Message] = []
+        self._error: protocol.ProtocolError | None = None
 
     async def send(self, message: dict) -> None:
         await self._stream.send_all(protocol.encode(protocol.from_dict(message)))
@@ -92,17 +101,22 @@ class StreamTransport:
         await self._stream.send_all(data)
 
     async def receive(self) -> dict | None:
+        """The next message; a bad one raises ProtocolError once the good ones before it are served."""
         while not self._received:
-            data, self._unread = self._unread or await self._stream.receive_some(RECEIVE_SIZE), b""
-            if not data:
-                return None
+            if self._error is not None:
+                error, self._error = self._error, None
+                raise error
+            if self._to_feed is not None:
+                data, self._to_feed = self._to_feed, None
+            else:
+                data = await self._stream.receive_some(RECEIVE_SIZE)
+                if not data:
+                    return None
             try:
                 self._received = self._decoder.feed(data)
             except protocol.ProtocolError as exc:
-                # Messages that arrived whole before the bad one are still served, after the error.
-                self._received = exc.messages
-                self._unread = b""
-                raise
+                self._received, self._error = exc.messages, exc
+                self._to_feed = b""  # the decoder may hold more messages after the bad one
         return self._received.pop(0).to_dict()
 
     async def aclose(self) -> None:
@@ -132,6 +146,7 @@ class Client:
         self._queue_limit = queue_limit
         self._send, self._receive = trio.open_memory_channel(math.inf)
         self.dropped = 0  # events dropped since the queue last overflowed
+        self.cancel_scope = trio.CancelScope()  # ends the client's connection
 
     def post(self, message: protocol.Message) -> None:
         """Queue a message that must arrive (welcome, reply, error)."""
@@ -141,11 +156,17 @@ class Client:
             pass
 
     def offer(self, event: Outgoing) -> None:
-        """Queue an event, or drop it while the client is too far behind."""
-        if self.dropped or self._receive.statistics().current_buffer_used >= self._queue_limit:
+        """Queue an event; while the client is too far behind, drop those a snapshot supersedes."""
+        queued = self._receive.statistics().current_buffer_used
+        if event.message.kind in SUPERSEDED_BY_SNAPSHOT and (self.dropped or queued >= self._queue_limit):
             if not self.dropped:
-                self.log.warning("client too slow: dropping events until it catches up", queued=self._queue_limit)
+                self.log.warning("client too slow: dropping its state, log and output events until it catches up",
+                                 queued=queued)
             self.dropped += 1
+            return
+        if queued >= self._queue_limit * HARD_LIMIT_FACTOR:
+            self.log.warning("client far too slow: disconnected", queued=queued)
+            self.cancel_scope.cancel()
             return
         try:
             self._send.send_nowait(event)
@@ -173,7 +194,7 @@ class Client:
         if self.dropped and self._receive.statistics().current_buffer_used == 0:
             # Caught up: the snapshot taken now is followed by every later event.
             self.log.warning("client resynchronised", dropped=self.dropped)
-            message = (f"this client fell behind: {self.dropped} events were dropped; "
+            message = (f"this client fell behind: {self.dropped} state, log and output events were dropped; "
                        "the tree that follows is the current state")
             batch.append(Outgoing(notice("WARNING", message)))
             batch.append(Outgoing(protocol.Event(kind="tree", ts=time.time(), action="restored",
@@ -221,17 +242,18 @@ class Server:
         """Serve one accepted connection: protocol or HTTP, told apart by its first bytes."""
         peer = peer_of(stream)
         try:
+            first = b""
             with trio.move_on_after(FIRST_BYTES_TIMEOUT):
                 first = await stream.receive_some(RECEIVE_SIZE)
-                if first and first[0] in MSGPACK_MAP_FIRST_BYTES:
-                    stream.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
-                    await self.handle_client(StreamTransport(stream, peer, first, self.max_message_size))
-                elif first and chr(first[0]).isalpha():
-                    from seqserver import web  # the GUI's side of the port
+            if first and first[0] in MSGPACK_MAP_FIRST_BYTES:
+                stream.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
+                await self.handle_client(StreamTransport(stream, peer, first, self.max_message_size))
+            elif first and chr(first[0]).isalpha():
+                from seqserver import web  # the GUI's side of the port
 
-                    await web.handle_http(self, stream, first)
-                elif first:
-                    log.warning("connection speaks neither the protocol nor HTTP: closed", peer=peer)
+                await web.handle_http(self, stream, first)
+            elif first:
+                log.warning("connection speaks neither the protocol nor HTTP: closed", peer=peer)
         except (trio.BrokenResourceError, trio.ClosedResourceError):
             log.info("connection lost", peer=peer)
         except Exception:
@@ -253,11 +275,12 @@ class Server:
             return
         client.log.info("client connected", clients=len(self.clients))
         try:
-            async with trio.open_nursery() as nursery:
-                nursery.start_soon(self._write_to, client, nursery.cancel_scope)
-                await self._serve_commands(client)
-                client.finish()
-                nursery.cancel_scope.deadline = trio.current_time() + FLUSH_TIMEOUT
+            with client.cancel_scope:
+                async with trio.open_nursery() as nursery:
+                    nursery.start_soon(self._write_to, client, nursery.cancel_scope)
+                    await self._serve_commands(client)
+                    client.finish()
+                    nursery.cancel_scope.deadline = trio.current_time() + FLUSH_TIMEOUT
         finally:
             self.clients.discard(client)
             client.log.info("client disconnected", clients=len(self.clients))
@@ -296,6 +319,8 @@ class Server:
         while True:
             try:
                 message = await client.transport.receive()
+            except (trio.BrokenResourceError, trio.ClosedResourceError):
+                return
             except protocol.ProtocolError as exc:
                 bad_in_a_row += 1
                 client.log.warning("bad message", error=str(exc))
@@ -378,6 +403,7 @@ async def serve(address: str, **options) -> None:
     """Run the server until SIGTERM or SIGINT; everything it starts ends with it."""
     host, port = parse_address(address)
     server = Server(**options)
+    reaper.become_subreaper()
     listeners = await open_listeners(host, port)
     async with trio.open_nursery() as nursery:
         await nursery.start(stop_on_signals, nursery.cancel_scope)

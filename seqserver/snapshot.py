@@ -32,14 +32,17 @@ class LiveSnapshot:
 
     def replace(self, snapshot: dict) -> None:
         self._tree = _copy(snapshot)
-        self._by_sn = {node["sn"]: node for _, node in _walk(self._tree.get("scripts") or [])}
+        # A node may appear more than once (under "scripts" and under "root"): update every copy.
+        self._by_sn: dict[int, list[dict]] = {}
+        for tops in (self._tree.get("scripts") or [], [self._tree["root"]] if self._tree.get("root") else []):
+            for _, node in _walk(tops):
+                self._by_sn.setdefault(node["sn"], []).append(node)
 
     def apply(self, event: dict) -> None:
         """Bring the snapshot up to date with one event (other kinds change nothing)."""
         kind = event.get("kind")
         if kind == "state":
-            node = self._by_sn.get(event["sn"])
-            if node is not None:
+            for node in self._by_sn.get(event["sn"], ()):
                 node["state"] = event["state"]
                 node["flags"] = list(event["flags"])
         elif kind == "tree":

@@ -10,7 +10,7 @@ EXPOSURE = SCRIPTS / "exposure.py"
 
 
 def is_notice(text):
-    return lambda event: event.get("kind") == "notice" and text in event["message"]
+    return lambda event: event.get("kind") == "notice" and event["message"].startswith(text)
 
 
 @pytest.mark.parametrize("victim", ["kernel", "shell"])
@@ -25,8 +25,11 @@ async def test_the_chain_is_restarted_with_the_loaded_work(server, victim):
         os.kill(kernel if victim == "kernel" else shell, signal.SIGKILL)
 
         for conn in (operator, watcher):
-            await next_event(conn.events(), is_notice("starting fresh ones"))
-            await next_event(conn.events(), is_notice("restored 1 loading command(s) and 1 flag(s)"))
+            ended = await next_event(conn.events(), lambda e: e.get("kind") == "notice"
+                                     and "restoring the loaded work" in e["message"])
+            assert ended["message"].startswith(f"the {victim}")
+            restored = await next_event(conn.events(), is_notice("restored"))
+            assert restored["message"] == "restored 1 loading command(s) and 1 flag(s)"
         assert not is_running(shell) and not is_running(kernel)
         new_shell, new_kernel = chain_pids(server)
         assert {new_shell, new_kernel}.isdisjoint({shell, kernel})

@@ -25,5 +25,7 @@ async def test_a_signal_ends_the_server_and_its_children(signum):
         assert status == 0
         assert not is_running(shell), "the shell outlived the server"
         assert not is_running(kernel), "the kernel outlived the server"
-        with socket.socket() as probe:
-            probe.bind((server.host, server.port))  # the port is free again
+        with socket.socket() as probe:  # the port is free for a new server (which sets SO_REUSEADDR too)
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((server.host, server.port))
+            probe.listen()

@@ -34,12 +34,12 @@ async def read_until(stream, decoder, predicate, timeout=30) -> list[protocol.Me
 
 
 async def test_a_client_that_never_reads_is_resynchronised_and_stalls_nobody():
-    async with running_server("--client-queue", "200") as server:
+    async with running_server("--client-queue", "1000") as server:
         sleeper = await open_sleeper(server)
         async with server.connect("operator") as operator:
             assert (await operator.command(f"load {MANY_STEPS}")).ok
             assert (await operator.command("run")).ok
-            await next_event(operator.events(), is_run("finished"), timeout=300)
+            await next_event(operator.events(), is_run("finished"), timeout=120)
             nodes = await operator.command("nodes")
         assert set(states_in_nodes(nodes.output).values()) == {"FINISHED"}
 
@@ -76,7 +76,7 @@ async def test_clients_coming_and_going_mid_run(server):
         async with trio.open_nursery() as nursery:
             for number in range(15):
                 nursery.start_soon(visitor, number)
-        await next_event(operator.events(), is_run("finished"), timeout=300)
+        await next_event(operator.events(), is_run("finished"), timeout=120)
         nodes = await operator.command("nodes")
     async with server.connect("latecomer") as latecomer:
         assert states_in_snapshot(latecomer.welcome["snapshot"]) == states_in_nodes(nodes.output)

@@ -112,12 +112,15 @@ async def test_a_waiting_command_never_blocks_an_abort(tmp_path):
             client = await start_pipe_shell(nursery, tmp_path)
             assert (await client.run(f"load {script}")).ok
             assert (await client.run("run")).ok
-            waiting = await client.command("wait")
+            waiting = await client.command("wait")  # the run takes a minute: only the abort can end it
             aborting = await client.command("abort")
-            abort_reply = await client.reply(aborting)  # arrives while wait is still pending
-            assert abort_reply.ok
-            wait_reply = await client.reply(waiting)
-            assert wait_reply.ok and "aborted" in wait_reply.output
+            replies = {}
+            while len(replies) < 2:
+                message = await client.receive()
+                if isinstance(message, protocol.Reply):
+                    replies[message.id] = message
+            assert replies[aborting].ok
+            assert replies[waiting].ok and "aborted" in replies[waiting].output
         await client.process.stdin.aclose()
         with trio.fail_after(10):
             await client.process.wait()
