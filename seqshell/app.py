@@ -504,7 +504,8 @@ class SeqShell(cmd2.Cmd):
         self.send(shlex.join(["setvar", str(args.ob), str(args.template), args.name, args.value]))
 
     answer_parser = Cmd2ArgumentParser(
-        description="Answer a dialog the running script asks: perform its extra step, or stop the sequence."
+        description="Answer a dialog the running script asks: perform its extra step, or stop the sequence. "
+        "In a command file, returns when execution stops again."
     )
     answer_parser.add_argument("sn", type=int, metavar="SN", choices_provider=serial_numbers,
                                help="serial number of the dialog node")
@@ -514,7 +515,7 @@ class SeqShell(cmd2.Cmd):
     @cmd2.with_category(OBS)
     def do_answer(self, args: argparse.Namespace) -> None:
         """Answer a dialog."""
-        self.send(f"answer {args.sn} {args.answer}")
+        self.send_and_follow(f"answer {args.sn} {args.answer}")
 
     fetch_parser = Cmd2ArgumentParser(
         description="Fetch the next OB of the queue from OTTO, keep it as a file in the session directory and "

@@ -39,6 +39,12 @@ def run_shell(commands: str, *args: str, cwd=None, timeout: float = TIMEOUT) -> 
     )
 
 
+def serial_numbers(tmp_path, module: str) -> dict[str, int]:
+    """Node name → serial number once ``module`` is loaded in a fresh kernel (numbering is deterministic)."""
+    listing = run_shell(f"load {module}\nnodes\n", cwd=tmp_path).stdout
+    return {name: int(sn) for sn, name in re.findall(r"^ *\w[-+]- \((\d+)\) (\S+) ", listing, re.MULTILINE)}
+
+
 def session_dir(stdout: str) -> str:
     match = re.search(r"session directory: (\S+)", stdout)
     assert match, stdout
