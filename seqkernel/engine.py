@@ -209,15 +209,15 @@ class Engine:
         ]
 
     def snapshot(self) -> dict:
+        """Status, loaded modules and OBs, and the tree: ``root`` (with its begin and end) and its ``scripts``."""
         root = node_dict(self.root)
+        endpoints = {node.sn for node in (self.root.begin, self.root.end) if node is not None}
         return {
             "status": self._status,
             "modules": self.modules(),
             "obs": self.obs(),
             "root": root,
-            "scripts": [child for child in root["children"] if child["sn"] not in (self.root.begin.sn, self.root.end.sn)]
-            if self.root.begin is not None
-            else root["children"],
+            "scripts": [child for child in root["children"] if child["sn"] not in endpoints],
         }
 
     def find(self, ref):
@@ -288,12 +288,14 @@ class Engine:
         if self._run is not None:
             paused = [node for node in self._run.waiting if node.state is State.PAUSED]
             if not paused:
-                raise EngineBusy("already running")
+                dialogs = ", ".join(f"({node.sn}) {node.name}" for node in self._run.waiting)
+                raise EngineBusy(f"a dialog waits for an answer: {dialogs}" if dialogs else "already running")
             for node in paused:
                 self._run.release(node)
             return
         if self._status not in ("error", "aborted"):
-            raise NotAllowed(f"nothing to continue: the last run {'has ' + self._status if self._status != 'idle' else 'never started'}")
+            last = "has not started" if self._status == "idle" else f"has {self._status}"
+            raise NotAllowed(f"nothing to continue: the last run {last}")
         schedule(self.root, CONTINUE, self._publish)
         self._start(CONTINUE)
 

@@ -4,10 +4,7 @@ import pathlib
 import random
 
 import pytest
-import trio
 
-from seqkernel.engine import Engine
-from seqkernel.tree import format_nodes
 
 from .helpers import nodes, states
 
