@@ -48,13 +48,25 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    problems = []
     try:
         return trio.run(functools.partial(serve_gui, args))
-    except (GuiError, seqserver.client.ConnectionClosed) as exc:
-        print(f"seqtool gui: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return 0
+    except* (GuiError, seqserver.client.ConnectionClosed) as group:
+        problems = list(leaves(group))
+    except* KeyboardInterrupt:
+        pass
+    for problem in problems:
+        print(f"seqtool gui: {problem}", file=sys.stderr)
+    return 1 if problems else 0
+
+
+def leaves(error: BaseException):
+    """The exceptions inside an exception group (trio nurseries wrap what they raise)."""
+    if isinstance(error, BaseExceptionGroup):
+        for inner in error.exceptions:
+            yield from leaves(inner)
+    else:
+        yield error
 
 
 def parse_address(address: str | None, config_path: str | None) -> tuple[str, int]:
@@ -114,16 +126,23 @@ async def find_or_start_server(nursery, host: str, port: int, log_level: str):
     raise GuiError(f"ports {port} to {port + PORT_ATTEMPTS - 1} on {host} are all taken by other programs")
 
 
+NOT_A_SEQSERVER = (seqserver.client.ConnectionClosed, trio.TooSlowError, trio.BrokenResourceError,
+                   protocol.ProtocolError, OSError)
+
+
 async def probe(host: str, port: int) -> str:
     """``seqserver`` when a sequencer server answers there, ``free`` when the port can be had, else ``taken``."""
     try:
         with trio.fail_after(CONNECT_TIMEOUT):
             async with seqserver.client.connect(host, port, client="seqtool gui"):
                 return "seqserver"
-    except OSError:  # nothing listening, or something that hung up
-        return "free" if _can_bind(host, port) else "taken"
-    except (seqserver.client.ConnectionClosed, trio.TooSlowError, trio.BrokenResourceError, protocol.ProtocolError):
-        return "taken"  # something listens there, but it is not a sequencer server
+    except Exception as error:
+        problems = list(leaves(error))
+        if all(isinstance(problem, OSError) for problem in problems):  # nothing listening
+            return "free" if _can_bind(host, port) else "taken"
+        if all(isinstance(problem, NOT_A_SEQSERVER) for problem in problems):
+            return "taken"  # something listens there, but it is not a sequencer server
+        raise
 
 
 def _can_bind(host: str, port: int) -> bool:
