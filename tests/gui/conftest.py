@@ -5,6 +5,7 @@ and a fresh browser context; the browser itself is launched once per module.
 Screenshots go to ``$SEQ_GUI_SCREENSHOTS`` when set (``docs`` refreshes the
 README's pictures), else to the test's temporary folder.
 """
+import asyncio
 import os
 import pathlib
 
@@ -25,10 +26,19 @@ def server():
 def browser():
     if not os.access(CHROMIUM, os.X_OK):
         pytest.skip(f"{CHROMIUM} is not installed (Debian package chromium)")
-    with playwright_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
+    # Playwright drives the browser from a plain asyncio loop of its own. Importing the
+    # engine (other tests in this worker run it in process) installs trio-asyncio's
+    # event-loop policy, whose loops cannot serve Playwright: use asyncio's own while
+    # the browser lives.
+    engine_policy = asyncio.get_event_loop_policy()
+    asyncio.set_event_loop_policy(asyncio.DefaultEventLoopPolicy())
+    try:
+        with playwright_api.sync_playwright() as playwright:
+            launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            yield launched
+            launched.close()
+    finally:
+        asyncio.set_event_loop_policy(engine_policy)
 
 
 @pytest.fixture
