@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import collections
 import math
+import os
+import select
 import threading
 import time
 
@@ -33,6 +35,7 @@ BATCH = 256 * 1024  # bytes handed to one send_all
 FLUSH_INTERVAL = 0.001  # seconds a burst of events may be gathered before it is sent
 DROPPABLE = frozenset({"log", "output"})
 MAX_LOG_TEXT = 1024 * 1024  # characters of one log message; the rest is cut (output comes in 64 KiB pieces)
+DIRECT_LIMIT = 64 * 1024  # backlog a thread may send itself while the event loop is blocked
 
 
 def _shortened(text: str) -> str:
@@ -66,6 +69,8 @@ class Publisher:
         self._closed = False
         self._urgent = False  # a reply or error is queued: send without holding back
         self._holding: trio.CancelScope | None = None
+        self._sending = False  # the writer task is part-way through sending a batch
+        self._direct_fd: int | None = None  # the stream's descriptor, for publish_from_thread
 
     # -- queuing (any thread, never blocks) --------------------------------------------
 
@@ -94,6 +99,26 @@ class Publisher:
     def publish_output(self, stream: str, text: str) -> None:
         """Queue captured output (called from the capture threads)."""
         self.publish({"kind": "output", "stream": stream, "text": text})
+
+    def publish_from_thread(self, record: dict) -> None:
+        """Send an event at once from a plain thread, even while the event loop is blocked.
+
+        What is queued before it goes first, so the order holds. When the writer
+        is part-way through a batch, or the backlog is large or the stream full
+        (the peer is not reading), the event is queued like any other and goes
+        when the loop turns.
+        """
+        event = protocol.encode(protocol.Event(**{"ts": time.time(), **record}), self.max_message_size)
+        with self._lock:
+            direct = self._direct_fd is not None and not self._sending and not self._closed
+            if direct and self._size <= DIRECT_LIMIT and _writable(self._direct_fd):
+                pending = [entry.data for entry in self._queue if entry.data is not None]
+                self._queue.clear()
+                self._replaceable_state.clear()
+                self._size = 0
+                _write_blocking(self._direct_fd, b"".join(pending) + event)
+                return
+        self.publish(record)
 
     def _drop(self, kind: str) -> bool:
         with self._lock:
@@ -144,6 +169,7 @@ class Publisher:
         """Send queued messages, in order and in batches, until cancelled."""
         self._token = trio.lowlevel.current_trio_token()
         self._trio_thread = threading.get_ident()
+        self._direct_fd = _send_fd(stream)
         task_status.started()
         last_send = -math.inf
         while True:
@@ -151,6 +177,8 @@ class Publisher:
             batch = self._take_batch()
             if batch:
                 await stream.send_all(batch)
+                with self._lock:
+                    self._sending = False
                 last_send = trio.current_time()
                 continue
             await self._wakeup.wait()
@@ -180,7 +208,10 @@ class Publisher:
                 taken += len(entry.data)
                 self._size -= len(entry.data)
             self._urgent = False
+            self._sending = bool(parts)
             notice = self._dropped_notice() if self._size <= self.high_water else None
+            if notice is not None:
+                self._sending = True
             if not parts and notice is None:
                 self._wakeup = trio.Event()
                 self._writer_waiting = True
@@ -205,3 +236,37 @@ class Publisher:
         """Refuse further messages (the connection is gone)."""
         with self._lock:
             self._closed = True
+
+
+def _send_fd(stream: trio.abc.SendStream) -> int | None:
+    """The descriptor under a kernel's stream (a socket, or a pipe stapled to another), if any."""
+    if isinstance(stream, trio.StapledStream):
+        stream = stream.send_stream
+    if isinstance(stream, trio.SocketStream):
+        return stream.socket.fileno()
+    if isinstance(stream, trio.lowlevel.FdStream):
+        return stream.fileno()
+    return None
+
+
+def _writable(fd: int) -> bool:
+    poller = select.poll()
+    poller.register(fd, select.POLLOUT)
+    return bool(poller.poll(0))
+
+
+def _write_blocking(fd: int, data: bytes) -> None:
+    """Write all of ``data`` to a non-blocking descriptor from a plain thread (stopping only if the peer is gone).
+
+    Once begun, a message must be finished or the stream is corrupt, hence no timeout.
+    """
+    view = memoryview(data)
+    poller = select.poll()
+    poller.register(fd, select.POLLOUT)
+    while view:
+        try:
+            view = view[os.write(fd, view):]
+        except BlockingIOError:
+            poller.poll()
+        except OSError:
+            return  # the peer is gone: the reader side will notice
