@@ -1,0 +1,55 @@
+"""``seqshell --connect`` finds its token: --token, --token-file, SEQ_TOKEN, or the state directory's file."""
+import os
+import sys
+
+import trio
+
+from seqserver import access
+from server_harness import running_server
+
+REMOTE_SHELL = [sys.executable, "-m", "seqshell", "--connect"]
+
+
+def test_a_generated_token_is_readable_by_its_owner_only(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    token, path = access.generate_token()
+    assert path == tmp_path / "state" / "seq" / "token"
+    assert (path.stat().st_mode & 0o777, path.read_text().strip()) == (0o600, token)
+    assert len(token) >= 40
+    again, _ = access.generate_token()
+    assert again != token and access.read_token(path) == again
+
+
+async def test_the_remote_shell_sends_the_token_from_each_source(tmp_path):
+    token_file = tmp_path / "token"
+    token_file.write_text("s3cret-token\n")
+    state = tmp_path / "state"
+    (state / "seq").mkdir(parents=True)
+    (state / "seq" / "token").write_text("s3cret-token\n")
+    base_env = {**os.environ, "TMPDIR": str(tmp_path), "XDG_STATE_HOME": str(tmp_path / "empty")}
+    base_env.pop("SEQ_TOKEN", None)
+    ways = {
+        "none": ([], {}),
+        "wrong option": (["--token", "guess"], {}),
+        "option": (["--token", "s3cret-token"], {}),
+        "file": (["--token-file", str(token_file)], {}),
+        "environment": ([], {"SEQ_TOKEN": "s3cret-token"}),
+        "state directory": ([], {"XDG_STATE_HOME": str(state)}),
+    }
+    results = {}
+    async with running_server("--token-file", str(token_file)) as server:
+        async def shell(name, args, env):
+            results[name] = await trio.run_process(
+                [*REMOTE_SHELL, server.address, *args], stdin=b"modules\n", capture_stdout=True,
+                capture_stderr=True, check=False, env={**base_env, **env}, cwd=tmp_path)
+
+        with trio.fail_after(60):
+            async with trio.open_nursery() as nursery:
+                for name, (args, env) in ways.items():
+                    nursery.start_soon(shell, name, args, env)
+    for name in ("none", "wrong option"):
+        assert results[name].returncode == 2, name
+        assert "wrong or missing token" in results[name].stdout.decode() + results[name].stderr.decode(), name
+    for name in ("option", "file", "environment", "state directory"):
+        assert results[name].returncode == 0, (name, results[name].stdout, results[name].stderr)
+        assert b"connected to seqserver" in results[name].stdout, name
