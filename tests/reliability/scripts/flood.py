@@ -1,8 +1,9 @@
-"""Everything a careless script does at once: forks a child, writes binary to fd 1 and 2, floods the log."""
+"""Everything a careless script does at once: forks a child, writes binary to fd 1 and 2, floods the log
+(from a worker thread, so the kernel keeps serving commands meanwhile)."""
 import logging
 import os
 
-from seq.lib.nodes import Sequence
+from seq.lib.nodes import ActionInThread, Sequence
 
 RECORDS = 100_000
 
@@ -23,4 +24,4 @@ def flood_log():
 
 
 def create_sequence(*args, **kw):
-    return Sequence.create(fork_and_write, flood_log, name="flood", **kw)
+    return Sequence.create(fork_and_write, ActionInThread(flood_log, name="flood_log"), name="flood", **kw)
