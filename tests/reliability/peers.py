@@ -85,7 +85,11 @@ class BlockingPeer:
         return welcome
 
     def close(self) -> None:
-        os.close(self._send_fd)
+        """Close our end (the process sees end of input and exits); kill it after 10 s."""
+        if self._send_fd == self._receive_fd:  # a socket: both directions on one descriptor
+            socket.socket(fileno=os.dup(self._send_fd)).shutdown(socket.SHUT_WR)
+        else:
+            os.close(self._send_fd)
         try:
             self.process.wait(10)
         except subprocess.TimeoutExpired:
@@ -103,7 +107,7 @@ def spawn_kernel(cwd, *args: str) -> BlockingPeer:
     )
     theirs.close()
     fd = ours.detach()
-    return BlockingPeer(process, fd, os.dup(fd))
+    return BlockingPeer(process, fd, fd)
 
 
 def spawn_pipe_shell(cwd) -> BlockingPeer:
