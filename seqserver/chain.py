@@ -159,7 +159,13 @@ class ShellLink:
 
 
 async def end_process_group(process: trio.Process) -> None:
-    """Ask the shell and everything in its group to end; kill what is left after a grace period."""
+    """End the shell: its input closed first (it then stops its kernel), signals if it lingers.
+
+    After each grace period the next step: SIGTERM, then SIGKILL, to the shell's
+    whole process group. (Returns as soon as the shell has exited: trio cancels it then.)
+    """
+    await trio.aclose_forcefully(process.stdin)
+    await trio.sleep(STOP_GRACE)
     _signal_group(process.pid, signal.SIGTERM)
     await trio.sleep(STOP_GRACE)
     _signal_group(process.pid, signal.SIGKILL)
@@ -187,11 +193,6 @@ class ShellChain:
         self._tree_changed = trio.Event()  # set (and replaced) at each tree event
         self._ending: str | None = None  # why the running chain is being ended, when the server ends it
         self._last_ending: str | None = None  # how the last chain ended, for commands that find none
-
-    @property
-    def pid(self) -> int | None:
-        """The running shell's process id (None while none runs)."""
-        return self._link.process.pid if self._link else None
 
     async def command(self, line: str) -> protocol.Reply:
         """Relay one command line to the shell (waiting while a chain starts) and return its reply.
