@@ -8,13 +8,9 @@ The control methods are plain functions called from within trio; they raise
 :class:`EngineError` subclasses with a message meant for the operator.
 """
 import contextlib
-import importlib
-import importlib.util
 import itertools
 import logging
 import math
-import os
-import sys
 import time
 import traceback
 
@@ -24,36 +20,16 @@ import trio_asyncio
 from . import context
 from . import ob as obs_module
 from .errors import describe_exception
+from .exceptions import EngineBusy, EngineError, LoadError, NodeNotFound, NotAllowed
 from .execution import CONTINUE, FRESH, RETRY, Run, schedule, state_record
+from .loading import import_script
 from .log import PublishingHandler, lib_logger
 from .nodes import Sequence, seq_factory
 from .serials import restore_counter, use_counter
 from .states import RTFLAG, State
 from .tree import node_dict
 
-
-class EngineError(Exception):
-    """A control request that cannot be carried out; the message says why."""
-
-
-class LoadError(EngineError):
-    """A script or OB could not be loaded (``traceback`` holds the details, when any)."""
-
-    def __init__(self, message, traceback_text=""):
-        super().__init__(message)
-        self.traceback = traceback_text
-
-
-class EngineBusy(EngineError):
-    """The request needs the engine idle, but a run is in progress."""
-
-
-class NodeNotFound(EngineError, LookupError):
-    """No node has the given serial number or name."""
-
-
-class NotAllowed(EngineError):
-    """The request makes no sense in the current state (e.g. resuming a node that is not paused)."""
+__all__ = ["Engine", "EngineBusy", "EngineError", "LoadError", "NodeNotFound", "NotAllowed", "ScriptRoot"]
 
 
 class ScriptRoot(Sequence):
@@ -127,33 +103,6 @@ class Engine:
     def _publish_record(self, record):
         self._publish(record)
 
-    def _import(self, target: str):
-        """Import (or re-import, so edits are picked up) a module by dotted name or file path."""
-        try:
-            if target.endswith(".py") or os.sep in target:
-                path = os.path.abspath(target)
-                if not os.path.isfile(path):
-                    raise LoadError(f"no such file: {target}")
-                name = os.path.splitext(os.path.basename(path))[0]
-                spec = importlib.util.spec_from_file_location(name, path)
-                module = importlib.util.module_from_spec(spec)
-                sys.modules[name] = module
-                spec.loader.exec_module(module)
-                return module
-            if target in sys.modules:
-                return importlib.reload(sys.modules[target])
-            return importlib.import_module(target)
-        except LoadError:
-            raise
-        except ModuleNotFoundError as exc:
-            if exc.name and target.startswith(exc.name):
-                raise LoadError(f"no module named {target!r}") from exc
-            raise LoadError(f"cannot load {target}: {describe_exception(exc)}", traceback.format_exc()) from exc
-        except BaseException as exc:
-            if isinstance(exc, (KeyboardInterrupt, trio.Cancelled)):
-                raise
-            raise LoadError(f"cannot load {target}: {describe_exception(exc)}", traceback.format_exc()) from exc
-
     def _attach(self, build, what: str):
         """Build a node with the engine's serial numbers and add it to the root."""
         token = use_counter(self._serials)
@@ -174,7 +123,7 @@ class Engine:
     def load(self, target: str):
         """Load a script by dotted module name or ``.py`` path; returns its top node."""
         self._check_idle("load a script")
-        module = self._import(target)
+        module = import_script(target)
         node = self._attach(lambda: seq_factory(module), f"the script of {target}")
         self._scripts.append((module.__name__, node))
         self._publish_tree("loaded")
@@ -187,7 +136,7 @@ class Engine:
             data, path = obs_module.read_ob(source)
         except ValueError as exc:
             raise LoadError(str(exc)) from exc
-        node = self._attach(lambda: obs_module.build_ob(data, self._import, path), f"OB {obs_module.ob_name(data)!r}")
+        node = self._attach(lambda: obs_module.build_ob(data, import_script, path), f"OB {obs_module.ob_name(data)!r}")
         self._scripts.append((None, node))
         self._obs.append(node)
         self._publish_tree("loaded")
@@ -209,15 +158,15 @@ class Engine:
         ]
 
     def snapshot(self) -> dict:
+        """Status, loaded modules and OBs, and the tree: ``root`` (with its begin and end) and its ``scripts``."""
         root = node_dict(self.root)
+        endpoints = {node.sn for node in (self.root.begin, self.root.end) if node is not None}
         return {
             "status": self._status,
             "modules": self.modules(),
             "obs": self.obs(),
             "root": root,
-            "scripts": [child for child in root["children"] if child["sn"] not in (self.root.begin.sn, self.root.end.sn)]
-            if self.root.begin is not None
-            else root["children"],
+            "scripts": [child for child in root["children"] if child["sn"] not in endpoints],
         }
 
     def find(self, ref):
@@ -288,12 +237,14 @@ class Engine:
         if self._run is not None:
             paused = [node for node in self._run.waiting if node.state is State.PAUSED]
             if not paused:
-                raise EngineBusy("already running")
+                dialogs = ", ".join(f"({node.sn}) {node.name}" for node in self._run.waiting)
+                raise EngineBusy(f"a dialog waits for an answer: {dialogs}" if dialogs else "already running")
             for node in paused:
                 self._run.release(node)
             return
         if self._status not in ("error", "aborted"):
-            raise NotAllowed(f"nothing to continue: the last run {'has ' + self._status if self._status != 'idle' else 'never started'}")
+            last = "has not started" if self._status == "idle" else f"has {self._status}"
+            raise NotAllowed(f"nothing to continue: the last run {last}")
         schedule(self.root, CONTINUE, self._publish)
         self._start(CONTINUE)
 

@@ -8,6 +8,7 @@ it happens. The whole run lives in one cancel scope: a failed step marks itself
 ``abort`` cancels the same scope. A later run in *retry* or *continue* mode
 passes over the nodes that already finished, which is how both commands resume.
 """
+import asyncio
 import math
 import time
 
@@ -15,9 +16,10 @@ import trio
 import trio_asyncio
 
 from . import context
-from .errors import error_record
-from .log import task_record
+from .errors import describe_exception, error_record
+from .log import lib_logger, task_record
 from .states import RTFLAG, State, flag_names
+from .steps import StepExit
 
 FRESH = "fresh"
 RETRY = "retry"
@@ -42,9 +44,14 @@ def state_record(node) -> dict:
         "sn": node.sn,
         "id": node.id,
         "name": node.name,
-        "state": node.state.value,
+        "state": node.state._value_,  # (the enum's value without its descriptor: this is the hot path)
         "flags": flag_names(node.flags),
     }
+
+
+def _raised_while_cancelled(node, exc):
+    """A step's clean-up raised while the run was being cancelled: the step is cancelled all the same."""
+    lib_logger(node=node.name, sn=node.sn).warning("raised while being cancelled", error=describe_exception(exc))
 
 
 class Run:
@@ -57,7 +64,6 @@ class Run:
 
     def __init__(self, publish=None, *, mode=FRESH, task_logs=True, on_blocked=None):
         self.publish = publish or _ignore
-        self.mode = mode
         self.done_states = _DONE[mode]
         self.task_logs = task_logs
         self.on_blocked = on_blocked or (lambda blocked: None)
@@ -116,17 +122,92 @@ class Run:
             raise
         self.set_state(node, State.FINISHED)
 
-    async def execute_together(self, nodes):
-        """Execute ``nodes`` in parallel, one trio task each."""
-        remaining = [len(nodes)]
-        self.active += len(nodes) - 1
-        async with trio.open_nursery() as nursery:
-            for node in nodes:
-                nursery.start_soon(self._branch, node, remaining)
+    def _joins_asyncio_task(self, node) -> bool:
+        return node.asyncio_only and not node.flags and node.state not in self.done_states
 
-    async def _branch(self, node, remaining):
+    async def execute_in_order(self, nodes):
+        """Execute ``nodes`` one after the other.
+
+        Consecutive asyncio steps run in one asyncio task, one after the other,
+        as they would in a plain asyncio program (``await a(); await b()``):
+        crossing between trio and asyncio once per step would cost more than
+        the steps themselves.
+        """
+        index, count = 0, len(nodes)
+        while index < count:
+            if self._joins_asyncio_task(nodes[index]):
+                index = await self._execute_asyncio_steps(nodes, index)
+            else:
+                await self.execute(nodes[index])
+                index += 1
+
+    async def _execute_asyncio_steps(self, nodes, index) -> int:
+        index, failure = await trio_asyncio.aio_as_trio(self._asyncio_steps(nodes, index))
+        if failure is not None:
+            self.fail(nodes[index], failure)
+            await trio.lowlevel.checkpoint()  # raises Cancelled: the run's scope is cancelled now
+        return index
+
+    async def _asyncio_steps(self, nodes, index):
+        """(asyncio) Run the asyncio steps from ``index`` on; returns where it stopped, and a step's exception."""
+        count = len(nodes)
+        while index < count and self._joins_asyncio_task(nodes[index]):
+            node = nodes[index]
+            self.set_state(node, State.RUNNING)
+            token = context.current_node.set(node)
+            if self.task_logs:
+                self.publish(task_record("Starting Task: ", node))
+            try:
+                result = await node.fn()
+            except BaseException as exc:
+                if not self.scope.cancel_called:
+                    return index, exc
+                if not isinstance(exc, asyncio.CancelledError):
+                    _raised_while_cancelled(node, exc)
+                self.set_state(node, State.CANCELLED)
+                raise asyncio.CancelledError() from exc
+            finally:
+                context.current_node.reset(token)
+            node.result = result
+            if self.task_logs:
+                self.publish(task_record("End Task: ", node))
+            self.set_state(node, State.FINISHED)
+            index += 1
+        return index, None
+
+    async def execute_together(self, nodes):
+        """Execute ``nodes`` in parallel: one trio task each, except asyncio steps,
+        which run as asyncio tasks gathered under one trio task."""
+        asyncio_steps, others = [], []
+        for node in nodes:
+            (asyncio_steps if self._joins_asyncio_task(node) else others).append(node)
+        branches = len(others) + bool(asyncio_steps)
+        remaining = [branches]
+        self.active += branches - 1
+        async with trio.open_nursery() as nursery:
+            for node in others:
+                nursery.start_soon(self._branch, self.execute, node, remaining)
+            if asyncio_steps:
+                nursery.start_soon(self._branch, self._execute_asyncio_together, asyncio_steps, remaining)
+
+    async def _execute_asyncio_together(self, nodes):
+        await trio_asyncio.aio_as_trio(self._asyncio_gather(nodes))
+        if self.scope.cancel_called:
+            await trio.lowlevel.checkpoint()  # a step failed: the run's scope is cancelled
+
+    async def _asyncio_gather(self, nodes):
+        """(asyncio) Run asyncio steps together, each in its own asyncio task."""
+
+        async def one(node):
+            index, failure = await self._asyncio_steps([node], 0)
+            if failure is not None:
+                self.fail(node, failure)
+
+        await asyncio.gather(*(one(node) for node in nodes))
+
+    async def _branch(self, execute, node, remaining):
         try:
-            await self.execute(node)
+            await execute(node)
         finally:
             remaining[0] -= 1
             if remaining[0]:
@@ -143,7 +224,8 @@ class Run:
             raise
         except BaseException as exc:
             if trio.current_effective_deadline() == -math.inf:
-                raise  # the run is being cancelled: this is how the step unwound
+                _raised_while_cancelled(node, exc)
+                await trio.lowlevel.checkpoint()  # raises Cancelled
             self.fail(node, exc)
             await trio.lowlevel.checkpoint()  # raises Cancelled: the run's scope is cancelled now
             raise
@@ -156,6 +238,9 @@ class Run:
     # -- failures, aborts and waiting for the operator ------------------------
 
     def fail(self, node, exc):
+        """``node``'s step raised ``exc``: the node failed, and the run stops."""
+        if isinstance(exc, SystemExit):
+            exc = StepExit(exc)
         self.failed = node
         self.failure = exc
         parent = node.parent

@@ -30,20 +30,20 @@ def logConfig(level=logging.INFO, **_ignored):  # noqa: N802 (the manual's name)
     logging.getLogger(USER_LOGGER).setLevel(level)
 
 
+def _render(logger, method_name, event_dict) -> str:
+    """``what happened (key=value ...)``: the message text of a structured record."""
+    event = event_dict.pop("event")
+    details = " ".join(f"{key}={value}" for key, value in event_dict.items())
+    return f"{event} ({details})" if details else event
+
+
 def lib_logger(**fields):
-    """The engine's structured logger (``seq.lib``)."""
+    """The engine's structured logger (``seq.lib``), bound to ``fields``."""
     return structlog.wrap_logger(
         logging.getLogger(LIB_LOGGER),
-        processors=[
-            structlog.stdlib.filter_by_level,
-            structlog.processors.format_exc_info,
-            structlog.stdlib.render_to_log_kwargs,
-        ],
+        processors=[structlog.stdlib.filter_by_level, structlog.processors.format_exc_info, _render],
         wrapper_class=structlog.stdlib.BoundLogger,
     ).bind(**fields)
-
-
-_RESERVED = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
 
 
 def task_record(message: str, node) -> dict:
@@ -77,7 +77,6 @@ class PublishingHandler(logging.Handler):
             return  # a record logged while publishing one: dropping it avoids endless recursion
         node = context.current_node.get()
         message = record.getMessage()
-        fields = {k: v for k, v in vars(record).items() if k not in _RESERVED}
         if record.exc_info and record.exc_info[0] is not None:
             message = message + "\n" + self.formatException(record.exc_info)
         body = {
@@ -88,8 +87,6 @@ class PublishingHandler(logging.Handler):
             "message": message,
             "sn": node.sn if node is not None else None,
         }
-        if fields:
-            body["fields"] = {k: v if isinstance(v, (str, int, float, bool, type(None))) else repr(v) for k, v in fields.items()}
         if threading.get_ident() == self._thread:
             self._deliver(body)
         else:

@@ -14,7 +14,7 @@ import trio
 from . import context
 from .serials import new_id, next_serial
 from .states import RTFLAG, State
-from .steps import call_step, call_step_in_thread, describe
+from .steps import call_step, call_step_in_thread, describe, is_asyncio_function
 
 
 def _first_line(doc) -> str:
@@ -32,6 +32,7 @@ class Node:
     type_code = "A"
     #: How a leaf's step is called (``call(fn)``); None for nodes whose ``_body`` does the work.
     call = None
+    asyncio_only = False
     __slots__ = ("id", "name", "sn", "state", "flags", "result", "description", "parent", "_ctx", "__dict__")
 
     def __init__(self, *, id=None, name=None, description=None):
@@ -55,9 +56,13 @@ class Node:
 
     def walk(self):
         """This node and all nodes below it, depth first, in display order."""
-        yield self
-        for child in self.subnodes:
-            yield from child.walk()
+        stack = [self]
+        while stack:
+            node = stack.pop()
+            yield node
+            below = node.subnodes
+            if below:
+                stack.extend(reversed(below))
 
     def add_endpoints(self):
         """Give containers their begin and end nodes (numbered depth first, as the manual shows)."""
@@ -97,13 +102,15 @@ class Action(Node):
     """Calls one step: a coroutine function, or a plain function run inline."""
 
     call = staticmethod(call_step)
-    __slots__ = ("fn",)
+    __slots__ = ("fn", "asyncio_only")
 
     def __init__(self, fn, *, id=None, name=None, description=None):
         if not callable(fn):
             raise TypeError(f"{type(self).__name__} needs a function or coroutine function, not {fn!r}")
         super().__init__(id=id, name=name or describe(fn), description=description or _first_line(fn.__doc__))
         self.fn = fn
+        #: a coroutine function written for asyncio only: consecutive ones share one asyncio task
+        self.asyncio_only = self.call is call_step and is_asyncio_function(fn)
 
 
 class ActionInThread(Action):
@@ -178,11 +185,9 @@ class Sequence(Node):
     async def _body(self, run):
         token = context.current_seq.set(self)
         try:
-            execute = run.execute
-            await execute(self.begin)
-            for child in self.children:
-                await execute(child)
-            await execute(self.end)
+            await run.execute(self.begin)
+            await run.execute_in_order(self.children)
+            await run.execute(self.end)
         finally:
             context.current_seq.reset(token)
 
@@ -247,8 +252,7 @@ class Loop(Sequence):
                         break
                     run.reschedule(self.children)
                     self.body_pending = True
-                for child in self.children:
-                    await execute(child)
+                await run.execute_in_order(self.children)
                 self.iteration += 1
                 self.body_pending = False
                 context.loop_index.set(self.iteration)

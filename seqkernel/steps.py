@@ -1,9 +1,10 @@
 """Calling a step: a plain function, an asyncio coroutine or a trio coroutine.
 
-Scripts written for the manual are pure asyncio: they run as real asyncio tasks
+Scripts written for the manual are pure asyncio: they run in real asyncio tasks
 through ``trio_asyncio.aio_as_trio``, so ``asyncio.current_task()``,
 ``asyncio.timeout()`` and ``except asyncio.CancelledError`` behave exactly as
-under ``asyncio.run``. A coroutine whose code refers to trio (``trio.sleep``,
+under ``asyncio.run`` (the engine runs consecutive asyncio steps of a sequence
+in one task, see :mod:`seqkernel.execution`). A coroutine whose code refers to trio (``trio.sleep``,
 ``from trio import ...``) runs as trio code in the engine's task; when it
 refers to asyncio as well it runs through ``trio_asyncio.allow_asyncio``,
 where awaiting asyncio objects works too. A
@@ -73,28 +74,48 @@ def _declared_flavour(fn):
     return None
 
 
-def coroutine_flavour(fn, coro) -> str:
-    """How to run a step's coroutine: ``asyncio``, ``trio``, or ``mixed`` (trio awaiting asyncio too).
+def _flavour(fn, code, namespace) -> str:
+    """How to run code: ``asyncio``, ``trio``, or ``mixed`` (trio awaiting asyncio too).
 
     Decided once per code object, from the names the code uses, unless the
     step declared its flavour with :func:`trio_step` or :func:`asyncio_step`.
     """
-    code = getattr(coro, "cr_code", None)
+    declared = _declared_flavour(fn)
+    if declared:
+        return MIXED if declared == TRIO else declared
+    if code is None:
+        return MIXED
     flavour = _flavour_cache.get(code)
     if flavour is None:
-        declared = _declared_flavour(fn)
-        if declared == TRIO:
-            flavour = MIXED
-        elif declared:
-            flavour = declared
-        elif code is None:
-            flavour = MIXED
-        else:
-            used = _libraries(code, coro.cr_frame.f_globals if coro.cr_frame else {}, set())
-            flavour = ASYNCIO if TRIO not in used else (MIXED if ASYNCIO in used else TRIO)
-        if code is not None and not declared:
-            _flavour_cache[code] = flavour
+        used = _libraries(code, namespace, set())
+        flavour = ASYNCIO if TRIO not in used else (MIXED if ASYNCIO in used else TRIO)
+        _flavour_cache[code] = flavour
     return flavour
+
+
+def coroutine_flavour(fn, coro) -> str:
+    """The flavour of the coroutine ``coro`` that calling ``fn`` gave."""
+    code = getattr(coro, "cr_code", None)
+    if code is not None and not hasattr(fn, _FLAVOUR_ATTR):
+        cached = _flavour_cache.get(code)
+        if cached is not None:
+            return cached
+    return _flavour(fn, code, coro.cr_frame.f_globals if getattr(coro, "cr_frame", None) else {})
+
+
+def is_asyncio_function(fn) -> bool:
+    """True for a coroutine function (or a partial or bound method of one) written for asyncio only."""
+    target = fn
+    while True:
+        if isinstance(target, functools.partial):
+            target = target.func
+        elif inspect.ismethod(target):
+            target = target.__func__
+        else:
+            break
+    if not inspect.iscoroutinefunction(target) or not hasattr(target, "__code__"):
+        return False
+    return _flavour(fn, target.__code__, target.__globals__) == ASYNCIO
 
 
 async def _asyncio_guard(coro):
@@ -112,7 +133,9 @@ async def call_step(fn):
     """Call ``fn()`` and, when it gives a coroutine, run it on the loop it is written for."""
     try:
         result = fn()
-        if inspect.iscoroutine(result):
+        if result is None:
+            return None
+        if type(result) is types.CoroutineType:
             flavour = coroutine_flavour(fn, result)
             if flavour == ASYNCIO:
                 return await trio_asyncio.aio_as_trio(_asyncio_guard(result))
@@ -138,7 +161,7 @@ async def call_step_in_thread(fn):
     try:
         result = await trio.to_thread.run_sync(guarded, abandon_on_cancel=True)
     except trio.Cancelled:
-        lib_logger().warning(f"{describe(fn)} was cancelled while running in a thread; the thread is left to finish")
+        lib_logger(step=describe(fn)).warning("cancelled while running in a thread; the thread is left to finish")
         raise
     if inspect.iscoroutine(result):
         result.close()

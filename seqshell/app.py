@@ -1,53 +1,37 @@
 """The seq shell: the manual's ``seqtool shell`` commands (chapter 7.1) on cmd2.
 
 Commands are thin: each ``do_<command>`` parses its arguments with the parser
-defined next to it, hands the kernel's command line (or a shell-level action) to
-:meth:`SeqShell.perform`, and :meth:`SeqShell.show` prints what came back. The
-meaning of a command lives in the kernel, so the shell, the server and the GUI
-agree on it.
-
-Where an action runs depends on the mode:
-
-- local and remote (``--connect``): cmd2 owns the main thread; an action runs in
-  the trio thread and the command waits for it.
-- pipe (``--pipe``, under a server): commands arrive concurrently; the pipe
-  server runs cmd2 on each line at once, in the trio thread (one line at a
-  time, so their output never mixes), collects the actions with
-  :meth:`SeqShell.deferring` and awaits each in a task of its own, so one
-  client's ``wait`` never blocks another's ``abort``.
+defined next to it and hands the kernel's command line (or a shell-level action)
+to :meth:`ShellBase.perform <seqshell.base.ShellBase.perform>`. The meaning of a
+command lives in the kernel, so the shell, the server and the GUI agree on it.
 """
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import pathlib
-import pkgutil
 import shlex
-import sys
-import threading
-from collections.abc import Awaitable, Callable, Iterator
 from functools import partial
 
 import cmd2
-import structlog
-from cmd2 import Choices, Cmd2ArgumentParser, CompletionItem, plugin, with_argparser
+from cmd2 import Cmd2ArgumentParser, with_argparser
 
-from seqshell import bypass, otto
-from seqshell.display import OutputLines, TreeView, format_event
+from seqshell import bypass, config, otto
+from seqshell.base import ShellBase
 from seqshell.outcome import Outcome
-from seqshell.portal import TrioPortal
-
-log = structlog.get_logger("seqshell")
-
-Action = Callable[[], Awaitable[Outcome]]
 
 CONTROL = "Execution"
 TREE = "Scripts and nodes"
 OBS = "Observation blocks"
 SHELL = "Shell and kernel"
 
-def node_parser(description: str, serial_numbers, node_names, *, required: bool, flag: str) -> Cmd2ArgumentParser:
+serial_numbers = ShellBase.serial_numbers
+node_names = ShellBase.node_names
+node_references = ShellBase.node_references
+complete_module = ShellBase.complete_module
+
+
+def node_parser(description: str, *, required: bool, flag: str) -> Cmd2ArgumentParser:
     """A parser for ``COMMAND SN | COMMAND -find_name NAME [-no-flag]`` (manual 7.1)."""
     parser = Cmd2ArgumentParser(description=description)
     which = parser.add_mutually_exclusive_group(required=required)
@@ -60,201 +44,8 @@ def node_parser(description: str, serial_numbers, node_names, *, required: bool,
     return parser
 
 
-class SeqShell(cmd2.Cmd):
-    """The sequencer's command interpreter, in front of a kernel (local or through a server)."""
-
-    def __init__(
-        self,
-        target,
-        *,
-        portal: TrioPortal | None,
-        otto_session=None,
-        remote: bool = False,
-        interactive: bool = False,
-        follow_runs: bool = False,
-        exit_on_error: bool = False,
-        stdin=None,
-        stdout=None,
-    ) -> None:
-        super().__init__(
-            stdin=stdin,
-            stdout=stdout,
-            allow_cli_args=False,
-            allow_redirection=portal is not None,
-            shortcuts={"?": "help", "!": "bp", "@": "run_script"},
-            terminators=[],
-        )
-        for builtin in ("do_edit", "do_shell", "do_run_pyscript"):
-            setattr(self, builtin, None)
-        self.prompt = "(seq)>> "
-        self.target = target
-        self.portal = portal
-        self.otto_session = otto_session  # a seqshell.otto.OttoSession when the configuration names OTTO
-        self.remote = remote
-        self.interactive = interactive
-        self.follow_runs = follow_runs
-        self.exit_on_error = exit_on_error
-        self.tree = TreeView()
-        self._output_lines = OutputLines()
-        self.failed_commands = 0
-        self.failed_runs = 0
-        self._print_lock = threading.RLock()
-        self._deferred: list[Action] | None = None
-        self._command_failed = False
-        self._command_completed = False
-        self._in_command = False
-        self.register_postparsing_hook(self._command_starts)
-        self.register_postcmd_hook(self._command_completes)
-        self.register_cmdfinalization_hook(self._command_ends)
-
-    # ----------------------------------------------------------- running commands
-
-    def perform(self, action: Action) -> None:
-        """Run a command's action now (local, remote) or collect it (pipe, see ``deferring``)."""
-        if self._deferred is not None:
-            self._deferred.append(action)
-            return
-        try:
-            outcome = self.portal.run(action)
-        except Exception as exc:  # the link or the connection broke under the command
-            log.exception("command action failed")
-            outcome = Outcome.failure(f"{type(exc).__name__}: {exc}")
-        self.show(outcome)
-
-    def send(self, line: str) -> None:
-        """Send one line of the kernel's command language."""
-        self.perform(partial(self.target.command, line))
-
-    def send_and_follow(self, line: str) -> None:
-        """Send a command that starts execution; from a command file, wait until it stops."""
-        self.perform(partial(self._start_and_follow, line))
-
-    async def _start_and_follow(self, line: str) -> Outcome:
-        outcome = await self.target.command(line)
-        if not (outcome.ok and (self.follow_runs or self.in_script())):
-            return outcome
-        waited = await self.target.command("wait")
-        if waited.ok and waited.output.strip() == "error":
-            return Outcome.failure("the run stopped on an error")
-        return Outcome(ok=waited.ok, error=waited.error)  # the run's events said it all
-
-    def shell_level(self, line: str, local_action: Action) -> None:
-        """A command the shell itself carries out; through a server, the server's shell does."""
-        self.perform(partial(self.target.command, line) if self.remote else local_action)
-
-    def show(self, outcome: Outcome) -> None:
-        if outcome.output:
-            self.poutput(outcome.output.rstrip("\n"))
-        if outcome.error:
-            self.perror(outcome.error.rstrip("\n"))
-        if not outcome.ok:
-            self._command_failed = True
-
-    @contextlib.contextmanager
-    def deferring(self) -> Iterator[list[Action]]:
-        """Collect the actions of the commands run inside the block instead of running them."""
-        self._deferred = []
-        try:
-            yield self._deferred
-        finally:
-            self._deferred = None
-
-    def print_to(self, file, *objects, **kwargs) -> None:
-        """Keep command output and asynchronous events from interleaving mid-line."""
-        with self._print_lock:
-            super().print_to(file, *objects, **kwargs)
-
-    def default(self, statement: cmd2.Statement) -> bool | None:
-        self._command_failed = True
-        return super().default(statement)
-
-    # ------------------------------------------------------- success and failure
-
-    def onecmd_plus_hooks(self, line: str, **kwargs) -> bool:
-        """Run one line and count it as failed unless it completed and reported success."""
-        self._command_failed = False
-        self._command_completed = not line.strip() or line.lstrip().startswith("#")
-        stop = super().onecmd_plus_hooks(line, **kwargs)
-        if self._command_failed or not self._command_completed:
-            self.failed_commands += 1
-            log.info("command failed", line=line)
-            stop = stop or self.exit_on_error
-        return stop
-
-    def _command_starts(self, data: plugin.PostparsingData) -> plugin.PostparsingData:
-        self._in_command = True
-        return data
-
-    def _command_completes(self, data: plugin.PostcommandData) -> plugin.PostcommandData:
-        self._command_completed = True
-        return data
-
-    def _command_ends(self, data: plugin.CommandFinalizationData) -> plugin.CommandFinalizationData:
-        self._in_command = False
-        return data
-
-    @property
-    def last_failed(self) -> bool:
-        """Whether the command just run failed (for the pipe server's reply)."""
-        return self._command_failed or not self._command_completed
-
-    def exit_status(self) -> int:
-        return 1 if self.failed_commands or self.failed_runs else 0
-
-    # -------------------------------------------------------------------- events
-
-    def observe(self, event: dict) -> None:
-        """Fold an event into the shell's picture of the kernel (every mode)."""
-        self.tree.update(event)
-        if event.get("kind") == "run" and event.get("status") == "error":
-            self.failed_runs += 1
-
-    def on_event(self, event: dict) -> None:
-        """Show an event: above the prompt at a terminal, as a plain line otherwise."""
-        try:
-            previous_state = self.tree.state_of(event.get("sn")) if event.get("kind") == "state" else None
-            self.observe(event)
-            for shown in self._output_lines.feed(event):
-                self._show_event(format_event(shown, previous_state))
-        except (KeyError, TypeError, ValueError):  # an event of a shape this shell does not know
-            log.exception("event not understood", event=event)
-            self._show_event(str(event))
-
-    def flush_output(self) -> None:
-        """Show the last partial line of output, if any (at exit)."""
-        for shown in self._output_lines.flush():
-            self._show_event(format_event(shown))
-
-    def _show_event(self, text) -> None:
-        if text is None:
-            return
-        if self.interactive and not self._in_command:
-            self.add_alert(msg=text)
-        else:
-            self.poutput(text)
-
-    # ---------------------------------------------------------------- completion
-
-    def serial_numbers(self) -> Choices:
-        return Choices([CompletionItem(int(sn), display_meta=meta) for sn, meta in self.tree.serial_choices()])
-
-    def node_names(self) -> Choices:
-        return Choices.from_values(self.tree.name_choices())
-
-    def complete_module(self, text: str, line: str, begidx: int, endidx: int) -> cmd2.Completions:
-        """Module names (found on disk, never imported: only the kernel imports user code) and paths."""
-        if "/" in text or text.startswith("."):
-            return self.path_complete(text, line, begidx, endidx)
-        package, _, _ = text.rpartition(".")
-        search_path = None
-        if package:
-            parts = package.split(".")
-            search_path = [str(pathlib.Path(p, *parts)) for p in sys.path if pathlib.Path(p, *parts).is_dir()]
-        prefix = f"{package}." if package else ""
-        names = sorted({prefix + info.name for info in pkgutil.iter_modules(search_path)})
-        return cmd2.Completions.from_values([name for name in names if name.startswith(text)])
-
-    # ================================================================ commands
+class SeqShell(ShellBase):
+    """The shell with the commands of the manual's 7.1 and the additions the GUI and command files need."""
 
     # ------------------------------------------------------ scripts and nodes
 
@@ -391,7 +182,7 @@ class SeqShell(cmd2.Cmd):
 
     pause_parser = node_parser(
         "Mark a node to pause: execution stops there (PAUSED) until resume. The flag stays for later runs "
-        "until cleared.", serial_numbers, node_names, required=True, flag="PAUSE")
+        "until cleared.", required=True, flag="PAUSE")
 
     @with_argparser(pause_parser)
     @cmd2.with_category(CONTROL)
@@ -401,7 +192,7 @@ class SeqShell(cmd2.Cmd):
 
     skip_parser = node_parser(
         "Mark a node to be skipped: it is not run and becomes FINISHED|SKIP. The flag stays for later runs "
-        "until cleared.", serial_numbers, node_names, required=True, flag="SKIP")
+        "until cleared.", required=True, flag="SKIP")
 
     @with_argparser(skip_parser)
     @cmd2.with_category(CONTROL)
@@ -418,20 +209,23 @@ class SeqShell(cmd2.Cmd):
         """Clear a node's SKIP flag."""
         self.send(f"unskip {args.sn}")
 
-    flip_parser = Cmd2ArgumentParser(description="Flip a node's pause or skip flag, e.g. flip pause 3.")
+    flip_parser = Cmd2ArgumentParser(
+        description="Flip a node's pause or skip flag, e.g. flip pause 3 (a node name works too)."
+    )
     flip_parser.add_argument("flag", choices=["skip", "pause"])
-    flip_parser.add_argument("sn", type=int, metavar="SN", choices_provider=serial_numbers)
+    flip_parser.add_argument("node", metavar="SN", choices_provider=node_references,
+                             help="serial number (or name) of the node")
 
     @with_argparser(flip_parser)
     @cmd2.with_category(CONTROL)
     def do_flip(self, args: argparse.Namespace) -> None:
         """Flip a node's pause or skip flag."""
-        self.send(f"flip {args.flag} {args.sn}")
+        self.send(shlex.join(["flip", args.flag, args.node]))
 
     break_parser = node_parser(
         "Breakpoints: a breakpoint on a node is its PAUSE flag, so execution stops before the node runs and "
         "waits for resume. With a node, set a breakpoint there (-no-flag removes it); without, list the nodes "
-        "that have one.", serial_numbers, node_names, required=False, flag="PAUSE (the breakpoint)")
+        "that have one.", required=False, flag="PAUSE (the breakpoint)")
 
     @with_argparser(break_parser)
     @cmd2.with_category(CONTROL)
@@ -468,7 +262,7 @@ class SeqShell(cmd2.Cmd):
     @cmd2.with_category(OBS)
     def do_obdata(self, statement: cmd2.Statement) -> None:
         """Load an OB given inline, as one quoted JSON word (what ob sends through a server)."""
-        self.send(f"obdata {statement.args}")
+        self.send(statement.raw.strip())  # as typed: the kernel unquotes the JSON itself
 
     lsob_parser = Cmd2ArgumentParser(description="List the loaded observation blocks.")
 
@@ -504,7 +298,8 @@ class SeqShell(cmd2.Cmd):
         self.send(shlex.join(["setvar", str(args.ob), str(args.template), args.name, args.value]))
 
     answer_parser = Cmd2ArgumentParser(
-        description="Answer a dialog the running script asks: perform its extra step, or stop the sequence."
+        description="Answer a dialog the running script asks: perform its extra step, or stop the sequence. "
+        "In a command file, returns when execution stops again."
     )
     answer_parser.add_argument("sn", type=int, metavar="SN", choices_provider=serial_numbers,
                                help="serial number of the dialog node")
@@ -514,31 +309,76 @@ class SeqShell(cmd2.Cmd):
     @cmd2.with_category(OBS)
     def do_answer(self, args: argparse.Namespace) -> None:
         """Answer a dialog."""
-        self.send(f"answer {args.sn} {args.answer}")
+        self.send_and_follow(f"answer {args.sn} {args.answer}")
 
     fetch_parser = Cmd2ArgumentParser(
-        description="Fetch the next OB of the queue from OTTO, keep it as a file in the session directory and "
-        "load it; its OB events (Initiated, Started, Executed) are reported to OTTO as it runs. OTTO is set in "
-        "the configuration file (seqshell --config FILE, manual 4.3)."
+        description="Fetch the next OB of OTTO's queue, keep it as a file in the session directory and load it; "
+        "its OB events (Initiated, Started, Executed) are reported to OTTO as it runs. OTTO is set in the "
+        "configuration file (seqshell --config FILE, manual 4.3) or with otto set."
     )
-    fetch_parser.add_argument("--list", action="store_true", help="only list OTTO's queue, fetch nothing")
 
     @with_argparser(fetch_parser)
     @cmd2.with_category(OBS)
-    def do_fetch(self, args: argparse.Namespace) -> None:
+    def do_fetch(self, _: argparse.Namespace) -> None:
         """Fetch an OB from OTTO."""
-        self.shell_level("fetch --list" if args.list else "fetch", partial(self._otto, args.list))
+        self.shell_level("fetch", partial(self._with_otto, self._fetch))
 
-    async def _otto(self, list_only: bool) -> Outcome:
+    otto_parser = Cmd2ArgumentParser(
+        description="OTTO, the observation handling system: without arguments, show its settings."
+    )
+    otto_actions = otto_parser.add_subparsers(dest="action", metavar="ACTION")
+    otto_actions.add_parser("list", help="list the OBs of OTTO's queue (> marks the next one)")
+    otto_set_parser = otto_actions.add_parser(
+        "set", help="change settings, e.g. otto set url=http://127.0.0.1:5000/ insid=FORS2 (an empty value clears one)"
+    )
+    otto_set_parser.add_argument("settings", nargs="+", metavar="NAME=VALUE",
+                                 help="url, insid, mode, user or password")
+
+    @with_argparser(otto_parser)
+    @cmd2.with_category(OBS)
+    def do_otto(self, args: argparse.Namespace) -> None:
+        """Show OTTO's settings or queue, or change the settings."""
+        if args.action == "set":
+            settings = dict(setting.partition("=")[::2] for setting in args.settings)
+            self.shell_level(shlex.join(["otto", "set", *args.settings]), partial(self._set_otto, settings))
+        elif args.action == "list":
+            self.shell_level("otto list", partial(self._with_otto, self._list_queue))
+        else:
+            self.shell_level("otto", partial(self._with_otto, self._otto_settings))
+
+    async def _with_otto(self, action) -> Outcome:
         if self.otto_session is None:
-            return Outcome.failure("OTTO is not configured: start the shell with --config FILE, "
-                                   "a configuration file with an otto section")
+            return Outcome.failure("OTTO is not configured: start the shell with --config FILE (a configuration "
+                                   "file with an otto section) or use otto set url=...")
         try:
-            if list_only:
-                return Outcome(ok=True, output=otto.format_queue(await self.otto_session.list_queue()))
-            return Outcome(ok=True, output=await self.otto_session.fetch(self.target.command))
+            return await action(self.otto_session)
         except otto.OttoError as exc:
             return Outcome.failure(str(exc))
+
+    async def _fetch(self, session: otto.OttoSession) -> Outcome:
+        return Outcome(ok=True, output=await session.fetch(self.target.command))
+
+    @staticmethod
+    async def _list_queue(session: otto.OttoSession) -> Outcome:
+        return Outcome(ok=True, output=otto.format_queue(await session.list_queue()))
+
+    @staticmethod
+    async def _otto_settings(session: otto.OttoSession) -> Outcome:
+        settings = config.otto_settings(session.config)
+        shown = "\n".join(f"{name}: {'' if value is None else value}" for name, value in settings.items())
+        return Outcome(ok=True, output=shown, data=settings)
+
+    async def _set_otto(self, settings: dict[str, str]) -> Outcome:
+        current = self.otto_session.config if self.otto_session else None
+        try:
+            changed = config.change_otto(current, settings)
+        except config.ConfigError as exc:
+            return Outcome.failure(f"OTTO settings unchanged: {exc}")
+        if self.otto_session is None:
+            self.otto_session = await self.start_otto(changed)
+        else:
+            self.otto_session.reconfigure(changed)
+        return await self._otto_settings(self.otto_session)
 
     # ------------------------------------------------------ shell and kernel
 

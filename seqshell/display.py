@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import time
 
-from protocol import display_state
 from rich.text import Text
+
+from protocol import display_state
 
 STATE_STYLES = {
     "RUNNING": "bold cyan",
@@ -25,7 +26,7 @@ RUN_MESSAGES = {
     "started": "run started",
     "finished": "run finished",
     "error": "run stopped on an error (retry, continue, or reset)",
-    "paused": "run paused (resume SN to go on)",
+    "paused": "run paused (resume SN after a PAUSE flag, answer SN for a dialog)",
     "aborted": "run aborted (continue to go on, or reset)",
 }
 
@@ -93,7 +94,7 @@ def format_dialog(event: dict) -> Text:
         return Text(f"dialog ({sn}) {name} answered: {event.get('answer')}", "bold")
     lines = [
         f"dialog ({sn}) {name}: {event.get('description', '')}",
-        f"  perform: {event.get('step_label', '')}    stop: {event.get('condition_label', '')}",
+        f"  condition: {event.get('condition_label', '')}    extra step: {event.get('step_label', '')}",
         f"  answer with: answer {sn} perform | answer {sn} stop",
     ]
     return Text("\n".join(lines), "bold yellow")

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import time
 
-import protocol
 import structlog
 import trio
 
+import protocol
 from seqkernel.link import KernelDied, KernelLink, KernelRefused
 from seqshell.display import notice
 from seqshell.outcome import Outcome

@@ -14,11 +14,11 @@ import io
 import os
 import sys
 
-import protocol
 import structlog
 import trio
 
-from seqshell.app import SeqShell
+import protocol
+from seqshell.base import ShellBase
 from seqshell.outcome import Outcome
 
 log = structlog.get_logger("seqshell.pipe")
@@ -39,7 +39,7 @@ def detach_stdio() -> tuple[int, int]:
 
 
 class PipeServer:
-    def __init__(self, app: SeqShell, target, receive_stream, send_stream) -> None:
+    def __init__(self, app: ShellBase, target, receive_stream, send_stream) -> None:
         self.app = app
         self.target = target
         self._receive_stream = receive_stream
@@ -113,7 +113,7 @@ class PipeServer:
 
 
 @contextlib.contextmanager
-def capture_output(app: SeqShell):
+def capture_output(app: ShellBase):
     """Collect what a command prints (cmd2 writes output to app.stdout, errors to sys.stderr)."""
     stdout, stderr = io.StringIO(), io.StringIO()
     saved = app.stdout, sys.stderr

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Self
 
+import structlog
 import trio
+
+log = structlog.get_logger("seqshell.portal")
 
 
 class TrioPortal:
@@ -24,7 +27,7 @@ class TrioPortal:
         self._failure: BaseException | None = None
         self._thread = threading.Thread(target=self._main, name="seqshell-trio", daemon=True)
 
-    def __enter__(self) -> TrioPortal:
+    def __enter__(self) -> Self:
         self._thread.start()
         self._ready.wait()
         if self._failure:
@@ -37,7 +40,8 @@ class TrioPortal:
     def _main(self) -> None:
         try:
             trio.run(self._serve)
-        except BaseException as exc:  # reported to the thread that waits on __enter__
+        except BaseException as exc:  # reported to the caller of __enter__ or of run()
+            log.exception("the trio thread stopped")
             self._failure = exc
             self._ready.set()
 
@@ -50,7 +54,10 @@ class TrioPortal:
 
     def run(self, afn: Callable[..., Awaitable[Any]], *args: Any) -> Any:
         """Run ``afn(*args)`` in the trio thread and return its result (blocks the caller)."""
-        return trio.from_thread.run(afn, *args, trio_token=self._token)
+        try:
+            return trio.from_thread.run(afn, *args, trio_token=self._token)
+        except trio.RunFinishedError:
+            raise RuntimeError(f"the shell's trio thread has stopped ({self._failure!r}); see seq.log") from None
 
     def run_sync(self, fn: Callable[..., Any], *args: Any) -> Any:
         return trio.from_thread.run_sync(fn, *args, trio_token=self._token)
@@ -59,6 +66,10 @@ class TrioPortal:
     def nursery(self) -> trio.Nursery:
         """The nursery that background tasks of the trio side live in (use from the trio thread)."""
         return self._nursery
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
 
     def close(self) -> None:
         """Cancel every background task and wait for the trio thread to end."""

@@ -10,6 +10,7 @@ import logging
 import os
 import pathlib
 import tempfile
+import time
 
 import structlog
 
@@ -60,7 +61,7 @@ class SessionDirectory:
                 "levelname": event.get("level", "INFO"),
                 "levelno": logging.getLevelName(event.get("level", "INFO")),
                 "msg": event.get("message", ""),
-                "created": event.get("ts") or 0.0,
+                "created": event.get("ts") or time.time(),
             }
         )
         self._user_handler.handle(record)

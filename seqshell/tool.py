@@ -16,7 +16,7 @@ import sys
 import trio
 
 from seqshell.app import SeqShell
-from seqshell.config import Config, ConfigError, load_config
+from seqshell.config import Config, ConfigError, OttoConfig, load_config
 from seqshell.display import notice
 from seqshell.otto import OttoSession
 from seqshell.portal import TrioPortal
@@ -62,18 +62,24 @@ def make_target(args: argparse.Namespace, session: SessionDirectory):
     return LocalKernel(session_dir=str(session.path), log_level=args.log_level)
 
 
-def make_otto_session(config: Config, session: SessionDirectory, on_problem) -> OttoSession | None:
-    """OTTO as configured; fetched OBs are kept in the session directory."""
-    return OttoSession(config.otto, session.path / "obs", on_problem=on_problem) if config.otto else None
+def otto_starter(session: SessionDirectory, nursery: trio.Nursery, on_problem):
+    """How the shell starts talking to an OTTO: fetched OBs are kept in the session directory,
+    and OB events are reported by a task of ``nursery``."""
+    async def start_otto(otto_config: OttoConfig) -> OttoSession:
+        otto_session = OttoSession(otto_config, session.path / "obs", on_problem=on_problem)
+        await nursery.start(otto_session.reporter.run)
+        return otto_session
+
+    return start_otto
 
 
-def event_handler(session: SessionDirectory, otto_session: OttoSession | None, show):
+def event_handler(session: SessionDirectory, app: SeqShell, show):
     """What happens to each event: user log records to seq_user.log, OB events to OTTO, then ``show``."""
     async def handle_event(event: dict) -> None:
         if event.get("kind") == "log":
             session.record_user_log(event)
-        if otto_session is not None:
-            otto_session.reporter.handle(event)
+        if app.otto_session is not None:
+            app.otto_session.reporter.handle(event)
         await show(event)
 
     return handle_event
@@ -93,17 +99,14 @@ def run_shell(args: argparse.Namespace, session: SessionDirectory, config: Confi
         app = SeqShell(target, portal=portal, remote=bool(args.connect), interactive=interactive,
                        follow_runs=not interactive, exit_on_error=args.exit_on_error)
         app.poutput(f"session directory: {session.path}")
-        otto_session = None
-        if not args.connect:  # through a server, fetch runs on the server's shell
-            otto_session = make_otto_session(config, session, lambda problem: app.on_event(notice(problem)))
-            if otto_session is not None:
-                portal.run(portal.nursery.start, otto_session.reporter.run)
-        app.otto_session = otto_session
+        app.start_otto = otto_starter(session, portal.nursery, lambda problem: app.on_event(notice(problem)))
+        if config.otto and not args.connect:  # through a server, OTTO is the server's shell's business
+            app.otto_session = portal.run(app.start_otto, config.otto)
 
         async def show(event: dict) -> None:
             app.on_event(event)
 
-        target.on_event = event_handler(session, otto_session, show)
+        target.on_event = event_handler(session, app, show)
         started = portal.run(target.start, portal.nursery)
         app.show(started)
         if not started.ok and args.connect:
@@ -112,7 +115,8 @@ def run_shell(args: argparse.Namespace, session: SessionDirectory, config: Confi
             app.onecmd_plus_hooks(f"run_script {shlex.quote(args.file)}", add_to_history=False)
         else:
             app.cmdloop()
-        portal.run(target.close)
+        if portal.alive:
+            portal.run(target.close)
         app.flush_output()
     return app.exit_status()
 
@@ -126,11 +130,11 @@ async def serve_pipe(session: SessionDirectory, config: Config, log_level: str) 
     async with trio.open_nursery() as nursery:
         app = SeqShell(target, portal=None)
         server = PipeServer(app, target, trio.lowlevel.FdStream(protocol_in), trio.lowlevel.FdStream(protocol_out))
-        app.otto_session = make_otto_session(
-            config, session, lambda problem: nursery.start_soon(server.forward_event, notice(problem)))
-        if app.otto_session is not None:
-            await nursery.start(app.otto_session.reporter.run)
-        target.on_event = event_handler(session, app.otto_session, server.forward_event)
+        app.start_otto = otto_starter(
+            session, nursery, lambda problem: nursery.start_soon(server.forward_event, notice(problem)))
+        if config.otto:
+            app.otto_session = await app.start_otto(config.otto)
+        target.on_event = event_handler(session, app, server.forward_event)
         started = await target.start(nursery)
         if not started.ok:
             print(f"seqshell: {started.error}", file=sys.stderr)

@@ -6,7 +6,7 @@ import pytest
 import seq.lib
 import seqkernel
 from seq.lib import RTFLAG, _pause, _skip, getUserLogger, partial, set_runtime_flag
-from seq.lib.nodes import Action, Loop, Parallel, Sequence, find_node, get_param, seq_factory
+from seq.lib.nodes import Action, Loop, Parallel, Sequence, find_node, seq_factory
 from seqkernel.engine import EngineBusy, LoadError, NodeNotFound, NotAllowed
 
 from .helpers import nodes, write_script
@@ -241,3 +241,41 @@ async def test_snapshot_shape(engine):
     assert set(loop) == {"sn", "id", "name", "type", "state", "flags", "description", "children"}
     assert loop["children"][2]["description"] == "sleeps up to 1 second"
     assert Loop.index.get() == 0
+
+
+def test_ob_variable_types_are_checked():
+    from seqkernel.ob import coerce
+
+    assert coerce("integer", "7") == 7 and coerce("integer", 3.0) == 3
+    assert coerce("number", "2.5") == 2.5 and coerce("number", 4) == 4
+    assert coerce("boolean", "true") is True and coerce("boolean", "no") is False
+    assert coerce("string", 5) == "5"
+    for declared, value in (("integer", "1.5"), ("integer", True), ("number", "x"), ("boolean", "maybe")):
+        with pytest.raises(ValueError):
+            coerce(declared, value)
+
+
+def test_the_dag_of_a_script():
+    import networkx as nx
+
+    from seqkernel.graph import build_graph, key
+
+    async def a():
+        pass
+
+    async def b():
+        pass
+
+    inner = Parallel.create(a, b, name="par")
+    loop = Loop.create(a, condition=lambda: False, name="loop")
+    top = Sequence.create(inner, loop, name="top")
+    top.add_endpoints()
+    graph = build_graph(top)
+    assert nx.is_directed_acyclic_graph(graph)
+    assert set(graph.successors(key(inner.begin))) == {key(child) for child in inner.children}
+    assert set(graph.predecessors(key(inner.end))) == {key(child) for child in inner.children}
+    assert graph.has_edge(key(inner.end), key(loop.begin))
+    assert graph.has_edge(key(loop.condition), key(loop.end))
+    assert graph.graph["repeats"] == [(key(loop.children[0]), key(loop.condition))]
+    assert graph.nodes[key(top.begin)]["role"] == "begin" and graph.nodes[key(loop.end)]["role"] == "end"
+    assert graph.graph["containers"][inner.sn] == {"name": "par", "type": "P", "parent": top.sn}

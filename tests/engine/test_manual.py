@@ -4,10 +4,7 @@ import pathlib
 import random
 
 import pytest
-import trio
 
-from seqkernel.engine import Engine
-from seqkernel.tree import format_nodes
 
 from .helpers import nodes, states
 
@@ -256,3 +253,15 @@ async def test_node_context_through_the_engine(engine):
 def test_sample_ob_is_the_manuals_listing():
     data = json.loads((SAMPLES / "obex.json").read_text())
     assert [t["templateName"] for t in data["templates"]] == ["seq.samples.tpa"] * 2
+
+
+async def test_constructor_conventions(engine):
+    engine.load("seq.samples.ctor_function")
+    engine.load("seq.samples.ctor_class")
+    assert [[c["name"] for c in s["children"]] for s in engine.snapshot()["scripts"]] == [
+        ["begin", "my_method", "my_end_step", "end"],
+        ["begin", "Tpl.my_end_step", "end"],
+    ]
+    engine.run()
+    assert await engine.wait(5) == "finished"
+    assert "My INFO msg" in engine.recorder.messages("seq.user")

@@ -378,3 +378,97 @@ async def test_state_records_per_node_are_in_order(engine, tmp_path):
         assert engine.recorder.states_of(node.sn)[-3:] in (["SCHEDULED", "RUNNING", "FINISHED"],)
     assert [r["status"] for r in engine.recorder.of("run")] == ["started", "finished"]
     assert "FINISHED" in nodes(engine)
+
+
+async def test_retry_inside_a_loop_resumes_the_same_iteration(engine, tmp_path):
+    engine.load(write_script(tmp_path, HEADER, """
+        seen = []
+        failures = {"left": 1}
+        async def before(): seen.append(("before", Loop.index.get()))
+        async def flaky():
+            if Loop.index.get() == 1 and failures["left"]:
+                failures["left"] -= 1
+                raise RuntimeError("once")
+            seen.append(("flaky", Loop.index.get()))
+        def create_sequence():
+            return Loop.create(before, flaky, condition=lambda: Loop.index.get() < 3, name="loop")
+    """))
+    assert await run_to_end(engine) == "error"
+    flaky = engine.find("flaky")
+    engine.retry(flaky.sn)
+    assert await engine.wait(5) == "finished"
+    assert flaky.fn.__globals__["seen"] == [
+        ("before", 0), ("flaky", 0), ("before", 1), ("flaky", 1), ("before", 2), ("flaky", 2),
+    ]
+
+
+async def test_declared_flavours(engine, tmp_path):
+    engine.load(write_script(tmp_path, HEADER, """
+        import sniffio
+        from seqkernel import asyncio_step, trio_step
+        import trio as renamed_trio
+
+        @trio_step
+        async def declared_trio():
+            return sniffio.current_async_library()
+
+        @asyncio_step
+        async def declared_asyncio():
+            return asyncio.current_task() is not None
+
+        def create_sequence(): return Sequence.create(declared_trio, declared_asyncio)
+    """))
+    assert await run_to_end(engine) == "finished"
+    assert engine.find("declared_trio").result == "trio"
+    assert engine.find("declared_asyncio").result is True
+
+
+async def test_a_clean_up_that_raises_on_abort_leaves_the_step_cancelled(engine, tmp_path):
+    engine.load(write_script(tmp_path, HEADER, """
+        async def messy():
+            log.info("waiting")
+            try:
+                await asyncio.sleep(60)
+            except asyncio.CancelledError:
+                raise RuntimeError("clean-up failed")
+        def create_sequence(): return Sequence.create(messy)
+    """))
+    engine.run()
+    await engine.recorder.until(lambda r: r.get("message") == "waiting")
+    engine.abort()
+    assert await engine.wait(5) == "aborted"
+    assert states(engine)["messy"] == "CANCELLED"
+    assert any("clean-up failed" in m for m in engine.recorder.messages("seq.lib"))
+    assert engine.recorder.of("error") == []
+
+
+async def test_parallel_asyncio_steps_are_tasks_of_their_own(engine, tmp_path):
+    engine.load(write_script(tmp_path, HEADER, """
+        tasks = {}
+        gate = asyncio.Event()
+        async def first():
+            tasks["first"] = asyncio.current_task()
+            await gate.wait()
+        async def second():
+            tasks["second"] = asyncio.current_task()
+            gate.set()
+        slow_started = asyncio.Event()
+        async def broken():
+            await slow_started.wait()
+            raise ValueError("after the gate")
+        async def slow():
+            slow_started.set()
+            try:
+                await asyncio.sleep(60)
+            except asyncio.CancelledError:
+                tasks["slow cancelled"] = True
+                raise
+        def create_sequence():
+            return Sequence.create(Parallel.create(first, second, name="ok"), Parallel.create(broken, slow, gate.set))
+    """))
+    assert await run_to_end(engine) == "error"
+    tasks = engine.find("first").fn.__globals__["tasks"]
+    assert tasks["first"] is not tasks["second"] and tasks["slow cancelled"]
+    assert states(engine)["ok"] == "FINISHED"
+    assert states(engine)["broken"] == "FINISHED|ERROR" and states(engine)["slow"] == "CANCELLED"
+    assert engine.last_error["exception"] == "ValueError: after the gate"

@@ -1,6 +1,5 @@
 """Fixtures for the shell's tests."""
 import pytest
-
 from shell_harness import SHELL, Terminal
 
 

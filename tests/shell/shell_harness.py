@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import subprocess
 import sys
 import textwrap
@@ -27,16 +28,34 @@ def create_sequence(*args, **kw):
 """
 
 
-def run_shell(commands: str, *args: str, cwd=None, timeout: float = TIMEOUT) -> subprocess.CompletedProcess:
-    """Pipe ``commands`` (one per line) into a fresh shell and wait until it exits."""
+def run_shell(commands: str, *args: str, cwd, timeout: float = TIMEOUT) -> subprocess.CompletedProcess:
+    """Pipe ``commands`` (one per line) into a fresh shell running in ``cwd`` and wait until it exits.
+
+    Its session directory goes under ``cwd`` too (TMPDIR), so tests leave nothing in /tmp.
+    """
     return subprocess.run(
         [*SHELL, *args],
+        check=False,
         input=textwrap.dedent(commands).lstrip(),
         capture_output=True,
         text=True,
         timeout=timeout,
         cwd=cwd,
+        env={**os.environ, "TMPDIR": str(cwd)},
     )
+
+
+def serial_numbers(tmp_path, module: str) -> dict[str, int]:
+    """Node name → serial number once ``module`` is loaded in a fresh kernel (numbering is deterministic)."""
+    listing = run_shell(f"load {module}\nnodes\n", cwd=tmp_path).stdout
+    return {name: int(sn) for sn, name in re.findall(r"^ *\w[-+]- \((\d+)\) (\S+) ", listing, re.MULTILINE)}
+
+
+def unused_port() -> int:
+    """A port on 127.0.0.1 where nothing listens (it was free a moment ago)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def session_dir(stdout: str) -> str:
@@ -51,7 +70,7 @@ class Terminal:
     def __init__(self, command: list[str], cwd: str, width: int = 160, height: int = 50) -> None:
         self.socket = f"seqtest-{uuid.uuid4().hex[:8]}"
         self._tmux("new-session", "-d", "-s", "t", "-x", str(width), "-y", str(height), "-c", cwd,
-                   "env", f"PYTHONPATH={os.environ.get('PYTHONPATH', '')}", *command)
+                   "env", f"PYTHONPATH={os.environ.get('PYTHONPATH', '')}", f"TMPDIR={cwd}", *command)
         self._tmux("set-option", "-t", "t", "remain-on-exit", "on")
 
     def _tmux(self, *args: str) -> str:
@@ -78,4 +97,4 @@ class Terminal:
             time.sleep(0.05)
 
     def close(self) -> None:
-        subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True)
+        subprocess.run(["tmux", "-L", self.socket, "kill-server"], check=False, capture_output=True)

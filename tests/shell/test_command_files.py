@@ -4,8 +4,9 @@ from __future__ import annotations
 import pathlib
 import re
 
+from shell_harness import run_shell, serial_numbers, session_dir
+
 import samples
-from shell_harness import run_shell, session_dir
 
 
 def test_commands_run_in_order_and_run_waits_for_the_end(tmp_path):
@@ -150,3 +151,32 @@ def test_nothing_is_lost_at_the_end_of_the_file(tmp_path):
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert "last words" in lines and "raw words on fd 2" in lines
+
+
+DIALOG = """
+from seq.lib.nodes import BasicDialog, Sequence
+
+async def never():
+    return False
+
+async def extra():
+    print("extra step done")
+
+def create_sequence(*args, **kw):
+    ask = BasicDialog(name="ask", description="is the dome open?", condition_label="dome open",
+                      check_condition=never, step_label="open the dome", condition_extra_step=extra)
+    return Sequence.create(ask, name="with_dialog")
+"""
+
+
+def test_a_dialog_is_answered_from_the_file(tmp_path):
+    script = tmp_path / "with_dialog.py"
+    script.write_text(DIALOG)
+    ask = serial_numbers(tmp_path, str(script))["ask"]
+    result = run_shell(f"load {script}\nrun\nanswer {ask} perform\nnodes\n", cwd=tmp_path)
+    out = result.stdout
+    assert result.returncode == 0, out + result.stderr
+    assert f"dialog ({ask}) ask: is the dome open?" in out
+    assert f"answer with: answer {ask} perform | answer {ask} stop" in out
+    assert "extra step done" in out
+    assert re.search(r"^S\+- \(\d+\) with_dialog FINISHED$", out, re.MULTILINE)

@@ -7,9 +7,9 @@ import subprocess
 import sys
 
 import pytest
+from shell_harness import run_shell, unused_port
 
 import samples
-from shell_harness import run_shell
 
 OB_FOLDER = pathlib.Path(samples.__file__).parent / "obs"
 
@@ -40,9 +40,10 @@ def write_config(tmp_path, url: str) -> pathlib.Path:
 
 def test_fetch_run_and_the_queue_moves_on(tino_url, tmp_path):
     config = write_config(tmp_path, tino_url)
-    result = run_shell("fetch --list\nfetch\nrun\nfetch --list\n", "--config", str(config), cwd=tmp_path)
+    result = run_shell("otto\notto list\nfetch\nrun\notto list\n", "--config", str(config), cwd=tmp_path)
     out = result.stdout
     assert result.returncode == 0, out + result.stderr
+    assert f"url: {tino_url}" in out and "insid: FORS2" in out
     assert re.search(r">\s+101\s+Queued\s+NGC 300 acquisition", out)
     assert "fetched OB 101 'NGC 300 acquisition' from OTTO" in out
     assert re.search(r"loaded OB \S+ob_101\.json: \(\d+\) NGC 300 acquisition", out)
@@ -52,10 +53,26 @@ def test_fetch_run_and_the_queue_moves_on(tino_url, tmp_path):
 
 
 def test_otto_down_or_absent_is_said_plainly(tmp_path):
-    config = write_config(tmp_path, "http://127.0.0.1:1/")
+    url = f"http://127.0.0.1:{unused_port()}/"
+    config = write_config(tmp_path, url)
     down = run_shell("fetch\nload seq.samples.a\nmodules\n", "--config", str(config), cwd=tmp_path)
-    assert "OTTO at http://127.0.0.1:1/ is not reachable" in down.stderr
+    assert f"OTTO at {url} is not reachable" in down.stderr
     assert "seq.samples.a" in down.stdout  # the shell went on
     assert down.returncode == 1
     absent = run_shell("fetch\n", cwd=tmp_path)
     assert "OTTO is not configured" in absent.stderr
+
+
+def test_otto_set_up_from_the_shell(tino_url, tmp_path):
+    result = run_shell(
+        f"""
+        otto set url=ftp://nowhere
+        otto set url={tino_url} insid=FORS2
+        otto list
+        """,
+        cwd=tmp_path,
+    )
+    assert "OTTO settings unchanged: otto.url must start with http://" in result.stderr
+    assert f"url: {tino_url}" in result.stdout
+    assert re.search(r">\s+101\s+Queued\s+NGC 300 acquisition", result.stdout)
+    assert result.returncode == 1  # the bad setting

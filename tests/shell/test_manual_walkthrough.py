@@ -3,17 +3,12 @@ from __future__ import annotations
 
 import re
 
-from shell_harness import run_shell
+from shell_harness import run_shell, serial_numbers
 
 
 def node_line(output: str, name: str) -> list[str]:
     """Every ``nodes`` line of the node called ``name``, in order of appearance."""
     return re.findall(rf"^ *A-- \(\d+\) {re.escape(name)} (\S+)$", output, re.MULTILINE)
-
-
-def serial_numbers(tmp_path, module: str) -> dict[str, int]:
-    listing = run_shell(f"load {module}\nnodes\n", cwd=tmp_path).stdout
-    return {name: int(sn) for sn, name in re.findall(r"^ *\w[-+]- \((\d+)\) (\S+) ", listing, re.MULTILINE)}
 
 
 def test_chapter_7_1(tmp_path):

@@ -1,14 +1,17 @@
 """``seqshell --pipe``, as the server runs it: the protocol on stdin/stdout."""
 from __future__ import annotations
 
+import os
 import pathlib
 import signal
 import subprocess
 import sys
+from functools import partial
 
 import msgpack
-import protocol
 import trio
+
+import protocol
 
 SLOW_SCRIPT = """
 import asyncio
@@ -59,11 +62,11 @@ class PipeClient:
         return await self.reply(await self.command(line))
 
 
-async def start_pipe_shell(nursery, tmp_path) -> PipeClient:
+async def start_pipe_shell(nursery, tmp_path, *args: str) -> PipeClient:
     process = await nursery.start(
-        lambda task_status: trio.run_process(
-            [sys.executable, "-m", "seqshell", "--pipe"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            check=False, cwd=tmp_path, task_status=task_status,
+        partial(
+            trio.run_process, [sys.executable, "-m", "seqshell", "--pipe", *args], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, check=False, cwd=tmp_path, env={**os.environ, "TMPDIR": str(tmp_path)},
         )
     )
     client = PipeClient(process)
@@ -130,8 +133,8 @@ async def test_sigterm_stops_the_kernel_with_the_shell(tmp_path):
     async with trio.open_nursery() as nursery:
         with trio.fail_after(30):
             client = await start_pipe_shell(nursery, tmp_path)
-            children = subprocess.run(["pgrep", "-P", str(client.process.pid)], capture_output=True, text=True)
-            (kernel_pid,) = children.stdout.split()
+            children = await trio.run_process(["pgrep", "-P", str(client.process.pid)], capture_stdout=True)
+            (kernel_pid,) = children.stdout.decode().split()
             client.process.send_signal(signal.SIGTERM)
             assert await client.process.wait() == 0
         assert not pathlib.Path(f"/proc/{kernel_pid}").exists(), "the kernel outlived its shell"
@@ -149,3 +152,23 @@ async def test_bad_messages_get_errors_and_the_shell_keeps_serving(tmp_path):
         await client.process.stdin.aclose()
         with trio.fail_after(10):
             assert await client.process.wait() == 0
+
+
+async def test_otto_settings_come_as_data_for_the_gui(tmp_path):
+    config = tmp_path / "seq.yaml"
+    config.write_text("otto:\n  url: http://127.0.0.1:5000/\n  insid: FORS2\n  password: secret\n")
+    async with trio.open_nursery() as nursery:
+        with trio.fail_after(30):
+            unconfigured = await start_pipe_shell(nursery, tmp_path)
+            assert not (await unconfigured.run("otto")).ok  # the GUI hides its OTTO menu
+            client = await start_pipe_shell(nursery, tmp_path, "--config", str(config))
+            settings = await client.run("otto")
+            assert settings.ok and settings.data["url"] == "http://127.0.0.1:5000/"
+            assert settings.data["insid"] == "FORS2" and "password" not in settings.data
+            changed = await client.run("otto set insid=UVES")
+            assert changed.ok and changed.data["insid"] == "UVES"
+        for shell in (unconfigured, client):
+            await shell.process.stdin.aclose()
+        with trio.fail_after(10):
+            for shell in (unconfigured, client):
+                assert await shell.process.wait() == 0
