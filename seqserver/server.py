@@ -251,8 +251,8 @@ class Server:
             first = b""
             with trio.move_on_after(FIRST_BYTES_TIMEOUT):
                 first = await stream.receive_some(RECEIVE_SIZE)
+            tune_client_socket(stream)
             if first and first[0] in MSGPACK_MAP_FIRST_BYTES:
-                stream.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
                 await self.handle_client(StreamTransport(stream, peer, first, self.max_message_size))
             elif first and chr(first[0]).isalpha():
                 from seqserver import web  # the GUI's side of the port
@@ -361,6 +361,25 @@ class Server:
             client.log.info("client connection lost")
         finally:
             cancel_scope.cancel()
+
+
+def tune_client_socket(stream: trio.SocketStream) -> None:
+    """Bound what a client's connection may hold, and notice peers that vanished.
+
+    A fixed send buffer bounds the kernel memory held for a slow reader (the
+    per-client queue does the rest). Keepalive probes find a peer that vanished
+    while the connection was idle, in about 90 s.
+    """
+    options = [
+        (socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER),
+        (socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1),
+        (socket.IPPROTO_TCP, getattr(socket, "TCP_KEEPIDLE", None), 60),
+        (socket.IPPROTO_TCP, getattr(socket, "TCP_KEEPINTVL", None), 10),
+        (socket.IPPROTO_TCP, getattr(socket, "TCP_KEEPCNT", None), 3),
+    ]
+    for level, option, value in options:
+        if option is not None:  # the last three are Linux's
+            stream.setsockopt(level, option, value)
 
 
 def _reply_fields(reply: protocol.Reply, request_id: int) -> dict:
