@@ -214,7 +214,7 @@ class ShellChain:
             except ChainGone:
                 await link.ended.wait()  # until the server has let go of this chain
                 continue
-            self._worklog.record(line, reply.ok)
+            self._worklog.record(line, reply.ok, reply.output)
             return reply
 
     async def run(self) -> None:
