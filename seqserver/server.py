@@ -20,8 +20,8 @@ For each client the server:
   missed and a ``tree`` event (action ``restored``) with a fresh snapshot, and
   carries on from there. Replies, protocol errors and the other event kinds
   (``run``, ``error``, ``dialog``, ``tree``, ``notice``) are never dropped; a
-  client with ``HARD_LIMIT_FACTOR`` times ``queue_limit`` messages waiting (one
-  that has stopped reading for good) is disconnected.
+  client with four times ``queue_limit`` messages waiting (one that has stopped
+  reading for good) is disconnected (see :mod:`seqserver.outbox`).
 
 Bad input on one connection (bytes that are not msgpack, wrong fields, an
 unknown message, an oversized one) is answered with an ``error`` and logged;
@@ -30,14 +30,11 @@ other client notices.
 """
 from __future__ import annotations
 
-import collections
 import hmac
 import ipaddress
 import os
 import signal
 import socket
-import time
-from functools import partial
 from typing import Protocol
 
 import structlog
@@ -47,6 +44,7 @@ import protocol
 import seqserver
 from seqserver import reaper
 from seqserver.chain import ShellChain, notice
+from seqserver.outbox import SUPERSEDED_BY_SNAPSHOT, Client, Outgoing, send_batch
 from seqserver.snapshot import LiveSnapshot
 
 log = structlog.get_logger("seqserver")
@@ -58,12 +56,7 @@ FIRST_BYTES_TIMEOUT = 10.0  # seconds a new connection has to say something
 HANDSHAKE_TIMEOUT = 10.0  # seconds a protocol client has to send a complete hello
 FLUSH_TIMEOUT = 5.0  # seconds to deliver what is queued for a client that is leaving
 MAX_BAD_MESSAGES = 10  # bad messages in a row before a client is disconnected
-BATCH = 512  # messages written to a client at once
 DEFAULT_QUEUE_LIMIT = 10_000
-# Events a client that fell behind can do without: the fresh snapshot it gets restates the states,
-# and log and output lines are counted in the notice. Every other kind is always delivered.
-SUPERSEDED_BY_SNAPSHOT = frozenset({"state", "log", "output"})
-HARD_LIMIT_FACTOR = 4  # a client with this many times queue_limit messages waiting is disconnected
 DEFAULT_MAX_CLIENTS = 100
 
 
@@ -122,90 +115,6 @@ class StreamTransport:
 
     async def aclose(self) -> None:
         await self._stream.aclose()
-
-
-class Outgoing:
-    """One message on its way to clients, encoded once however many clients get it."""
-
-    __slots__ = ("message", "encoded", "droppable")
-
-    def __init__(self, message: protocol.Message, droppable: bool = False) -> None:
-        self.message = message
-        self.encoded = protocol.encode(message)
-        self.droppable = droppable  # an event a fresh snapshot supersedes (see SUPERSEDED_BY_SNAPSHOT)
-
-
-class Client:
-    """A connected client: its transport and its queue of outgoing messages."""
-
-    def __init__(self, transport: Transport, name: str, queue_limit: int) -> None:
-        self.transport = transport
-        self.name = name
-        self.log = log.bind(peer=transport.peer, client=name)
-        self._queue_limit = queue_limit
-        self._queue: collections.deque[Outgoing] = collections.deque()
-        self._queued = trio.lowlevel.ParkingLot()  # where the writer waits for messages
-        self._finished = False
-        self.dropped = 0  # events dropped since the queue last overflowed
-        self.cancel_scope = trio.CancelScope()  # ends the client's connection
-
-    def post(self, message: protocol.Message) -> None:
-        """Queue a message that must arrive (welcome, reply, error)."""
-        self._put(Outgoing(message))
-
-    def offer(self, event: Outgoing) -> None:
-        """Queue an event; while the client is too far behind, drop those a snapshot supersedes."""
-        queued = len(self._queue)
-        if event.droppable and (self.dropped or queued >= self._queue_limit):
-            if not self.dropped:
-                self.log.warning("client too slow: dropping its state, log and output events until it catches up",
-                                 queued=queued)
-            self.dropped += 1
-        elif queued >= self._queue_limit * HARD_LIMIT_FACTOR:
-            self.log.warning("client far too slow: disconnected", queued=queued)
-            self.cancel_scope.cancel()
-        else:
-            self._put(event)
-
-    def _put(self, item: Outgoing) -> None:
-        if not self._finished:
-            self._queue.append(item)
-            if len(self._queue) == 1:  # the writer may be waiting for this one
-                self._queued.unpark()
-
-    def finish(self) -> None:
-        """No more messages: the writer ends once the queue is delivered."""
-        self._finished = True
-        self._queued.unpark()
-
-    async def next_batch(self, snapshot: LiveSnapshot) -> list[Outgoing]:
-        """The queued messages (waiting for one), then a resynchronisation if events were dropped.
-
-        Returns an empty list once the queue is finished and delivered.
-        """
-        while not self._queue and not self._finished:
-            await self._queued.park()
-        batch = [self._queue.popleft() for _ in range(min(BATCH, len(self._queue)))]
-        if self.dropped and not self._queue:
-            # Caught up: the snapshot taken now is followed by every later event.
-            self.log.warning("client resynchronised", dropped=self.dropped)
-            message = (f"this client fell behind: {self.dropped} state, log and output events were dropped; "
-                       "the tree that follows is the current state")
-            batch.append(Outgoing(notice("WARNING", message)))
-            batch.append(Outgoing(protocol.Event(kind="tree", ts=time.time(), action="restored",
-                                                 snapshot=snapshot.copy())))
-            self.dropped = 0
-        return batch
-
-
-async def send_batch(transport: Transport, batch: list[Outgoing]) -> None:
-    """Write a batch: in one piece where the transport allows (TCP), else message by message."""
-    send_encoded = getattr(transport, "send_encoded", None)
-    if send_encoded is not None:
-        await send_encoded(b"".join(item.encoded for item in batch))
-    else:
-        for item in batch:
-            await transport.send(item.message.to_dict())
 
 
 class Refused(Exception):
