@@ -383,8 +383,9 @@ async def serve(address: str, **options) -> None:
             listening = await nursery.start(accept_clients, server, listeners, nursery)
             print(f"seqserver listening on {listening_address(listeners)}", flush=True)
             log.info("listening", address=listening_address(listeners))
-            signum = await signals.__anext__()
-            log.info("stopping", signal=signal.Signals(signum).name)
+            async for signum in signals:
+                log.info("stopping", signal=signal.Signals(signum).name)
+                break
             listening.cancel()
             await server.say_goodbye()
             nursery.cancel_scope.cancel()
