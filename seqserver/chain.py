@@ -201,8 +201,9 @@ class ShellChain:
         reply saying so; it is never sent twice.
         """
         while True:
-            with trio.move_on_after(READY_TIMEOUT):
-                await self._ready.wait()
+            if not self._ready.is_set():
+                with trio.move_on_after(READY_TIMEOUT):
+                    await self._ready.wait()
             if not self._ready.is_set():
                 why = f" ({self._last_ending})" if self._last_ending else ""
                 return protocol.Reply(id=0, ok=False, output="",
