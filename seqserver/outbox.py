@@ -14,6 +14,7 @@ import collections
 import time
 from typing import TYPE_CHECKING
 
+import msgpack
 import structlog
 import trio
 
@@ -34,7 +35,7 @@ HARD_LIMIT_FACTOR = 4  # a client with this many times queue_limit messages wait
 
 
 class Outgoing:
-    """One message on its way to clients, encoded once however many clients get it."""
+    """One message on its way to clients, encoded once (at once) however many clients get it."""
 
     __slots__ = ("message", "encoded", "droppable")
 
@@ -102,16 +103,19 @@ class Client:
                        "the tree that follows is the current state")
             batch.append(Outgoing(notice("WARNING", message)))
             batch.append(Outgoing(protocol.Event(kind="tree", ts=time.time(), action="restored",
-                                                 snapshot=snapshot.copy())))
+                                                 snapshot=snapshot.current())))
             self.dropped = 0
         return batch
 
 
 async def send_batch(transport: Transport, batch: list[Outgoing]) -> None:
-    """Write a batch: in one piece where the transport allows (TCP), else message by message."""
+    """Write a batch: in one piece where the transport allows (TCP), else message by message.
+
+    Messages are sent as encoded when queued (a snapshot in them may have changed since).
+    """
     send_encoded = getattr(transport, "send_encoded", None)
     if send_encoded is not None:
         await send_encoded(b"".join(item.encoded for item in batch))
     else:
         for item in batch:
-            await transport.send(item.message.to_dict())
+            await transport.send(msgpack.unpackb(item.encoded))

@@ -246,7 +246,7 @@ class Server:
             raise Refused(f"too many clients: this server serves at most {self.max_clients}")
         client = Client(transport, hello["client"], self.queue_limit)
         # Registering and copying the snapshot happen together: every later event follows it.
-        client.post(protocol.Welcome(version=protocol.VERSION, server=self.identity, snapshot=self.snapshot.copy()))
+        client.post(protocol.Welcome(version=protocol.VERSION, server=self.identity, snapshot=self.snapshot.current()))
         for request in self._open_dialogs.values():
             client.offer(request)
         self.clients.add(client)
