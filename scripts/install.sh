@@ -17,3 +17,5 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 python3 -m pip install -q -e '.[test]'
+# Where Python comes from pyenv, its shims must learn the new console scripts.
+if command -v pyenv >/dev/null 2>&1; then pyenv rehash; fi

@@ -76,7 +76,7 @@ class Engine:
             async with trio.open_nursery() as nursery:
                 engine = cls(publish, nursery, task_logs=task_logs)
                 root_logger = logging.getLogger()
-                handler = PublishingHandler(engine._publish_record, trio.lowlevel.current_trio_token(), log_level)
+                handler = PublishingHandler(engine._publish, trio.lowlevel.current_trio_token(), log_level)
                 previous_level = root_logger.level
                 if root_logger.getEffectiveLevel() > handler.level:
                     root_logger.setLevel(handler.level)
@@ -99,9 +99,6 @@ class Engine:
             restore_counter(token)
         self._scripts = []  # (module name or None, node) in load order
         self._obs = []
-
-    def _publish_record(self, record):
-        self._publish(record)
 
     def _attach(self, build, what: str):
         """Build a node with the engine's serial numbers and add it to the root."""

@@ -38,6 +38,9 @@ def detach_stdio() -> tuple[int, int]:
     return protocol_in, protocol_out
 
 
+COMMANDS_QUEUED = 64  # lines read ahead of the one running; the server sends a client's next line after its reply
+
+
 class PipeServer:
     def __init__(self, app: ShellBase, target, receive_stream, send_stream) -> None:
         self.app = app
@@ -62,6 +65,8 @@ class PipeServer:
         """Serve until the server closes our stdin."""
         decoder = protocol.Decoder()
         async with trio.open_nursery() as nursery:
+            send_command, receive_command = trio.open_memory_channel(COMMANDS_QUEUED)
+            nursery.start_soon(self._execute_in_order, receive_command, nursery)
             async for data in self._receive_stream:
                 for message in decoder.feed_with_errors(data):
                     if isinstance(message, protocol.ProtocolError):
@@ -71,10 +76,20 @@ class PipeServer:
                         await self.welcome()
                         self.greeted = True
                     elif isinstance(message, protocol.Cmd) and self.greeted:
-                        nursery.start_soon(self.execute, message)
+                        await send_command.send(message)
                     else:
                         await self.send(protocol.Error(error=self._refusal(message, self.greeted), fatal=False))
             nursery.cancel_scope.cancel()
+
+    async def _execute_in_order(self, commands, nursery) -> None:
+        """Run lines in arrival order, as the kernel does (a ``pause 3`` sent before
+        ``run`` takes effect before it); only a ``wait`` runs beside the others, so
+        that one client's ``wait`` never holds up another's ``abort``."""
+        async for cmd in commands:
+            if self.app.statement_parser.parse_command_only(cmd.line).command == "wait":
+                nursery.start_soon(self.execute, cmd)
+            else:
+                await self.execute(cmd)
 
     @staticmethod
     def _refusal(message: protocol.Message, greeted: bool) -> str:

@@ -2,8 +2,8 @@
 import itertools
 import textwrap
 
+import protocol
 from seqkernel.states import display_state
-from seqkernel.tree import format_nodes
 
 _names = itertools.count()
 
@@ -24,4 +24,4 @@ def states(engine) -> dict:
 
 
 def nodes(engine) -> str:
-    return format_nodes(engine.snapshot()["root"])
+    return protocol.format_nodes(engine.snapshot())

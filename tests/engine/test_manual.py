@@ -62,7 +62,7 @@ async def test_tutorial_a_nodes_run_skip_pause_resume_flip(engine, autojump_cloc
 
 
 async def test_parallel_b_runs_a_thread_and_a_coroutine(engine):
-    random.seed(4)  # short random sleeps: randrange(5) gives 0 and 1 here
+    random.seed(2)  # no random sleeps: the first two randrange(5) give 0 and 0
     engine.load("seq.samples.b")
     assert [n["type"] for n in engine.snapshot()["scripts"]] == ["P"]
     engine.run()
@@ -81,7 +81,7 @@ async def test_loop1_repeats_while_index_below_three(engine, autojump_clock):
 
 
 async def test_embedding_runs_a_and_b_as_parts_of_a_new_script(engine):
-    random.seed(4)
+    random.seed(2)
     engine.load("seq.samples.embed")
     (script,) = engine.snapshot()["scripts"]
     assert script["type"] == "P"

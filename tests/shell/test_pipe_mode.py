@@ -129,6 +129,28 @@ async def test_a_waiting_command_never_blocks_an_abort(tmp_path):
             await client.process.wait()
 
 
+async def test_lines_sent_together_take_effect_in_order(tmp_path):
+    """A client that sends ``pause`` and ``run`` back to back gets the pause first."""
+    async with trio.open_nursery() as nursery:
+        with trio.fail_after(30):
+            client = await start_pipe_shell(nursery, tmp_path)
+            assert (await client.run("load seq.samples.a")).ok
+            lines = ["skip 3", "pause 4", "run", "wait"]
+            ids = [await client.command(line) for line in lines]
+            replies = {}
+            while len(replies) < len(ids):
+                message = await client.receive()
+                if isinstance(message, protocol.Reply):
+                    replies[message.id] = message
+            assert all(replies[i].ok for i in ids), replies
+            assert "paused" in replies[ids[-1]].output
+            nodes = (await client.run("nodes")).output
+            assert "(3) a FINISHED|SKIP|RT.SKIP" in nodes and "(4) b PAUSED|RT.PAUSE" in nodes
+        await client.process.stdin.aclose()
+        with trio.fail_after(10):
+            await client.process.wait()
+
+
 async def test_sigterm_stops_the_kernel_with_the_shell(tmp_path):
     async with trio.open_nursery() as nursery:
         with trio.fail_after(30):

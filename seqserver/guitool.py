@@ -1,0 +1,216 @@
+"""``seqtool gui``: the Sequencer GUI of the manual's chapter 4, in the browser.
+
+The page is served by seqserver itself, so this command only makes sure a server
+is there: it connects to the one at ``--address``, or starts one when none
+answers (moving up to ten ports on when the port is taken by something else, as
+the manual's 4.3 says), loads the scripts and OBs given, starts them with
+``--run``, prints the page's address and opens a browser. A server it started
+runs until this command is interrupted.
+"""
+from __future__ import annotations
+
+import argparse
+import functools
+import os
+import signal
+import socket
+import subprocess
+import sys
+import webbrowser
+
+import trio
+
+import protocol
+import seqserver.client
+
+DEFAULT_PORT = 8000
+PORT_ATTEMPTS = 11  # the port asked for, then up to 10 following ones
+CONNECT_TIMEOUT = 5  # seconds for a server to answer hello
+START_TIMEOUT = 30  # seconds for a spawned server to listen
+
+
+class GuiError(Exception):
+    """Why the GUI could not be brought up, for the operator."""
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Client application for the Sequencer that allows to load OBs and execute "
+        "scripts and monitor their progress, in a web browser."
+    )
+    parser.add_argument("--address", help="Sequencer server address [HOST:]PORT [default: 8000]")
+    parser.add_argument("--run", action="store_true", help="Run the script passed as parameter")
+    parser.add_argument("--config", help="sequencer configuration file (manual 4.3)")
+    parser.add_argument("--no-browser", action="store_true", help="print the page's URL without opening a browser")
+    parser.add_argument(
+        "scripts", nargs="*", metavar="SCRIPT", help="modules (dotted names or .py files) or OB files (.json) to load"
+    )
+
+
+def main(args: argparse.Namespace) -> int:
+    problems = []
+    try:
+        return trio.run(functools.partial(serve_gui, args))
+    except* (GuiError, seqserver.client.ConnectionClosed) as group:
+        problems = list(leaves(group))
+    except* KeyboardInterrupt:
+        pass
+    for problem in problems:
+        print(f"seqtool gui: {problem}", file=sys.stderr)
+    return 1 if problems else 0
+
+
+def leaves(error: BaseException):
+    """The exceptions inside an exception group (trio nurseries wrap what they raise)."""
+    if isinstance(error, BaseExceptionGroup):
+        for inner in error.exceptions:
+            yield from leaves(inner)
+    else:
+        yield error
+
+
+def parse_address(address: str | None, config_path: str | None) -> tuple[str, int]:
+    """(host, port) from ``--address``, else the config's ``seq_server.url``, else 8000 on this host."""
+    if address is None and config_path is not None:
+        from seqshell.config import ConfigError, load_config
+
+        try:
+            address = load_config(config_path).server_url
+        except ConfigError as exc:
+            raise GuiError(str(exc)) from None
+    host, _, port = (address or str(DEFAULT_PORT)).rpartition(":")
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise GuiError(f"--address must be [HOST:]PORT, got {address!r}")
+    return host or "127.0.0.1", int(port)
+
+
+def load_commands(scripts: list[str], run: bool) -> list[str]:
+    """The command lines loading each script (``ob`` for an OB file) and starting them."""
+    lines = [f"ob {script}" if script.endswith(".json") else f"load {script}" for script in scripts]
+    return lines + ["run"] if run else lines
+
+
+async def serve_gui(args: argparse.Namespace) -> int:
+    host, port = parse_address(args.address, args.config)
+    async with trio.open_nursery() as nursery:
+        port, server = await find_or_start_server(nursery, host, port, args.log_level)
+        await prepare(host, port, load_commands(args.scripts, args.run))
+        url = f"http://{host}:{port}/?log-level={args.log_level}"
+        print(f"Sequencer GUI: {url}", flush=True)
+        if not args.no_browser:
+            open_browser(url)
+        if server is None:
+            return 0
+        print("Press Ctrl-C to stop the sequencer server.", flush=True)
+        with trio.open_signal_receiver(signal.SIGTERM, signal.SIGHUP) as signals:
+            nursery.start_soon(_cancel_on_signal, signals, nursery.cancel_scope)
+            await server.wait()
+            nursery.cancel_scope.cancel()
+    return 0
+
+
+async def _cancel_on_signal(signals, cancel_scope: trio.CancelScope) -> None:
+    async for _ in signals:
+        cancel_scope.cancel()
+        return
+
+
+async def find_or_start_server(nursery, host: str, port: int, log_level: str):
+    """(port, process) of the server the GUI will use; process is None when it was running already."""
+    for candidate in range(port, port + PORT_ATTEMPTS):
+        answer = await probe(host, candidate)
+        if answer == "seqserver":
+            return candidate, None
+        if answer == "free":
+            return candidate, await start_server(nursery, host, candidate, log_level)
+    raise GuiError(f"ports {port} to {port + PORT_ATTEMPTS - 1} on {host} are all taken by other programs")
+
+
+NOT_A_SEQSERVER = (seqserver.client.ConnectionClosed, trio.TooSlowError, trio.BrokenResourceError,
+                   protocol.ProtocolError, OSError)
+
+
+async def probe(host: str, port: int) -> str:
+    """``seqserver`` when a sequencer server answers there, ``free`` when the port can be had, else ``taken``."""
+    try:
+        with trio.fail_after(CONNECT_TIMEOUT):
+            async with seqserver.client.connect(host, port, client="seqtool gui"):
+                return "seqserver"
+    except Exception as error:
+        problems = list(leaves(error))
+        if all(isinstance(problem, OSError) for problem in problems):  # nothing listening
+            return "free" if _can_bind(host, port) else "taken"
+        if all(isinstance(problem, NOT_A_SEQSERVER) for problem in problems):
+            return "taken"  # something listens there, but it is not a sequencer server
+        raise
+
+
+def _can_bind(host: str, port: int) -> bool:
+    with socket.socket() as probe_socket:
+        probe_socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe_socket.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+async def start_server(nursery, host: str, port: int, log_level: str) -> trio.Process:
+    """Start ``seqserver`` on host:port; return once it listens."""
+    command = [sys.executable, "-m", "seqserver", "--address", f"{host}:{port}", "--log-level", log_level]
+    process = await nursery.start(
+        functools.partial(trio.run_process, command, stdout=subprocess.PIPE, check=False)
+    )
+    lines = _lines(process.stdout)
+    with trio.move_on_after(START_TIMEOUT):
+        async for line in lines:
+            print(line, flush=True)
+            if line.startswith("seqserver listening on"):
+                nursery.start_soon(_echo, lines)
+                return process
+    process.terminate()
+    raise GuiError(f"the sequencer server did not start on {host}:{port} (exit status {await process.wait()})")
+
+
+async def _lines(stream: trio.abc.ReceiveStream):
+    buffer = b""
+    async for chunk in stream:
+        buffer += chunk
+        *complete, buffer = buffer.split(b"\n")
+        for line in complete:
+            yield line.decode(errors="backslashreplace")
+
+
+async def _echo(lines) -> None:
+    async for line in lines:
+        print(line, flush=True)
+
+
+async def prepare(host: str, port: int, lines: list[str]) -> None:
+    """Send the loading commands in order; the first failure stops with its message."""
+    if not lines:
+        return
+    async with seqserver.client.connect(host, port, client="seqtool gui") as connection:
+        for line in lines:
+            reply = await connection.command(line)
+            if not reply.ok:
+                raise GuiError(f"{line}: {reply.error}")
+            if reply.output:
+                print(reply.output, flush=True)
+
+
+def open_browser(url: str) -> None:
+    """Open the page in the operator's browser, when this machine has a graphical one.
+
+    Without a display (an instrument host reached over ssh) a console browser
+    would take over the terminal, so the address is only printed.
+    """
+    has_display = not sys.platform.startswith("linux") or bool(
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    )
+    try:
+        opened = has_display and webbrowser.get().open(url)
+    except webbrowser.Error:
+        opened = False
+    if not opened:
+        print("No browser to open here: open the address above in one.", flush=True)
