@@ -193,6 +193,7 @@ class ShellChain:
         self._tree_changed = trio.Event()  # set (and replaced) at each tree event
         self._ending: str | None = None  # why the running chain is being ended, when the server ends it
         self._last_ending: str | None = None  # how the last chain ended, for commands that find none
+        self.managed_pids: set[int] = set()  # shells started and not yet reaped (trio reaps them)
 
     async def command(self, line: str) -> protocol.Reply:
         """Relay one command line to the shell (waiting while a chain starts) and return its reply.
@@ -261,6 +262,7 @@ class ShellChain:
                 )
             )
             raise_alarm, alarms = trio.open_memory_channel(1)
+            self.managed_pids.add(process.pid)
             link = ShellLink(process, partial(self._from_shell, raise_alarm))
             nursery.start_soon(self._watch, link, nursery.cancel_scope)
             try:
@@ -279,6 +281,7 @@ class ShellChain:
                 self._link = link
                 self._ready.set()
                 await self._check_kernel_on_alarm(link, alarms, nursery.cancel_scope)
+        self.managed_pids.discard(process.pid)  # reaped by trio by now
         served = self._ready.is_set()
         if served:
             self._ready = trio.Event()  # commands wait for the next chain

@@ -380,6 +380,7 @@ async def serve(address: str, **options) -> None:
     with trio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
         async with trio.open_nursery() as nursery:
             nursery.start_soon(server.chain.run)
+            nursery.start_soon(reaper.reap_exited_orphans, lambda: server.chain.managed_pids)
             listening = await nursery.start(accept_clients, server, listeners, nursery)
             print(f"seqserver listening on {listening_address(listeners)}", flush=True)
             log.info("listening", address=listening_address(listeners))
