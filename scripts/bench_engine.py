@@ -18,13 +18,12 @@ Usage: python3 scripts/bench_engine.py [N]
 """
 import asyncio
 import gc
+import math
 import os
 import sys
 import tempfile
 import time
 import tracemalloc
-
-import math
 
 import trio
 import trio_asyncio

@@ -4,6 +4,8 @@ The children share one crossing from trio into asyncio, yet each keeps what it
 would have as a task of its own: its states, its flags, its error report, its
 clean-up on abort and its context variables.
 """
+from pathlib import Path
+
 from .helpers import states, write_script
 
 HEADER = """
@@ -101,7 +103,7 @@ async def test_an_error_reports_its_traceback_and_cancels_the_siblings(engine, t
     assert await run_to_end(engine) == "error"
     error = engine.recorder.of("error")[0]
     assert error["name"] == "broken" and error["exception"] == "KeyError: 'missing'"
-    assert error["file"] == path and error["line"] == open(path).read().splitlines().index('    {}["missing"]') + 1
+    assert error["file"] == path and error["line"] == Path(path).read_text().splitlines().index('    {}["missing"]') + 1
     assert 'in broken\n    {}["missing"]' in error["traceback"]
     assert engine.find("waits").fn.__globals__["cleaned"] == [True]
     shown = states(engine)
