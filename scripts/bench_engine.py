@@ -182,9 +182,11 @@ async def main(n, repeats=5):
         paths = {(c, s): write_script(directory, c, s, n) for c, s in variants}
         for _ in range(repeats):
             for container, measure in baseline_runs.items():
+                gc.collect()  # as before each engine run: no run pays for the garbage of the one before
                 times[container].append(await measure(n))
             for variant in variants:
                 times[variant].append(await engine_run(paths[variant]))
+            gc.collect()
             times["asyncio tasks"].append(await asyncio_tasks_under_trio_asyncio(n))
         peaks = {variant: await engine_run(paths[variant], trace=True) / n for variant in traced}
         bytes_per_node = await tree_bytes(paths[("Sequence", "plain")], n)
