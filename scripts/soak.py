@@ -2,7 +2,9 @@
 
     python scripts/soak.py [--runs 1000] [--seed N]
 
-Starts a server (with its shell and kernel), loads a short script and runs it
+First, a load: `--clients` connections at once (default 100), all but one
+watching one run of `--steps` no-op steps, each expected to see every step end.
+Then the soak: it starts a server (with its shell and kernel), loads a short script and runs it
 ``--runs`` times from one client while others connect and leave at random:
 some send a command and wait for its reply, some leave mid-command, some
 connect and never say hello, some greet and stop reading. After a warm-up, it
@@ -237,11 +239,75 @@ async def soak(runs: int, *, seed: int = 0, workdir: pathlib.Path | None = None)
     return SoakResult(runs, seconds, visitors, before, after)
 
 
+MANY_STEPS = """
+    from seq.lib.nodes import Action, Sequence
+
+    async def noop():
+        pass
+
+    def create_sequence(*args, **kw):
+        return Sequence.create(*(Action(noop, name=f"step{{i}}") for i in range({steps})), name="many", **kw)
+"""
+
+
+@dataclasses.dataclass
+class LoadResult:
+    clients: int
+    steps: int
+    seconds: float
+    events: int  # delivered, summed over the clients
+    complete: int  # clients that saw every step's final state
+
+    def summary(self) -> str:
+        watchers = self.clients - 1
+        return (f"{self.clients} clients at once, {watchers} watching a run of {self.steps} steps: {self.events} "
+                f"events delivered in {self.seconds:.1f} s ({self.events / self.seconds:,.0f} events/s to clients), "
+                f"{self.complete} of {watchers} saw every step finish")
+
+
+async def load(clients: int, steps: int, *, workdir: pathlib.Path | None = None) -> LoadResult:
+    """``clients`` connections at once: a driver, and watchers following one run of ``steps`` no-op steps."""
+    with tempfile.TemporaryDirectory() as scratch:
+        workdir = pathlib.Path(workdir or scratch)
+        script = workdir / "many_steps.py"
+        script.write_text(textwrap.dedent(MANY_STEPS.format(steps=steps)))
+        async with running_server(workdir) as (process, host, port):
+            counts, finished_steps = [], []
+
+            async def watch(ready: trio.Event):
+                async with client.connect(host, port, client="watcher") as conn:
+                    ready.set()
+                    count, done = 0, set()
+                    async for event in conn.events():
+                        count += 1
+                        if event.get("kind") == "state" and event["state"] == "FINISHED":
+                            done.add(event["name"])
+                        if event.get("kind") == "run" and event["status"] != "started":
+                            break
+                    counts.append(count)
+                    finished_steps.append(sum(name.startswith("step") for name in done))
+
+            async with client.connect(host, port, client="driver") as driver:
+                assert (await driver.command(f"load {script}")).ok
+                async with trio.open_nursery() as nursery:
+                    for _ in range(clients - 1):  # and the driver: ``clients`` at once
+                        ready = trio.Event()
+                        nursery.start_soon(watch, ready)
+                        await ready.wait()
+                    started = time.perf_counter()
+                    assert (await driver.command("run")).ok
+                seconds = time.perf_counter() - started
+    return LoadResult(clients, steps, seconds, sum(counts), sum(n == steps for n in finished_steps))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--clients", type=int, default=100, help="clients watching one long run, before the soak")
+    parser.add_argument("--steps", type=int, default=2000, help="steps of that run")
     args = parser.parse_args()
+    print(trio.run(functools.partial(load, args.clients, args.steps)).summary())
     result = trio.run(functools.partial(soak, args.runs, seed=args.seed))
     print(result.summary())
     problems = result.problems()

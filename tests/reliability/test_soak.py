@@ -1,4 +1,4 @@
-"""The soak of scripts/soak.py in a reduced form: short runs while clients come and go, nothing leaks."""
+"""scripts/soak.py in a reduced form: a hundred clients at once; short runs while clients come and go, nothing leaks."""
 import importlib.util
 import pathlib
 import sys
@@ -20,3 +20,9 @@ async def test_short_runs_with_clients_coming_and_going_leak_nothing(tmp_path):
     print(result.summary())
     assert result.runs == 150 and sum(result.visitors.values()) > 20
     assert result.problems() == []
+
+
+async def test_a_hundred_clients_at_once_each_see_the_whole_run(tmp_path):
+    result = await load_soak().load(100, 300, workdir=tmp_path)
+    print(result.summary())
+    assert result.complete == 99, result.summary()
