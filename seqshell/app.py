@@ -405,15 +405,11 @@ class SeqShell(ShellBase):
         self._send_session_command("session", args.path)
 
     def _send_session_command(self, command: str, path: str) -> None:
+        """The kernel reads and writes the file: a path relative to the shell's directory is made absolute
+        (through a server, the path is the server's)."""
         if not self.remote:
             path = str(pathlib.Path(path).expanduser().resolve())
-        self.perform(partial(self._session_command, shlex.join([command, path])))
-
-    async def _session_command(self, line: str) -> Outcome:
-        outcome = await self.target.command(line)
-        if not outcome.ok and "unknown command" in outcome.error.lower():
-            return Outcome.failure(f"this kernel cannot save or restore sessions yet ({outcome.error})")
-        return outcome
+        self.send(shlex.join([command, path]))
 
     bp_parser = Cmd2ArgumentParser(
         description="Bypass to a subprocess: run a system command (e.g. bp ls -l) and show its output. "
