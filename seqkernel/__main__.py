@@ -50,7 +50,8 @@ def main(argv=None) -> int:
     os.dup2(null, 0)
     os.close(null)
     process.run(
-        open_stream, session_dir=args.session_dir, instrument=args.instrument, log_level=args.log_level, max_message_size=args.max_message_size
+        open_stream, session_dir=args.session_dir, instrument=args.instrument, log_level=args.log_level,
+        max_message_size=args.max_message_size,
     )
     return 0
 

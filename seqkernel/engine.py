@@ -192,7 +192,8 @@ class Engine:
         """The dialogs waiting for an answer: the fields of their ``dialog`` request events."""
         if self._run is None:
             return []
-        return [{k: v for k, v in request.items() if k not in ("kind", "action")} for request in self._run.asking.values()]
+        return [{k: v for k, v in request.items() if k not in ("kind", "action")}
+                for request in self._run.asking.values()]
 
     def find(self, ref):
         """The node with serial number ``ref`` (an int or digits), or else the first named ``ref``."""
