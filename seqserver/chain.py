@@ -37,6 +37,7 @@ STOP_GRACE = 3.0  # seconds between SIGTERM and SIGKILL when ending a chain
 RESTART_DELAYS = (0.0, 0.5, 1.0, 2.0, 5.0)  # back-off after chains that die at once
 STABLE_AFTER = 10.0  # a chain that lived this long resets the back-off
 RECEIVE_SIZE = 65536
+READY_TIMEOUT = 60.0  # seconds a command waits for a (re)starting chain before it is refused
 TREE_TIMEOUT = 10.0  # seconds for a replayed load's tree to arrive before its flags are set
 
 Publish = Callable[[protocol.Event], None]
@@ -79,7 +80,8 @@ class ShellLink:
         self._write_lock = trio.StrictFIFOLock()
         self._welcomed = trio.Event()
         self.welcome: protocol.Welcome | None = None
-        self.closed = False
+        self.closed = False  # the shell's output has ended: no more commands
+        self.ended = trio.Event()  # the server has let go of this shell
 
     async def handshake(self) -> protocol.Welcome:
         await self._write(protocol.Hello(version=protocol.VERSION, client="seqserver"))
@@ -157,7 +159,13 @@ class ShellLink:
 
 
 async def end_process_group(process: trio.Process) -> None:
-    """Ask the shell and everything in its group to end; kill what is left after a grace period."""
+    """End the shell: its input closed first (it then stops its kernel), signals if it lingers.
+
+    After each grace period the next step: SIGTERM, then SIGKILL, to the shell's
+    whole process group. (Returns as soon as the shell has exited: trio cancels it then.)
+    """
+    await trio.aclose_forcefully(process.stdin)
+    await trio.sleep(STOP_GRACE)
     _signal_group(process.pid, signal.SIGTERM)
     await trio.sleep(STOP_GRACE)
     _signal_group(process.pid, signal.SIGKILL)
@@ -184,11 +192,8 @@ class ShellChain:
         self._restore_attempts = 0
         self._tree_changed = trio.Event()  # set (and replaced) at each tree event
         self._ending: str | None = None  # why the running chain is being ended, when the server ends it
-
-    @property
-    def pid(self) -> int | None:
-        """The running shell's process id (None while none runs)."""
-        return self._link.process.pid if self._link else None
+        self._last_ending: str | None = None  # how the last chain ended, for commands that find none
+        self.managed_pids: set[int] = set()  # shells started and not yet reaped (trio reaps them)
 
     async def command(self, line: str) -> protocol.Reply:
         """Relay one command line to the shell (waiting while a chain starts) and return its reply.
@@ -197,12 +202,21 @@ class ShellChain:
         reply saying so; it is never sent twice.
         """
         while True:
-            await self._ready.wait()
+            if not self._ready.is_set():
+                with trio.move_on_after(READY_TIMEOUT):
+                    await self._ready.wait()
+            if not self._ready.is_set():
+                why = f" ({self._last_ending})" if self._last_ending else ""
+                return protocol.Reply(id=0, ok=False, output="",
+                                      error=f"no shell and kernel to run the command: none started in "
+                                            f"{READY_TIMEOUT:g} s{why}")
+            link = self._link
             try:
-                reply = await self._link.command(line)
+                reply = await link.command(line)
             except ChainGone:
+                await link.ended.wait()  # until the server has let go of this chain
                 continue
-            self._worklog.record(line, reply.ok)
+            self._worklog.record(line, reply.ok, reply.output)
             return reply
 
     async def run(self) -> None:
@@ -217,8 +231,9 @@ class ShellChain:
         quick_deaths = 0
         while True:
             started_at = trio.current_time()
-            ending = await self._run_once()
-            if self._ready.is_set():
+            ending, served = await self._run_once()
+            self._last_ending = ending
+            if served:
                 # It died while serving: what the operators saw is the work to restore.
                 self._flagged = self._snapshot.flagged_positions()
                 self._restore_attempts = 0
@@ -228,9 +243,11 @@ class ShellChain:
             self._publish(notice("ERROR", f"{ending}; restoring the loaded work into a fresh shell and kernel{later}"))
             await trio.sleep(delay)
 
-    async def _run_once(self) -> str:
-        """Start one chain, restore the work into it, serve until it dies; say how it ended."""
-        self._ready = trio.Event()
+    async def _run_once(self) -> tuple[str, bool]:
+        """Start one chain, restore the work into it, serve until it dies.
+
+        Returns how it ended, and whether it got as far as serving commands.
+        """
         self._ending = None
         async with trio.open_nursery() as nursery:
             process = await nursery.start(
@@ -245,6 +262,7 @@ class ShellChain:
                 )
             )
             raise_alarm, alarms = trio.open_memory_channel(1)
+            self.managed_pids.add(process.pid)
             link = ShellLink(process, partial(self._from_shell, raise_alarm))
             nursery.start_soon(self._watch, link, nursery.cancel_scope)
             try:
@@ -263,8 +281,13 @@ class ShellChain:
                 self._link = link
                 self._ready.set()
                 await self._check_kernel_on_alarm(link, alarms, nursery.cancel_scope)
+        self.managed_pids.discard(process.pid)  # reaped by trio by now
+        served = self._ready.is_set()
+        if served:
+            self._ready = trio.Event()  # commands wait for the next chain
         self._link = None
-        return self._ending or f"the shell ended ({describe_exit(process.returncode)})"
+        link.ended.set()
+        return self._ending or f"the shell ended ({describe_exit(process.returncode)})", served
 
     def _from_shell(self, raise_alarm: trio.MemorySendChannel, event: protocol.Event) -> None:
         """An event of the shell: published; an error notice raises the alarm (the kernel may be gone)."""

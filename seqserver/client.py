@@ -63,7 +63,11 @@ class Connection:
             raise ConnectionClosed(self.closed_reason)
         request_id = next(self._ids)
         answered, slot = self._pending[request_id] = (trio.Event(), [])
-        await self._send(protocol.Cmd(id=request_id, line=line))
+        try:
+            await self._send(protocol.Cmd(id=request_id, line=line))
+        except (trio.BrokenResourceError, trio.ClosedResourceError) as exc:
+            self._pending.pop(request_id, None)
+            raise ConnectionClosed(self.closed_reason or f"connection lost: {exc}") from None
         await answered.wait()
         if not slot:
             raise ConnectionClosed(self.closed_reason)

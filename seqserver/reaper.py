@@ -6,6 +6,10 @@ outlive the shell for as long as the step lasts. On Linux the server makes
 itself a *child subreaper*: orphans of its descendants become its children, so
 it can find them (in /proc), end them and reap them. Elsewhere this is a no-op
 and the kernel ends on its own once it notices its shell has gone.
+
+Being a subreaper also makes the server the parent of any process a script
+leaves behind (``cmd &`` in a step); :func:`reap_exited_orphans` reaps those as
+they exit, so no zombie piles up during a night.
 """
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ import os
 import pathlib
 import signal
 import sys
+from collections.abc import Callable
 
 import structlog
 import trio
@@ -32,17 +37,29 @@ def become_subreaper() -> bool:
     return libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
 
 
-def adopted_children(spare: set[int] = frozenset()) -> list[int]:
-    """This process's children other than ``spare`` (on Linux; elsewhere none are known)."""
+def adopted_children(spare: set[int] = frozenset(), *, exited_only: bool = False) -> list[int]:
+    """This process's children other than ``spare`` (on Linux; elsewhere none are known).
+
+    With ``exited_only``, only those that have exited and wait to be reaped.
+    """
     me, found = os.getpid(), []
     with contextlib.suppress(OSError):
         for entry in os.listdir("/proc"):
             if entry.isdigit() and int(entry) not in spare:
                 with contextlib.suppress(OSError, ValueError, IndexError):
-                    stat = pathlib.Path(f"/proc/{entry}/stat").read_text()
-                    if int(stat.rsplit(")", 1)[1].split()[1]) == me:
+                    state, parent = pathlib.Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[:2]
+                    if int(parent) == me and (state == "Z" or not exited_only):
                         found.append(int(entry))
     return found
+
+
+async def reap_exited_orphans(managed: Callable[[], set[int]]) -> None:
+    """Reap adopted processes as they exit (at each SIGCHLD); ``managed()`` names the ones trio reaps."""
+    with trio.open_signal_receiver(signal.SIGCHLD) as exits:
+        async for _ in exits:
+            for pid in adopted_children(managed(), exited_only=True):
+                with contextlib.suppress(ChildProcessError):
+                    os.waitpid(pid, os.WNOHANG)
 
 
 async def end_orphans(grace: float, spare: set[int] = frozenset()) -> None:

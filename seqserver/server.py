@@ -8,7 +8,8 @@ are served alike through a :class:`Transport`.
 For each client the server:
 
 - answers ``hello`` with ``welcome`` and a snapshot taken at the point of the
-  event stream where the client joins, so it sees what everybody sees;
+  event stream where the client joins, so it sees what everybody sees, followed
+  by the ``dialog`` requests still waiting for an answer;
 - relays its command lines to the shell in order, one at a time (the next one
   after the previous reply), and sends each reply only to it, with its own
   request id (the server renumbers requests towards the shell);
@@ -19,8 +20,8 @@ For each client the server:
   missed and a ``tree`` event (action ``restored``) with a fresh snapshot, and
   carries on from there. Replies, protocol errors and the other event kinds
   (``run``, ``error``, ``dialog``, ``tree``, ``notice``) are never dropped; a
-  client with ``HARD_LIMIT_FACTOR`` times ``queue_limit`` messages waiting (one
-  that has stopped reading for good) is disconnected.
+  client with four times ``queue_limit`` messages waiting (one that has stopped
+  reading for good) is disconnected (see :mod:`seqserver.outbox`).
 
 Bad input on one connection (bytes that are not msgpack, wrong fields, an
 unknown message, an oversized one) is answered with an ``error`` and logged;
@@ -29,14 +30,11 @@ other client notices.
 """
 from __future__ import annotations
 
-import collections
 import hmac
 import ipaddress
 import os
 import signal
 import socket
-import time
-from functools import partial
 from typing import Protocol
 
 import structlog
@@ -46,6 +44,7 @@ import protocol
 import seqserver
 from seqserver import reaper
 from seqserver.chain import ShellChain, notice
+from seqserver.outbox import SUPERSEDED_BY_SNAPSHOT, Client, Outgoing, send_batch
 from seqserver.snapshot import LiveSnapshot
 
 log = structlog.get_logger("seqserver")
@@ -57,12 +56,7 @@ FIRST_BYTES_TIMEOUT = 10.0  # seconds a new connection has to say something
 HANDSHAKE_TIMEOUT = 10.0  # seconds a protocol client has to send a complete hello
 FLUSH_TIMEOUT = 5.0  # seconds to deliver what is queued for a client that is leaving
 MAX_BAD_MESSAGES = 10  # bad messages in a row before a client is disconnected
-BATCH = 512  # messages written to a client at once
 DEFAULT_QUEUE_LIMIT = 10_000
-# Events a client that fell behind can do without: the fresh snapshot it gets restates the states,
-# and log and output lines are counted in the notice. Every other kind is always delivered.
-SUPERSEDED_BY_SNAPSHOT = frozenset({"state", "log", "output"})
-HARD_LIMIT_FACTOR = 4  # a client with this many times queue_limit messages waiting is disconnected
 DEFAULT_MAX_CLIENTS = 100
 
 
@@ -123,90 +117,6 @@ class StreamTransport:
         await self._stream.aclose()
 
 
-class Outgoing:
-    """One message on its way to clients, encoded once however many clients get it."""
-
-    __slots__ = ("message", "encoded", "droppable")
-
-    def __init__(self, message: protocol.Message, droppable: bool = False) -> None:
-        self.message = message
-        self.encoded = protocol.encode(message)
-        self.droppable = droppable  # an event a fresh snapshot supersedes (see SUPERSEDED_BY_SNAPSHOT)
-
-
-class Client:
-    """A connected client: its transport and its queue of outgoing messages."""
-
-    def __init__(self, transport: Transport, name: str, queue_limit: int) -> None:
-        self.transport = transport
-        self.name = name
-        self.log = log.bind(peer=transport.peer, client=name)
-        self._queue_limit = queue_limit
-        self._queue: collections.deque[Outgoing] = collections.deque()
-        self._queued = trio.lowlevel.ParkingLot()  # where the writer waits for messages
-        self._finished = False
-        self.dropped = 0  # events dropped since the queue last overflowed
-        self.cancel_scope = trio.CancelScope()  # ends the client's connection
-
-    def post(self, message: protocol.Message) -> None:
-        """Queue a message that must arrive (welcome, reply, error)."""
-        self._put(Outgoing(message))
-
-    def offer(self, event: Outgoing) -> None:
-        """Queue an event; while the client is too far behind, drop those a snapshot supersedes."""
-        queued = len(self._queue)
-        if event.droppable and (self.dropped or queued >= self._queue_limit):
-            if not self.dropped:
-                self.log.warning("client too slow: dropping its state, log and output events until it catches up",
-                                 queued=queued)
-            self.dropped += 1
-        elif queued >= self._queue_limit * HARD_LIMIT_FACTOR:
-            self.log.warning("client far too slow: disconnected", queued=queued)
-            self.cancel_scope.cancel()
-        else:
-            self._put(event)
-
-    def _put(self, item: Outgoing) -> None:
-        if not self._finished:
-            self._queue.append(item)
-            if len(self._queue) == 1:  # the writer may be waiting for this one
-                self._queued.unpark()
-
-    def finish(self) -> None:
-        """No more messages: the writer ends once the queue is delivered."""
-        self._finished = True
-        self._queued.unpark()
-
-    async def next_batch(self, snapshot: LiveSnapshot) -> list[Outgoing]:
-        """The queued messages (waiting for one), then a resynchronisation if events were dropped.
-
-        Returns an empty list once the queue is finished and delivered.
-        """
-        while not self._queue and not self._finished:
-            await self._queued.park()
-        batch = [self._queue.popleft() for _ in range(min(BATCH, len(self._queue)))]
-        if self.dropped and not self._queue:
-            # Caught up: the snapshot taken now is followed by every later event.
-            self.log.warning("client resynchronised", dropped=self.dropped)
-            message = (f"this client fell behind: {self.dropped} state, log and output events were dropped; "
-                       "the tree that follows is the current state")
-            batch.append(Outgoing(notice("WARNING", message)))
-            batch.append(Outgoing(protocol.Event(kind="tree", ts=time.time(), action="restored",
-                                                 snapshot=snapshot.copy())))
-            self.dropped = 0
-        return batch
-
-
-async def send_batch(transport: Transport, batch: list[Outgoing]) -> None:
-    """Write a batch: in one piece where the transport allows (TCP), else message by message."""
-    send_encoded = getattr(transport, "send_encoded", None)
-    if send_encoded is not None:
-        await send_encoded(b"".join(item.encoded for item in batch))
-    else:
-        for item in batch:
-            await transport.send(item.message.to_dict())
-
-
 class Refused(Exception):
     """A client the server will not serve (the text says why)."""
 
@@ -225,6 +135,7 @@ class Server:
         self.snapshot = LiveSnapshot()
         self.clients: set[Client] = set()
         self._clients_changed = trio.Event()  # set (and replaced) whenever a client leaves
+        self._open_dialogs: dict[int, Outgoing] = {}  # dialog requests not yet answered, by node
         self.chain = ShellChain(self.publish, self.snapshot, *([shell_argv] if shell_argv else []))
 
     async def say_goodbye(self) -> None:
@@ -241,8 +152,22 @@ class Server:
         fields = event.to_dict()
         self.snapshot.apply(fields)
         outgoing = Outgoing(event, droppable=fields["kind"] in SUPERSEDED_BY_SNAPSHOT)
+        self._follow_dialogs(fields, outgoing)
         for client in self.clients:
             client.offer(outgoing)
+
+    def _follow_dialogs(self, fields: dict, outgoing: Outgoing) -> None:
+        """Keep the dialog requests still waiting for an answer, for clients that join later."""
+        kind = fields["kind"]
+        if kind == "dialog":
+            if fields["action"] == "request":
+                self._open_dialogs[fields["sn"]] = outgoing
+            else:
+                self._open_dialogs.pop(fields["sn"], None)
+        elif (kind == "run" and fields["status"] in ("finished", "error", "aborted")) or (
+            kind == "tree" and fields["action"] in ("reset", "cleared", "restored")
+        ):
+            self._open_dialogs.clear()
 
     async def handle_connection(self, stream: trio.SocketStream) -> None:
         """Serve one accepted connection: protocol or HTTP, told apart by its first bytes."""
@@ -251,8 +176,8 @@ class Server:
             first = b""
             with trio.move_on_after(FIRST_BYTES_TIMEOUT):
                 first = await stream.receive_some(RECEIVE_SIZE)
+            tune_client_socket(stream)
             if first and first[0] in MSGPACK_MAP_FIRST_BYTES:
-                stream.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
                 await self.handle_client(StreamTransport(stream, peer, first, self.max_message_size))
             elif first and chr(first[0]).isalpha():
                 from seqserver import web  # the GUI's side of the port
@@ -321,7 +246,9 @@ class Server:
             raise Refused(f"too many clients: this server serves at most {self.max_clients}")
         client = Client(transport, hello["client"], self.queue_limit)
         # Registering and copying the snapshot happen together: every later event follows it.
-        client.post(protocol.Welcome(version=protocol.VERSION, server=self.identity, snapshot=self.snapshot.copy()))
+        client.post(protocol.Welcome(version=protocol.VERSION, server=self.identity, snapshot=self.snapshot.current()))
+        for request in self._open_dialogs.values():
+            client.offer(request)
         self.clients.add(client)
         return client
 
@@ -361,6 +288,25 @@ class Server:
             client.log.info("client connection lost")
         finally:
             cancel_scope.cancel()
+
+
+def tune_client_socket(stream: trio.SocketStream) -> None:
+    """Bound what a client's connection may hold, and notice peers that vanished.
+
+    A fixed send buffer bounds the kernel memory held for a slow reader (the
+    per-client queue does the rest). Keepalive probes find a peer that vanished
+    while the connection was idle, in about 90 s.
+    """
+    options = [
+        (socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER),
+        (socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1),
+        (socket.IPPROTO_TCP, getattr(socket, "TCP_KEEPIDLE", None), 60),
+        (socket.IPPROTO_TCP, getattr(socket, "TCP_KEEPINTVL", None), 10),
+        (socket.IPPROTO_TCP, getattr(socket, "TCP_KEEPCNT", None), 3),
+    ]
+    for level, option, value in options:
+        if option is not None:  # the last three are Linux's
+            stream.setsockopt(level, option, value)
 
 
 def _reply_fields(reply: protocol.Reply, request_id: int) -> dict:
@@ -434,11 +380,13 @@ async def serve(address: str, **options) -> None:
     with trio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
         async with trio.open_nursery() as nursery:
             nursery.start_soon(server.chain.run)
+            nursery.start_soon(reaper.reap_exited_orphans, lambda: server.chain.managed_pids)
             listening = await nursery.start(accept_clients, server, listeners, nursery)
             print(f"seqserver listening on {listening_address(listeners)}", flush=True)
             log.info("listening", address=listening_address(listeners))
-            signum = await signals.__anext__()
-            log.info("stopping", signal=signal.Signals(signum).name)
+            async for signum in signals:
+                log.info("stopping", signal=signal.Signals(signum).name)
+                break
             listening.cancel()
             await server.say_goodbye()
             nursery.cancel_scope.cancel()

@@ -1,14 +1,17 @@
 """The loaded tree and its states, kept current from the events of the chain.
 
-The server hands a copy to every client that joins, so a late joiner starts
-from exactly what the others have seen: the copy is taken at the point of the
+The server gives it to every client that joins, so a late joiner starts from
+exactly what the others have seen: the snapshot is encoded at the point of the
 event stream where the client is registered, and every later event follows it.
+
+The snapshot is updated in place, so whatever is sent from it must be encoded
+at once (the server encodes every message when it is queued); this saves a copy
+of what may be a tree of many thousand nodes for each client that joins.
 """
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
-
-import msgpack
 
 EMPTY = {"status": "idle", "modules": [], "obs": [], "scripts": []}
 
@@ -28,10 +31,11 @@ class LiveSnapshot:
     """A snapshot (protocol's ``welcome``/``tree`` shape) that applies events to itself."""
 
     def __init__(self, snapshot: dict | None = None) -> None:
-        self.replace(snapshot or EMPTY)
+        self.replace(copy.deepcopy(snapshot or EMPTY))
 
     def replace(self, snapshot: dict) -> None:
-        self._tree = _copy(snapshot)
+        """Start from ``snapshot``, which this object now owns and updates."""
+        self._tree = snapshot
         # A node may appear more than once (under "scripts" and under "root"): update every copy.
         self._by_sn: dict[int, list[dict]] = {}
         for tops in (self._tree.get("scripts") or [], [self._tree["root"]] if self._tree.get("root") else []):
@@ -50,9 +54,9 @@ class LiveSnapshot:
         elif kind == "run":
             self._tree["status"] = RUN_TO_STATUS.get(event["status"], event["status"])
 
-    def copy(self) -> dict:
-        """An independent copy, safe to send while later events change this one."""
-        return _copy(self._tree)
+    def current(self) -> dict:
+        """The snapshot as of now; encode it before the next event changes it."""
+        return self._tree
 
     def flagged_positions(self) -> list[tuple[tuple[int, ...], list[str]]]:
         """Each node carrying runtime flags, by position in the tree (serial numbers may differ later)."""
@@ -68,7 +72,3 @@ class LiveSnapshot:
             nodes = node.get("children") or []
         return None if node is None else node["sn"]
 
-
-def _copy(tree: dict) -> dict:
-    # msgpack round trip: several times faster than copy.deepcopy for plain data.
-    return msgpack.unpackb(msgpack.packb(tree, use_bin_type=True), raw=False)

@@ -11,6 +11,8 @@ import trio
 
 import protocol
 from seqserver import server
+from seqserver.chain import SHELL_COMMAND
+from seqshell.config import ConfigError, load_config
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -20,6 +22,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="[HOST:]PORT",
         help="where to listen; PORT alone listens on every interface, port 0 picks a free one "
         "[default: 8000]",
+    )
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        help="configuration file (YAML, manual 4.3) for the server's shell: its otto section enables fetch",
     )
     parser.add_argument(
         "--token-file",
@@ -91,9 +98,18 @@ def main(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as exc:
         print(f"seqserver: cannot use the token file: {exc}", file=sys.stderr)
         return 2
+    shell_argv = [*SHELL_COMMAND, "--log-level", args.log_level]
+    if args.config:
+        try:
+            load_config(args.config)  # refused here, not by every shell the server would start
+        except ConfigError as exc:
+            print(f"seqserver: {exc}", file=sys.stderr)
+            return 2
+        shell_argv += ["--config", args.config]
     try:
-        trio.run(partial(server.serve, args.address, token=token, queue_limit=args.client_queue,
-                         max_clients=args.max_clients, max_message_size=args.max_message_size))
+        trio.run(partial(server.serve, args.address, token=token, shell_argv=shell_argv,
+                         queue_limit=args.client_queue, max_clients=args.max_clients,
+                         max_message_size=args.max_message_size))
     except OSError as exc:
         print(f"seqserver: cannot listen on {args.address}: {exc.strerror or exc}", file=sys.stderr)
         return 1

@@ -68,18 +68,18 @@ async def _read_line(stream: trio.abc.ReceiveStream) -> str:
     return data.decode().strip()
 
 
+def parent_of(pid: int) -> int | None:
+    """The parent of ``pid`` (from /proc), None once it is gone."""
+    try:
+        stat = pathlib.Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return int(stat.rsplit(")", 1)[1].split()[1])
+
+
 def children_of(pid: int) -> list[int]:
     """Processes whose parent is ``pid`` (from /proc)."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = pathlib.Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(entry))
-    return found
+    return [int(entry) for entry in os.listdir("/proc") if entry.isdigit() and parent_of(int(entry)) == pid]
 
 
 def is_running(pid: int) -> bool:

@@ -1,10 +1,12 @@
-"""Who may connect: protected mode without a token, the token when there is one."""
+"""Who may connect: protected mode without a token, the token when there is one, at most --max-clients."""
+import contextlib
 import socket
 
 import pytest
+import trio
 
 from seqserver.client import ConnectionClosed
-from server_harness import ServerProcess, running_server
+from server_harness import ServerProcess, next_event, running_server
 
 
 def outward_address() -> str | None:
@@ -41,3 +43,23 @@ async def test_the_token_is_required_when_configured(tmp_path):
                     pass
         async with server.connect("operator", token="s3cret-token") as operator:
             assert (await operator.command("modules")).ok
+
+
+async def test_a_hundred_clients_at_once_and_a_clear_refusal_beyond(server):
+    async with contextlib.AsyncExitStack() as stack:
+        clients = [await stack.enter_async_context(server.connect(f"client{n}")) for n in range(100)]
+        with pytest.raises(ConnectionClosed, match="too many clients: this server serves at most 100"):
+            async with server.connect("one too many"):
+                pass
+        replies = {}
+
+        async def ask(n, conn):
+            replies[n] = await conn.command("modules")
+
+        async with trio.open_nursery() as nursery:
+            for n, conn in enumerate(clients):
+                nursery.start_soon(ask, n, conn)
+        assert len(replies) == 100 and all(reply.ok for reply in replies.values())
+        assert (await clients[0].command("load seq.samples.a")).ok
+        for conn in clients:
+            await next_event(conn.events(), lambda e: e.get("kind") == "tree" and e["action"] == "loaded")

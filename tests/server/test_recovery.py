@@ -1,12 +1,18 @@
 """A shell or kernel killed mid-run: clients are told, stay connected, and find their work loaded again."""
+import json
 import os
 import pathlib
 import signal
+import sys
 
 import pytest
 
 import samples
-from server_harness import SCRIPTS, chain_pids, is_run, is_running, is_state, next_event, states_in_nodes
+from server_harness import (SCRIPTS, chain_pids, is_run, is_running, is_state, next_event, running_server,
+                            states_in_nodes)
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "otto"))
+from otto_fixtures import run_tino, sample_ob  # noqa: E402  (tino as a real process)
 
 EXPOSURE = SCRIPTS / "exposure.py"
 OB_SAMPLE = pathlib.Path(samples.__file__).parent / "obex.json"
@@ -48,3 +54,20 @@ async def test_the_chain_is_restarted_with_the_loaded_work(server, victim):
         await next_event(watcher.events(), is_state("expose", "RUNNING"))
         assert (await watcher.command("abort")).ok
         await next_event(operator.events(), is_run("aborted"))
+
+
+async def test_an_ob_fetched_from_otto_is_restored(tmp_path):
+    """OTTO set in the server's configuration file: fetch, kill the kernel, find the OB loaded again."""
+    folder = tmp_path / "obs"
+    folder.mkdir()
+    (folder / "first.json").write_text(json.dumps(sample_ob(1, "FORS2", "first light")))
+    config = tmp_path / "seq.yaml"
+    async with run_tino(folder) as tino:
+        config.write_text(f"otto:\n  url: {tino.url}\n  insid: FORS2\n")
+        async with running_server("--config", str(config)) as server, server.connect("operator") as operator:
+            fetched = await operator.command("fetch")
+            assert fetched.ok, fetched.error
+            os.kill(chain_pids(server)[1], signal.SIGKILL)
+            restored = await next_event(operator.events(), is_notice("restored"))
+            assert restored["message"] == "restored 1 loading command(s) and 0 flag(s)"
+            assert "first light" in (await operator.command("lsob")).output

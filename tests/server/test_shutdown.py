@@ -1,11 +1,12 @@
-"""SIGTERM and SIGINT stop the server cleanly: children ended, port released."""
+"""SIGTERM and SIGINT stop the server cleanly: children ended, port released; no process left behind."""
+import pathlib
 import signal
 import socket
 
 import pytest
 import trio
 
-from server_harness import SCRIPTS, chain_pids, is_running, is_state, next_event, running_server
+from server_harness import SCRIPTS, chain_pids, is_running, is_state, next_event, parent_of, running_server
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
@@ -29,3 +30,15 @@ async def test_a_signal_ends_the_server_and_its_children(signum):
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             probe.bind((server.host, server.port))
             probe.listen()
+
+
+async def test_a_helper_left_behind_by_a_script_is_reaped_when_it_exits(server):
+    async with server.connect("operator") as operator:
+        assert (await operator.command(f"load {SCRIPTS / 'leaves_helper.py'}")).ok
+        assert (await operator.command("run")).ok
+        said = await next_event(operator.events(), lambda e: e.get("kind") == "output" and "helper" in e["text"])
+        helper = int(said["text"].split()[1])
+        assert parent_of(helper) == server.process.pid, "the server adopts what scripts leave behind"
+        with trio.fail_after(15):
+            while pathlib.Path(f"/proc/{helper}").exists():  # a zombie would stay listed
+                await trio.sleep(0.05)
