@@ -27,6 +27,7 @@ SHELL = "Shell and kernel"
 
 serial_numbers = ShellBase.serial_numbers
 node_names = ShellBase.node_names
+waiting_dialogs = ShellBase.waiting_dialogs
 node_references = ShellBase.node_references
 complete_module = ShellBase.complete_module
 
@@ -301,7 +302,7 @@ class SeqShell(ShellBase):
         description="Answer a dialog the running script asks: perform its extra step, or stop the sequence. "
         "In a command file, returns when execution stops again."
     )
-    answer_parser.add_argument("sn", type=int, metavar="SN", choices_provider=serial_numbers,
+    answer_parser.add_argument("sn", type=int, metavar="SN", choices_provider=waiting_dialogs,
                                help="serial number of the dialog node")
     answer_parser.add_argument("answer", choices=["perform", "stop"])
 

@@ -238,6 +238,11 @@ class ShellBase(cmd2.Cmd):
     def serial_numbers(self) -> Choices:
         return Choices([CompletionItem(int(sn), display_meta=meta) for sn, meta in self.tree.serial_choices()])
 
+    def waiting_dialogs(self) -> Choices:
+        """The dialogs waiting for an answer (``answer`` completes to them)."""
+        return Choices([CompletionItem(int(d["sn"]), display_meta=str(d.get("name", "")))
+                        for d in self.tree.open_dialogs()])
+
     def node_names(self) -> Choices:
         return Choices.from_values(self.tree.name_choices())
 

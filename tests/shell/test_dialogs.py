@@ -42,7 +42,10 @@ def test_the_prompt_asks_and_an_answer_at_the_prompt_goes_on(terminal, tmp_path)
     sn = re.search(r"dialog (\d+) lamp: answer SN", screen).group(1)
     assert f"dialog ({sn}) lamp: Checks the lamp" in screen
     assert "condition: Lamp warm?    extra step: Warm up the lamp" in screen
-    term.type(f"answer {sn} perform")
+    term.type("answer ", enter=False)
+    term.press("Tab")  # completion offers the dialog waiting
+    term.wait_for(rf"perform\|stop\)>> answer {sn} ?$")
+    term.type("perform")
     screen = term.wait_for(r"run finished[\s\S]*^\(seq\)>> ?$")
     assert screen.index(f"dialog ({sn}) lamp answered: perform") < screen.index("INFO:seq.user:lamp warmed up")
     assert screen.index("INFO:seq.user:lamp warmed up") < screen.index("INFO:seq.user:exposed")
