@@ -77,6 +77,7 @@ class Run:
         self.active = 1
         self.waiting = {}
         self.answers = {}
+        self.asking = {}  # open dialogs: node -> the request published
 
     # -- states ---------------------------------------------------------------
 
@@ -315,8 +316,12 @@ class Run:
 
     async def ask(self, dialog) -> bool:
         """Publish a dialog request and wait for its answer: True to perform the extra step."""
-        self.publish(self.dialog_record(dialog, "request"))
-        await self.hold(dialog)
+        request = self.asking[dialog] = self.dialog_record(dialog, "request")
+        try:
+            self.publish(request)
+            await self.hold(dialog)
+        finally:
+            del self.asking[dialog]
         return self.answers.pop(dialog)
 
     def answer(self, dialog, perform: bool) -> bool:
