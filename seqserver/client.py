@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import math
+import ssl
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
@@ -42,7 +43,7 @@ class ConnectionClosed(Exception):
 class Connection:
     """An open connection to a server; made by :func:`connect`."""
 
-    def __init__(self, stream: trio.SocketStream, event_buffer: int) -> None:
+    def __init__(self, stream: trio.abc.Stream, event_buffer: int) -> None:
         self._stream = stream
         self._decoder = protocol.Decoder()
         self._ids = itertools.count(1)
@@ -161,13 +162,15 @@ def _lost_notice(count: int) -> dict:
 
 @contextlib.asynccontextmanager
 async def connect(host: str, port: int, *, client: str = "python", token: str | None = None,
-                  event_buffer: int = DEFAULT_EVENT_BUFFER) -> AsyncIterator[Connection]:
+                  event_buffer: int = DEFAULT_EVENT_BUFFER,
+                  ssl_context: ssl.SSLContext | None = None) -> AsyncIterator[Connection]:
     """Connect to a server and shake hands; the connection closes when the block ends.
 
-    Raises ConnectionClosed when the server refuses the client, OSError when it
-    cannot be reached.
+    With ``ssl_context``, the connection is TLS and the server's certificate is
+    checked against ``host``. Raises ConnectionClosed when the server refuses the
+    client or the TLS handshake fails, OSError when it cannot be reached.
     """
-    conn = await _connected(host, port, client, token, event_buffer)
+    conn = await _connected(host, port, client, token, event_buffer, ssl_context)
     async with trio.open_nursery() as nursery:
         nursery.start_soon(conn._read)
         try:
@@ -176,8 +179,15 @@ async def connect(host: str, port: int, *, client: str = "python", token: str | 
             await conn.aclose()
 
 
-async def _connected(host, port, client, token, event_buffer) -> Connection:
+async def _connected(host, port, client, token, event_buffer, ssl_context=None) -> Connection:
     stream = await trio.open_tcp_stream(host, port)
+    if ssl_context is not None:
+        stream = trio.SSLStream(stream, ssl_context, server_hostname=host, https_compatible=True)
+        try:
+            await stream.do_handshake()
+        except trio.BrokenResourceError as exc:
+            await trio.aclose_forcefully(stream)
+            raise ConnectionClosed(f"TLS handshake failed: {exc.__cause__ or exc}") from None
     conn = Connection(stream, event_buffer)
     try:
         await conn._handshake(client, token)

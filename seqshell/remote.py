@@ -51,8 +51,8 @@ class RemoteServer:
     async def _stay_connected(self, task_status=trio.TASK_STATUS_IGNORED) -> None:
         """Hold the connection and pass its events on, until it ends or the shell closes it."""
         with trio.CancelScope() as self._scope:
-            tls = {"ssl_context": self.ssl_context} if self.ssl_context else {}
-            async with client.connect(self.host, self.port, client="seqshell", token=self.token, **tls) as connection:
+            async with client.connect(self.host, self.port, client="seqshell", token=self.token,
+                                      ssl_context=self.ssl_context) as connection:
                 self._connection = connection
                 await self.on_event({"kind": "tree", "action": "restored", "ts": time.time(),
                                      "snapshot": connection.welcome.get("snapshot", {})})

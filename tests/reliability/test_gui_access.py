@@ -1,4 +1,5 @@
-"""``seqtool gui`` in front of a server that asks for a token: it passes the token, or says why it cannot."""
+"""The GUI in front of a server that asks for a token: ``seqtool gui`` passes it or says why it cannot,
+and the page sends it (over TLS too)."""
 import asyncio
 import os
 import pathlib
@@ -9,6 +10,7 @@ import urllib.parse
 import pytest
 import trio
 
+from certs import make_certificates
 from server_harness import running_server
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "gui"))
@@ -37,15 +39,17 @@ async def test_seqtool_gui_passes_the_token_or_reports_the_refusal(tmp_path):
     assert f"Sequencer GUI: http://{server.address}/?log-level=INFO#token=s3cret-token" in admitted.stdout.decode()
 
 
-def test_the_page_sends_the_token_from_its_address(tmp_path):
-    """The URL seqtool gui prints (token in the fragment) opens a connected page in a real browser."""
+def test_the_page_over_tls_sends_the_token_from_its_address(tmp_path):
+    """Over https (and wss), the URL seqtool gui prints, token in the fragment, opens a connected page."""
     playwright_api = pytest.importorskip("playwright.sync_api")
     if not os.access(CHROMIUM, os.X_OK):
         pytest.skip(f"{CHROMIUM} is not installed (Debian package chromium)")
     token_file = tmp_path / "token"
     token_file.write_text("s3cret/token+\n")
+    certificates = make_certificates(tmp_path)
     server = subprocess.Popen([sys.executable, "-m", "seqserver", "--address", "127.0.0.1:0", "--token-file",
-                               str(token_file)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               str(token_file), "--tls-cert", str(certificates["cert"]), "--tls-key",
+                               str(certificates["key"])], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                               env={**os.environ, "TMPDIR": str(tmp_path)})
     engine_policy = asyncio.get_event_loop_policy()
     asyncio.set_event_loop_policy(asyncio.DefaultEventLoopPolicy())  # Playwright needs asyncio's own loops
@@ -53,8 +57,8 @@ def test_the_page_sends_the_token_from_its_address(tmp_path):
         address = server.stdout.readline().split()[-1]
         with playwright_api.sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            page = browser.new_page()
-            page.goto(f"http://{address}/#token={urllib.parse.quote('s3cret/token+')}")
+            page = browser.new_page(ignore_https_errors=True)  # the test's authority is not the browser's
+            page.goto(f"https://{address}/#token={urllib.parse.quote('s3cret/token+')}")
             playwright_api.expect(page.locator("#connection-state")).to_have_text("Connected", timeout=15000)
             browser.close()
     finally:
