@@ -1,5 +1,6 @@
 """``seqshell --connect`` finds its token: --token, --token-file, SEQ_TOKEN, or the state directory's file."""
 import os
+import subprocess
 import sys
 
 import trio
@@ -53,3 +54,40 @@ async def test_the_remote_shell_sends_the_token_from_each_source(tmp_path):
     for name in ("option", "file", "environment", "state directory"):
         assert results[name].returncode == 0, (name, results[name].stdout, results[name].stderr)
         assert b"connected to seqserver" in results[name].stdout, name
+
+
+async def test_a_generated_token_lets_the_same_user_in_and_nobody_else(tmp_path):
+    """``seqserver --generate-token`` prints the token and keeps it where this user's clients look."""
+    state = tmp_path / "state"
+    env = {**os.environ, "TMPDIR": str(tmp_path), "XDG_STATE_HOME": str(state)}
+    env.pop("SEQ_TOKEN", None)
+    server = await trio.lowlevel.open_process(
+        [sys.executable, "-m", "seqserver", "--address", "127.0.0.1:0", "--generate-token"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    try:
+        with trio.fail_after(30):
+            said = b""
+            while b"listening on" not in said:
+                said += await server.stdout.receive_some(1024)
+            told = b""
+            while b"readable by you only" not in told:
+                told += await server.stderr.receive_some(1024)
+        address = said.decode().split()[-1]
+        token = (state / "seq" / "token").read_text().strip()
+        assert f"access token {token} (written to {state / 'seq' / 'token'}" in told.decode()
+        assert (state / "seq" / "token").stat().st_mode & 0o777 == 0o600
+        with trio.fail_after(60):
+            mine = await trio.run_process([*REMOTE_SHELL, address], stdin=b"modules\n", capture_stdout=True,
+                                          capture_stderr=True, check=False, env=env, cwd=tmp_path)
+            other = await trio.run_process([*REMOTE_SHELL, address], stdin=b"modules\n", capture_stdout=True,
+                                           capture_stderr=True, check=False, cwd=tmp_path,
+                                           env={**env, "XDG_STATE_HOME": str(tmp_path / "elsewhere")})
+        assert mine.returncode == 0, mine.stderr.decode()
+        assert other.returncode == 2 and b"wrong or missing token" in other.stdout + other.stderr
+    finally:
+        server.terminate()
+        with trio.move_on_after(15):
+            await server.wait()
+        if server.returncode is None:
+            server.kill()
+            await server.wait()
