@@ -69,8 +69,8 @@ class Publisher:
         self._closed = False
         self._urgent = False  # a reply or error is queued: send without holding back
         self._holding: trio.CancelScope | None = None
-        self._sending = False  # the writer task is part-way through sending a batch
-        self._direct_fd: int | None = None  # the stream's descriptor, for publish_from_thread
+        self._fd: int | None = None  # the stream's descriptor: written directly, by the writer or a thread
+        self._unsent = memoryview(b"")  # the rest of the batch being written (under the lock)
 
     # -- queuing (any thread, never blocks) --------------------------------------------
 
@@ -103,20 +103,20 @@ class Publisher:
     def publish_from_thread(self, record: dict) -> None:
         """Send an event at once from a plain thread, even while the event loop is blocked.
 
-        What is queued before it goes first, so the order holds. When the writer
-        is part-way through a batch, or the backlog is large or the stream full
-        (the peer is not reading), the event is queued like any other and goes
-        when the loop turns.
+        What is queued before it goes first (the rest of a batch the writer
+        began, then the queue), so the order holds. When the backlog is large or
+        the stream full (the peer is not reading), the event is queued like any
+        other and goes when the loop turns.
         """
         event = protocol.encode(protocol.Event(**{"ts": time.time(), **record}), self.max_message_size)
         with self._lock:
-            direct = self._direct_fd is not None and not self._sending and not self._closed
-            if direct and self._size <= DIRECT_LIMIT and _writable(self._direct_fd):
+            if self._fd is not None and not self._closed and self._size <= DIRECT_LIMIT and _writable(self._fd):
                 pending = [entry.data for entry in self._queue if entry.data is not None]
                 self._queue.clear()
                 self._replaceable_state.clear()
                 self._size = 0
-                _write_blocking(self._direct_fd, b"".join(pending) + event)
+                _write_blocking(self._fd, b"".join([self._unsent, *pending, event]))
+                self._unsent = memoryview(b"")
                 return
         self.publish(record)
 
@@ -169,16 +169,17 @@ class Publisher:
         """Send queued messages, in order and in batches, until cancelled."""
         self._token = trio.lowlevel.current_trio_token()
         self._trio_thread = threading.get_ident()
-        self._direct_fd = _send_fd(stream)
+        self._fd = _send_fd(stream)
         task_status.started()
         last_send = -math.inf
         while True:
             await self._hold_back(last_send + FLUSH_INTERVAL)
             batch = self._take_batch()
             if batch:
-                await stream.send_all(batch)
-                with self._lock:
-                    self._sending = False
+                if self._fd is None:
+                    await stream.send_all(batch)
+                else:
+                    await self._write(batch)
                 last_send = trio.current_time()
                 continue
             await self._wakeup.wait()
@@ -195,6 +196,25 @@ class Publisher:
             await trio.sleep_forever()
         self._holding = None
 
+    async def _write(self, batch: bytes) -> None:
+        """Write a batch to the descriptor, waiting while it is full; what is left stays in ``_unsent``,
+        where a thread can finish it while the event loop is blocked (see publish_from_thread)."""
+        with self._lock:
+            self._unsent = memoryview(batch)
+        while True:
+            with self._lock:
+                try:
+                    if self._unsent:
+                        self._unsent = self._unsent[os.write(self._fd, self._unsent):]
+                except BlockingIOError:
+                    pass
+                except OSError as exc:
+                    raise trio.BrokenResourceError(f"cannot write to the peer: {exc}") from exc
+                if not self._unsent:
+                    break
+            await trio.lowlevel.wait_writable(self._fd)
+        await trio.lowlevel.checkpoint()
+
     def _take_batch(self) -> bytes:
         parts, taken = [], 0
         with self._lock:
@@ -208,10 +228,7 @@ class Publisher:
                 taken += len(entry.data)
                 self._size -= len(entry.data)
             self._urgent = False
-            self._sending = bool(parts)
             notice = self._dropped_notice() if self._size <= self.high_water else None
-            if notice is not None:
-                self._sending = True
             if not parts and notice is None:
                 self._wakeup = trio.Event()
                 self._writer_waiting = True

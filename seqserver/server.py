@@ -225,7 +225,7 @@ class Server:
                           f"version {protocol.VERSION}")
         if self.token is None and not is_loopback(transport.peer):
             raise Refused("this server accepts clients from its own machine only (protected mode: it has no "
-                          "token); to let remote clients in, start it with --token-file FILE and give them "
+                          "token); to let remote clients in, start it with --token-file FILE (or --generate-token) and give them "
                           "the token (seqshell --connect ADDRESS --token TOKEN, or SEQ_TOKEN)")
         if self.token is not None and not hmac.compare_digest(
             (hello.get("token") or "").encode(), self.token.encode()
