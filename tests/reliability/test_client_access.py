@@ -3,10 +3,12 @@ import os
 import subprocess
 import sys
 
+import pytest
 import trio
 
 from seqserver import access
 from server_harness import running_server
+from test_access import outward_address  # the server's tests find this machine's network address
 
 REMOTE_SHELL = [sys.executable, "-m", "seqshell", "--connect"]
 
@@ -91,3 +93,29 @@ async def test_a_generated_token_lets_the_same_user_in_and_nobody_else(tmp_path)
         if server.returncode is None:
             server.kill()
             await server.wait()
+
+
+async def test_a_server_on_the_network_address_admits_remote_clients_by_token_only(tmp_path):
+    """Bound to this machine's network address (not loopback): protected mode, then the token."""
+    address = outward_address()
+    if address is None:
+        pytest.skip("this machine has no network address besides loopback")
+    token_file = tmp_path / "token"
+    token_file.write_text("s3cret-token\n")
+    env = {**os.environ, "TMPDIR": str(tmp_path), "XDG_STATE_HOME": str(tmp_path / "empty")}
+    env.pop("SEQ_TOKEN", None)
+
+    async def remote_shell(server, *args):
+        with trio.fail_after(60):
+            result = await trio.run_process([*REMOTE_SHELL, server.address, *args], stdin=b"modules\n",
+                                            capture_stdout=True, capture_stderr=True, check=False, env=env,
+                                            cwd=tmp_path)
+        return result.returncode, (result.stdout + result.stderr).decode()
+
+    async with running_server("--address", f"{address}:0") as server:
+        status, said = await remote_shell(server)
+        assert status == 2 and "protected mode" in said and "--generate-token" in said
+    async with running_server("--address", f"{address}:0", "--token-file", str(token_file)) as server:
+        assert (await remote_shell(server, "--token", "guess"))[0] == 2
+        status, said = await remote_shell(server, "--token-file", str(token_file))
+        assert status == 0, said
