@@ -206,7 +206,7 @@ class SyncClient:
 
     def __init__(self, host: str, port: int, *, client: str = "python", token: str | None = None,
                  on_event: Callable[[dict], None] | None = None,
-                 on_close: Callable[[str], None] | None = None) -> None:
+                 on_close: Callable[[str], None] | None = None, ssl_context: ssl.SSLContext | None = None) -> None:
         self._on_event = on_event or (lambda event: None)
         self._on_close = on_close or (lambda reason: None)
         self._started = threading.Event()
@@ -215,7 +215,7 @@ class SyncClient:
         self._token: trio.lowlevel.TrioToken | None = None
         self._cancel_scope: trio.CancelScope | None = None
         self._thread = threading.Thread(
-            target=self._main, args=(host, port, client, token), name="seqserver-client", daemon=True
+            target=self._main, args=(host, port, client, token, ssl_context), name="seqserver-client", daemon=True
         )
         self._thread.start()
         self._started.wait()
@@ -254,9 +254,9 @@ class SyncClient:
     def __exit__(self, *exc_info) -> None:
         self.close()
 
-    def _main(self, host, port, client, token) -> None:
+    def _main(self, host, port, client, token, ssl_context) -> None:
         try:
-            trio.run(self._serve, host, port, client, token)
+            trio.run(self._serve, host, port, client, token, ssl_context)
         except BaseException as exc:  # reported to the constructor's thread when it happens at start
             if not self._started.is_set():
                 self._failure = exc
@@ -264,9 +264,9 @@ class SyncClient:
             else:
                 raise
 
-    async def _serve(self, host, port, client, token) -> None:
+    async def _serve(self, host, port, client, token, ssl_context) -> None:
         with trio.CancelScope() as self._cancel_scope:
-            async with connect(host, port, client=client, token=token) as conn:
+            async with connect(host, port, client=client, token=token, ssl_context=ssl_context) as conn:
                 self._conn = conn
                 self._token = trio.lowlevel.current_trio_token()
                 self._started.set()

@@ -8,6 +8,7 @@ import trio
 
 from certs import make_certificates
 from seqserver import access
+from seqserver.client import SyncClient
 from server_harness import running_server
 
 REMOTE_SHELL = [sys.executable, "-m", "seqshell", "--connect"]
@@ -46,6 +47,14 @@ async def test_clients_reach_a_tls_server_only_through_tls_and_a_trusted_authori
             with pytest.raises(Exception, match="closed the connection during the handshake"):
                 async with server.connect("plain", token="s3cret-token"):
                     pass
+            # A plain thread's client over TLS.
+            sync = await trio.to_thread.run_sync(lambda: SyncClient(
+                server.host, server.port, client="thread", token="s3cret-token", ssl_context=trusted))
+            try:
+                reply = await trio.to_thread.run_sync(lambda: sync.command("modules", timeout=10))
+                assert "seq.samples.a" in reply.output
+            finally:
+                await trio.to_thread.run_sync(sync.close)
             # ... and the operator never noticed.
             assert "seq.samples.a" in (await operator.command("modules")).output
 
