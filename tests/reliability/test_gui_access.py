@@ -10,7 +10,6 @@ import urllib.parse
 import pytest
 import trio
 
-from certs import make_certificates
 from server_harness import running_server
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "gui"))
@@ -42,6 +41,8 @@ async def test_seqtool_gui_passes_the_token_or_reports_the_refusal(tmp_path):
 def test_the_page_over_tls_sends_the_token_from_its_address(tmp_path):
     """Over https (and wss), the URL seqtool gui prints, token in the fragment, opens a connected page."""
     playwright_api = pytest.importorskip("playwright.sync_api")
+    pytest.importorskip("cryptography")  # for the test's certificate authority
+    from certs import make_certificates
     if not os.access(CHROMIUM, os.X_OK):
         pytest.skip(f"{CHROMIUM} is not installed (Debian package chromium)")
     token_file = tmp_path / "token"
