@@ -8,6 +8,12 @@ import os
 import pathlib
 
 import pytest
+from hypothesis import settings
+
+# In CI the property tests draw the same examples every run, so a red run can be replayed.
+settings.register_profile("ci", derandomize=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
 

@@ -29,6 +29,9 @@ DOCUMENTED_ERRORS = re.compile(
 )
 
 
+SEND_TIMEOUT = 10.0
+
+
 class Hung(AssertionError):
     """The process sent nothing for longer than the timeout."""
 
@@ -40,14 +43,27 @@ class BlockingPeer:
         self.process = process
         self._send_fd = send_fd
         self._receive_fd = receive_fd
+        os.set_blocking(send_fd, False)  # a write takes what fits; send() reads while it waits
         self._decoder = protocol.Decoder()
         self._inbox: list[protocol.Message] = []
         self._ids = iter(range(1, 1 << 62))
 
-    def send(self, data: bytes) -> None:
+    def send(self, data: bytes, timeout: float = SEND_TIMEOUT) -> None:
+        """Write all of ``data``, reading what the process sends meanwhile: a process that
+        answers garbage with errors while we are still writing would otherwise fill its
+        output pipe, stop reading, and leave both sides waiting for ever."""
         view = memoryview(data)
         while view:
-            view = view[os.write(self._send_fd, view):]
+            readable, writable, _ = select.select([self._receive_fd], [self._send_fd], [], timeout)
+            if not readable and not writable:
+                raise Hung(f"the process took nothing and sent nothing for {timeout} s")
+            if readable:
+                self._read_available()
+            if writable:
+                try:
+                    view = view[os.write(self._send_fd, view):]
+                except BlockingIOError:
+                    pass
 
     def receive(self, timeout: float) -> protocol.Message:
         """The next message; Hung after ``timeout`` seconds of silence."""
@@ -55,10 +71,16 @@ class BlockingPeer:
             readable, _, _ = select.select([self._receive_fd], [], [], timeout)
             if not readable:
                 raise Hung(f"nothing received for {timeout} s")
-            data = os.read(self._receive_fd, 65536)
-            assert data, f"the process closed the connection (exit status {self.process.poll()})"
-            self._inbox.extend(self._decoder.feed(data))
+            self._read_available()
         return self._inbox.pop(0)
+
+    def _read_available(self) -> None:
+        try:
+            data = os.read(self._receive_fd, 65536)
+        except BlockingIOError:  # a socket peer: one descriptor, non-blocking both ways
+            return
+        assert data, f"the process closed the connection (exit status {self.process.poll()})"
+        self._inbox.extend(self._decoder.feed(data))
 
     def next_id(self) -> int:
         return next(self._ids)
