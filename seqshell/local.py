@@ -59,11 +59,7 @@ class LocalKernel:
                                      "snapshot": link.welcome.snapshot})
                 task_status.started(link.process.pid)
                 async for message in link.messages:
-                    self._taken += 1
-                    await self._forward(message)
-                    self._forwarded += 1
-                    self._progress.set()
-                    self._progress = trio.Event()
+                    await self._forward_all(link, message)
                 self._link = None
                 status = await link.wait_exit()
                 if not self._stopping:
@@ -75,6 +71,20 @@ class LocalKernel:
             self._link = None
             self._progress.set()
             ended.set()
+
+    async def _forward_all(self, link: KernelLink, message: protocol.Message) -> None:
+        """Forward a message and every one already behind it, without yielding between them:
+        a burst of events goes on as one batch."""
+        while message is not None:
+            self._taken += 1
+            await self._forward(message)
+            self._forwarded += 1
+            try:
+                message = link.messages.receive_nowait()
+            except (trio.WouldBlock, trio.EndOfChannel):
+                message = None
+        self._progress.set()
+        self._progress = trio.Event()
 
     async def _forward(self, message: protocol.Message) -> None:
         if isinstance(message, protocol.Event):

@@ -39,6 +39,50 @@ def detach_stdio() -> tuple[int, int]:
 
 
 COMMANDS_QUEUED = 64  # lines read ahead of the one running; the server sends a client's next line after its reply
+OUTBOX_LIMIT = 1024 * 1024  # bytes waiting for the server before forwarding events waits (the kernel then coalesces)
+
+
+class Outbox:
+    """What the shell sends to the server, in order, written in batches by one task.
+
+    Queuing never yields to the scheduler: the kernel's events of one chunk are
+    forwarded together and leave in one write. Only an event that finds more
+    than ``limit`` bytes waiting waits for room, which holds back reading from
+    the kernel (whose own queue then coalesces); replies and errors never wait.
+    """
+
+    def __init__(self, stream: trio.abc.SendStream, limit: int = OUTBOX_LIMIT) -> None:
+        self._stream = stream
+        self._limit = limit
+        self._parts: list[bytes] = []
+        self._size = 0
+        self._queued = trio.lowlevel.ParkingLot()
+        self._room = trio.lowlevel.ParkingLot()
+
+    def put(self, data: bytes) -> None:
+        self._parts.append(data)
+        self._size += len(data)
+        self._queued.unpark()
+
+    async def wait_for_room(self) -> None:
+        while self._size > self._limit:
+            await self._room.park()
+
+    async def run_writer(self) -> None:
+        """Write whatever has been queued, as one piece per wake-up, until cancelled."""
+        while True:
+            while not self._parts:
+                await self._queued.park()
+            data, self._parts, self._size = b"".join(self._parts), [], 0
+            self._room.unpark_all()
+            await self._stream.send_all(data)
+
+    async def flush(self) -> None:
+        """Write what is still queued (at the end, once the writer has stopped), if the server still reads."""
+        data, self._parts, self._size = b"".join(self._parts), [], 0
+        if data:
+            with contextlib.suppress(trio.BrokenResourceError, trio.ClosedResourceError):
+                await self._stream.send_all(data)
 
 
 class PipeServer:
@@ -46,25 +90,25 @@ class PipeServer:
         self.app = app
         self.target = target
         self._receive_stream = receive_stream
-        self._send_stream = send_stream
-        self._send_lock = trio.Lock()
+        self._outbox = Outbox(send_stream)
         self.greeted = False
 
     async def send(self, message: protocol.Message) -> None:
-        async with self._send_lock:
-            await self._send_stream.send_all(protocol.encode(message))
+        self._outbox.put(protocol.encode(message))
 
     async def forward_event(self, event: dict) -> None:
         """The target's event handler: keep the shell's picture current and pass the event on
         (once the server has said hello: its welcome carries the picture until then)."""
         self.app.observe(event)
         if self.greeted:
-            await self.send(protocol.Event(**event))
+            self._outbox.put(protocol.encode(protocol.Event(**event)))
+            await self._outbox.wait_for_room()
 
     async def serve(self) -> None:
         """Serve until the server closes our stdin."""
         decoder = protocol.Decoder()
         async with trio.open_nursery() as nursery:
+            nursery.start_soon(self._outbox.run_writer)
             send_command, receive_command = trio.open_memory_channel(COMMANDS_QUEUED)
             nursery.start_soon(self._execute_in_order, receive_command, nursery)
             async for data in self._receive_stream:
@@ -80,6 +124,7 @@ class PipeServer:
                     else:
                         await self.send(protocol.Error(error=self._refusal(message, self.greeted), fatal=False))
             nursery.cancel_scope.cancel()
+        await self._outbox.flush()
 
     async def _execute_in_order(self, commands, nursery) -> None:
         """Run lines in arrival order, as the kernel does (a ``pause 3`` sent before
