@@ -7,6 +7,8 @@ Prints, for N no-op steps (default 10,000):
   for steps written as plain functions, trio coroutines and asyncio coroutines;
 - the bare-trio baseline measured in the same run: a task per node, one after
   the other for the Sequence, all in one nursery for the Parallel;
+- for the Parallel of asyncio steps, what an asyncio task per node costs by
+  itself, on trio-asyncio's loop (as the engine runs them) and on asyncio's own;
 - bytes per node (tracemalloc) of a loaded tree, and the peak during a run;
 - bluesky's RunEngine running N no-op messages, per message (``pip install bluesky``).
 
@@ -14,7 +16,9 @@ Times are CPU seconds of the process (see ``clock``).
 
 Usage: python3 scripts/bench_engine.py [N]
 """
+import asyncio
 import gc
+import math
 import os
 import sys
 import tempfile
@@ -22,6 +26,7 @@ import time
 import tracemalloc
 
 import trio
+import trio_asyncio
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -111,14 +116,47 @@ async def bare_trio_parallel(n):
     return clock() - start
 
 
+async def asyncio_tasks(n):
+    """(asyncio) ``n`` no-op tasks started together, each counting itself down when done."""
+    loop = asyncio.get_running_loop()
+    all_done = loop.create_future()
+    running = [n]
+
+    async def task():
+        running[0] -= 1
+        if not running[0]:
+            all_done.set_result(None)
+
+    for _ in range(n):
+        loop.create_task(task())
+    await all_done
+
+
+async def asyncio_tasks_under_trio_asyncio(n):
+    async with trio_asyncio.open_loop():
+        start = clock()
+        await trio_asyncio.aio_as_trio(asyncio_tasks)(n)
+        return clock() - start
+
+
+def asyncio_tasks_on_asyncio_loop(n, repeats=5):
+    """µs per task of :func:`asyncio_tasks` run by asyncio's own loop (outside trio)."""
+    asyncio.set_event_loop_policy(asyncio.DefaultEventLoopPolicy())  # trio-asyncio installed its own
+    best = math.inf
+    for _ in range(repeats):
+        with asyncio.Runner() as runner:
+            start = clock()
+            runner.run(asyncio_tasks(n))
+            best = min(best, clock() - start)
+    return best / n * 1e6
+
+
 def bluesky_per_message(n):
     try:
         from bluesky import RunEngine
         from bluesky.utils import Msg
     except ImportError:
         return None
-
-    import asyncio
 
     asyncio.set_event_loop_policy(asyncio.DefaultEventLoopPolicy())  # trio-asyncio installed its own
 
@@ -134,19 +172,23 @@ def bluesky_per_message(n):
 
 
 async def main(n, repeats=5):
-    """Each measurement is the best of ``repeats``; rounds interleave seq and the baseline,
-    so both see the same load on the machine."""
+    """Each measurement is the best of ``repeats``; rounds interleave seq and the baselines,
+    so all see the same load on the machine. Returns µs per asyncio task on trio-asyncio's loop."""
     variants = [(c, s) for c in ("Sequence", "Parallel") for s in ("plain", "with_trio", "with_asyncio")]
     baseline_runs = {"Sequence": bare_trio_sequence, "Parallel": bare_trio_parallel}
-    times = {key: [] for key in [*variants, *baseline_runs]}
+    times = {key: [] for key in [*variants, *baseline_runs, "asyncio tasks"]}
+    traced = [("Sequence", "plain"), ("Parallel", "plain"), ("Parallel", "with_asyncio")]
     with tempfile.TemporaryDirectory() as directory:
         paths = {(c, s): write_script(directory, c, s, n) for c, s in variants}
         for _ in range(repeats):
             for container, measure in baseline_runs.items():
+                gc.collect()  # as before each engine run: no run pays for the garbage of the one before
                 times[container].append(await measure(n))
             for variant in variants:
                 times[variant].append(await engine_run(paths[variant]))
-        peaks = {c: await engine_run(paths[(c, "plain")], trace=True) / n for c in baseline_runs}
+            gc.collect()
+            times["asyncio tasks"].append(await asyncio_tasks_under_trio_asyncio(n))
+        peaks = {variant: await engine_run(paths[variant], trace=True) / n for variant in traced}
         bytes_per_node = await tree_bytes(paths[("Sequence", "plain")], n)
 
     def per_node(key):
@@ -158,11 +200,16 @@ async def main(n, repeats=5):
         ours, base = per_node((container, step)), per_node(container)
         print(f"{container:<10} {step:<13} {ours:>12.1f} {base:>18.1f} {ours / base:>6.2f}")
     print(f"memory: {bytes_per_node:.0f} bytes per node in a loaded tree; peak during a run "
-          + ", ".join(f"{c} {p:.0f}" for c, p in peaks.items()) + " bytes per node")
+          + ", ".join(f"{c} {s} {p:.0f}" for (c, s), p in peaks.items()) + " bytes per node")
+    return per_node("asyncio tasks")
 
 
-def report_bluesky(n):
-    bluesky = bluesky_per_message(n)  # outside trio: the RunEngine runs its own asyncio loop
+def report_outside_trio(n, asyncio_tasks_on_trio_asyncio):
+    """The figures measured outside trio: asyncio's own loop, and bluesky's RunEngine on it."""
+    print(f"an asyncio task per node by itself (the floor for a Parallel of asyncio steps): "
+          f"{asyncio_tasks_on_trio_asyncio:.1f} µs on trio-asyncio's loop, "
+          f"{asyncio_tasks_on_asyncio_loop(n):.1f} µs on asyncio's own")
+    bluesky = bluesky_per_message(n)
     if bluesky is None:
         print("bluesky: not installed (pip install bluesky to compare with its RunEngine)")
     else:
@@ -171,5 +218,4 @@ def report_bluesky(n):
 
 if __name__ == "__main__":
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
-    trio.run(main, count)
-    report_bluesky(count)
+    report_outside_trio(count, trio.run(main, count))

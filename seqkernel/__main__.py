@@ -19,6 +19,8 @@ from seqkernel import process
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="seqkernel", description="The sequencer kernel: runs scripts, speaks the seq protocol.")
     parser.add_argument("--fd", type=int, metavar="N", help="speak the protocol on inherited socket N (default: stdin/stdout)")
+    parser.add_argument("--instrument", metavar="INSID",
+                        help="check every OB against this instrument's package, found under CFGPATH/IP/INSID/ip")
     parser.add_argument("--session-dir", metavar="DIR", help="write kernel.log in this directory")
     parser.add_argument("--max-message-size", type=int, default=protocol.MAX_MESSAGE_SIZE, metavar="BYTES",
                         help="refuse protocol messages larger than this (default: %(default)s)")
@@ -48,7 +50,8 @@ def main(argv=None) -> int:
     os.dup2(null, 0)
     os.close(null)
     process.run(
-        open_stream, session_dir=args.session_dir, log_level=args.log_level, max_message_size=args.max_message_size
+        open_stream, session_dir=args.session_dir, instrument=args.instrument, log_level=args.log_level,
+        max_message_size=args.max_message_size,
     )
     return 0
 

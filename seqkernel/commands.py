@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import protocol
+from seqkernel import ip, session
 from seqkernel.engine import EngineError, LoadError
+from seqkernel.ob import parse_ob
 
 
 class CommandError(Exception):
@@ -74,10 +76,13 @@ class Commands:
 
     ``is_waiting(line)`` says whether a line may block (``wait``); the kernel
     runs those in their own task and every other command in arrival order.
+    With an ``instrument``, every OB is checked against its instrument package
+    (``CFGPATH/IP/<instrument>/ip``, read anew for each OB) before it is loaded.
     """
 
-    def __init__(self, engine) -> None:
+    def __init__(self, engine, instrument: str | None = None) -> None:
         self.engine = engine
+        self.instrument = instrument
         self._commands: dict[str, Command] = {}
         self._define()
 
@@ -144,6 +149,12 @@ class Commands:
         add("setvar", "Set a template variable (checked against its declared type).", self._setvar,
             arguments=[(("ob",), dict(type=int, metavar="OB")), (("template",), dict(type=int, metavar="TPL")),
                        (("name",), dict(metavar="NAME")), (("value",), dict(metavar="VALUE"))])
+        add("save", "Save the session (loaded modules, OBs with their variable values, runtime flags) to a file.",
+            lambda a: Outcome(session.save(self.engine, a.path)),
+            arguments=[(("path",), dict(metavar="PATH"))])
+        add("session", "Restore a session saved with save (added to what is loaded).",
+            lambda a: Outcome(session.restore(self.engine, a.path)),
+            arguments=[(("path",), dict(metavar="PATH"))])
         add("answer", "Answer a BasicDialog: perform its extra step, or stop.", self._answer,
             arguments=[sn, (("answer",), dict(choices=("perform", "stop")))])
         add("err", "Force an exception (to see how errors are reported).", self._err)
@@ -185,7 +196,7 @@ class Commands:
             return Outcome(shown.text)
         except LoadError as exc:
             return Outcome(output=exc.traceback, error=str(exc))
-        except (CommandError, EngineError, ValueError) as exc:
+        except (CommandError, EngineError, ValueError, ip.IPError, session.SessionError) as exc:
             return Outcome(error=str(exc) or type(exc).__name__)
         except Exception as exc:
             return Outcome(output=traceback.format_exc(), error=f"{type(exc).__name__}: {exc}")
@@ -210,8 +221,7 @@ class Commands:
         return Outcome("\n".join(lines))
 
     def _ob(self, args) -> Outcome:
-        node = self.engine.load_ob(args.path)
-        return Outcome(f"loaded OB {args.path}: ({node.sn}) {node.name}")
+        return self._load_ob(args.path, f"loaded OB {args.path}: ")
 
     def _obdata(self, args) -> Outcome:
         try:
@@ -220,8 +230,22 @@ class Commands:
             raise CommandError(f"obdata: not valid JSON: {exc}") from None
         if not isinstance(ob, dict):
             raise CommandError("obdata: the OB must be a JSON object")
-        node = self.engine.load_ob(ob)
-        return Outcome(f"loaded OB ({node.sn}) {node.name}")
+        return self._load_ob(ob, "loaded OB ")
+
+    def _load_ob(self, source, said: str) -> Outcome:
+        """Read an OB, check it against the instrument package (if any) and load it."""
+        try:
+            data, path = parse_ob(source)
+        except ValueError as exc:
+            raise LoadError(str(exc)) from None
+        lines = []
+        if self.instrument is not None:
+            try:
+                data = ip.prepare_ob(data, ip.load_instrument_package(self.instrument))
+            except ip.PackageNotFound as exc:
+                lines.append(f"not checked against an instrument package: {exc}")
+        node = self.engine.load_ob(data, origin=path)
+        return Outcome("\n".join([f"{said}({node.sn}) {node.name}", *lines]))
 
     def _lsob(self, args) -> Outcome:
         obs = self.engine.obs()

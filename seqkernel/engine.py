@@ -66,6 +66,7 @@ class Engine:
         self._failed = None
         self._after_run = []
         self.last_error = None
+        self._answered = {}  # dialog node -> "perform" or "stop", in the current run
         self._new_root()
 
     @classmethod
@@ -119,25 +120,45 @@ class Engine:
 
     def load(self, target: str):
         """Load a script by dotted module name or ``.py`` path; returns its top node."""
-        self._check_idle("load a script")
-        module = import_script(target)
-        node = self._attach(lambda: seq_factory(module), f"the script of {target}")
-        self._scripts.append((module.__name__, node))
-        self._publish_tree("loaded")
-        return node
+        return self.load_all([("module", target)])[0]
 
-    def load_ob(self, source):
-        """Load an OB from a JSON file path, JSON text or a parsed dict; returns the OB node."""
-        self._check_idle("load an OB")
+    def load_ob(self, source, origin=None):
+        """Load an OB from a JSON file path, JSON text or a parsed dict; returns the OB node.
+        ``origin`` names the file a parsed OB came from (``lsob`` shows it)."""
+        return self.load_all([("ob", source, origin)])[0]
+
+    def load_all(self, sources) -> list:
+        """Load scripts ``("module", target)`` and OBs ``("ob", source[, origin])`` in order:
+        all of them, or (a LoadError) none; one ``tree`` event for them all."""
+        self._check_idle("load")
+        kept = len(self._scripts), len(self._obs), len(self.root.children)
+        try:
+            nodes = [self._load_one(*source) for source in sources]
+        except EngineError:
+            del self._scripts[kept[0]:], self._obs[kept[1]:], self.root.children[kept[2]:]
+            raise
+        self._publish_tree("loaded")
+        return nodes
+
+    def _load_one(self, kind, source, origin=None):
+        if kind == "module":
+            module = import_script(source)
+            node = self._attach(lambda: seq_factory(module), f"the script of {source}")
+            self._scripts.append((module.__name__, node))
+            return node
         try:
             data, path = obs_module.read_ob(source)
         except ValueError as exc:
             raise LoadError(str(exc)) from exc
-        node = self._attach(lambda: obs_module.build_ob(data, import_script, path), f"OB {obs_module.ob_name(data)!r}")
+        node = self._attach(lambda: obs_module.build_ob(data, import_script, path or origin),
+                            f"OB {obs_module.ob_name(data)!r}")
         self._scripts.append((None, node))
         self._obs.append(node)
-        self._publish_tree("loaded")
         return node
+
+    def loaded(self) -> list:
+        """What is loaded, in load order: ``(module name, top node)`` pairs, module None for an OB."""
+        return list(self._scripts)
 
     def modules(self) -> list[str]:
         return [name for name, _ in self._scripts if name is not None]
@@ -164,7 +185,15 @@ class Engine:
             "obs": self.obs(),
             "root": root,
             "scripts": [child for child in root["children"] if child["sn"] not in endpoints],
+            "dialogs": self.open_dialogs(),
         }
+
+    def open_dialogs(self) -> list[dict]:
+        """The dialogs waiting for an answer: the fields of their ``dialog`` request events."""
+        if self._run is None:
+            return []
+        return [{k: v for k, v in request.items() if k not in ("kind", "action")}
+                for request in self._run.asking.values()]
 
     def find(self, ref):
         """The node with serial number ``ref`` (an int or digits), or else the first named ``ref``."""
@@ -268,8 +297,12 @@ class Engine:
     def answer_dialog(self, sn, perform: bool):
         """Answer an open BasicDialog: perform its extra step, or stop the sequence."""
         node = self.find(sn)
-        if self._run is None or not self._run.answer(node, bool(perform)):
-            raise NotAllowed(f"node {node.sn} ({node.name}) has no open dialog")
+        if self._run is not None and self._run.answer(node, bool(perform)):
+            self._answered[node] = "perform" if perform else "stop"
+            return
+        if node in self._answered:
+            raise NotAllowed(f"dialog ({node.sn}) {node.name} was already answered: {self._answered[node]}")
+        raise NotAllowed(f"node {node.sn} ({node.name}) has no open dialog")
 
     def variables(self) -> list[dict]:
         return obs_module.variables(self._obs)
@@ -300,6 +333,7 @@ class Engine:
             node.result = None
             node.restart()
         self._failed = None
+        self._answered = {}
         self._set_status("idle", publish=False)
         self._publish_tree("reset")
 
@@ -323,6 +357,7 @@ class Engine:
         self._set_status("paused" if blocked else "running")
 
     def _start(self, mode):
+        self._answered = {}
         run = Run(self._publish, mode=mode, task_logs=self._task_logs, on_blocked=self._on_blocked)
         self._run = run
         self._set_status("running")

@@ -77,6 +77,7 @@ class Run:
         self.active = 1
         self.waiting = {}
         self.answers = {}
+        self.asking = {}  # open dialogs: node -> the request published
 
     # -- states ---------------------------------------------------------------
 
@@ -152,32 +153,38 @@ class Run:
         """(asyncio) Run the asyncio steps from ``index`` on; returns where it stopped, and a step's exception."""
         count = len(nodes)
         while index < count and self._joins_asyncio_task(nodes[index]):
-            node = nodes[index]
-            self.set_state(node, State.RUNNING)
-            token = context.current_node.set(node)
-            if self.task_logs:
-                self.publish(task_record("Starting Task: ", node))
-            try:
-                result = await node.fn()
-            except BaseException as exc:
-                if not self.scope.cancel_called:
-                    return index, exc
-                if not isinstance(exc, asyncio.CancelledError):
-                    _raised_while_cancelled(node, exc)
-                self.set_state(node, State.CANCELLED)
-                raise asyncio.CancelledError() from exc
-            finally:
-                context.current_node.reset(token)
-            node.result = result
-            if self.task_logs:
-                self.publish(task_record("End Task: ", node))
-            self.set_state(node, State.FINISHED)
+            failure = await self._asyncio_step(nodes[index])
+            if failure is not None:
+                return index, failure
             index += 1
         return index, None
 
+    async def _asyncio_step(self, node):
+        """(asyncio) Run one asyncio step in the current asyncio task; returns its exception, if it raised one."""
+        self.set_state(node, State.RUNNING)
+        token = context.current_node.set(node)
+        if self.task_logs:
+            self.publish(task_record("Starting Task: ", node))
+        try:
+            result = await node.fn()
+        except BaseException as exc:
+            if not self.scope.cancel_called:
+                return exc
+            if not isinstance(exc, asyncio.CancelledError):
+                _raised_while_cancelled(node, exc)
+            self.set_state(node, State.CANCELLED)
+            raise asyncio.CancelledError() from exc
+        finally:
+            context.current_node.reset(token)
+        node.result = result
+        if self.task_logs:
+            self.publish(task_record("End Task: ", node))
+        self.set_state(node, State.FINISHED)
+        return None
+
     async def execute_together(self, nodes):
         """Execute ``nodes`` in parallel: one trio task each, except asyncio steps,
-        which run as asyncio tasks gathered under one trio task."""
+        which run as asyncio tasks of their own under one trio task."""
         asyncio_steps, others = [], []
         for node in nodes:
             (asyncio_steps if self._joins_asyncio_task(node) else others).append(node)
@@ -191,19 +198,40 @@ class Run:
                 nursery.start_soon(self._branch, self._execute_asyncio_together, asyncio_steps, remaining)
 
     async def _execute_asyncio_together(self, nodes):
-        await trio_asyncio.aio_as_trio(self._asyncio_gather(nodes))
+        await trio_asyncio.aio_as_trio(self._asyncio_together(nodes))
         if self.scope.cancel_called:
             await trio.lowlevel.checkpoint()  # a step failed: the run's scope is cancelled
 
-    async def _asyncio_gather(self, nodes):
-        """(asyncio) Run asyncio steps together, each in its own asyncio task."""
+    async def _asyncio_together(self, nodes):
+        """(asyncio) Run asyncio steps together, each in an asyncio task of its own.
 
-        async def one(node):
-            index, failure = await self._asyncio_steps([node], 0)
-            if failure is not None:
-                self.fail(node, failure)
+        The tasks count themselves down instead of reporting through done
+        callbacks (as ``asyncio.gather`` does): on trio-asyncio's loop each
+        callback costs a pass of trio's scheduler, so this halves the cost of a
+        parallel of short steps.
+        """
+        loop = asyncio.get_running_loop()
+        all_ended = loop.create_future()
+        running = [len(nodes)]
 
-        await asyncio.gather(*(one(node) for node in nodes))
+        async def branch(node):
+            try:
+                failure = await self._asyncio_step(node)
+                if failure is not None:
+                    self.fail(node, failure)
+            finally:
+                running[0] -= 1
+                if not running[0] and not all_ended.done():  # (cancelled with the run)
+                    all_ended.set_result(None)
+
+        tasks = [loop.create_task(branch(node)) for node in nodes]
+        try:
+            await all_ended
+        except asyncio.CancelledError:
+            for task in tasks:
+                task.cancel()
+            await asyncio.wait(tasks)  # a task cancelled before its start never counts down
+            raise
 
     async def _branch(self, execute, node, remaining):
         try:
@@ -288,8 +316,12 @@ class Run:
 
     async def ask(self, dialog) -> bool:
         """Publish a dialog request and wait for its answer: True to perform the extra step."""
-        self.publish(self.dialog_record(dialog, "request"))
-        await self.hold(dialog)
+        request = self.asking[dialog] = self.dialog_record(dialog, "request")
+        try:
+            self.publish(request)
+            await self.hold(dialog)
+        finally:
+            del self.asking[dialog]
         return self.answers.pop(dialog)
 
     def answer(self, dialog, perform: bool) -> bool:

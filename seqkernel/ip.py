@@ -46,6 +46,10 @@ class IPError(Exception):
     """An instrument package that cannot be found or read, or lacks a template."""
 
 
+class PackageNotFound(IPError):
+    """No folder of ``CFGPATH`` holds the instrument's package."""
+
+
 class InvalidOB(IPError):
     """An OB that does not match its instrument package; ``problems`` lists why."""
 
@@ -104,16 +108,16 @@ def load_instrument_package(
     instrument: str, environ: Mapping[str, str] | None = None
 ) -> InstrumentPackage:
     """The package of ``instrument`` from the first ``CFGPATH`` folder holding
-    ``IP/<instrument>/ip``; IPError naming the places searched when there is none."""
+    ``IP/<instrument>/ip``; PackageNotFound naming the places searched when there is none."""
     folders = cfgpath_folders(environ)
     if not folders:
-        raise IPError(f"no instrument package for {instrument}: CFGPATH is not set")
+        raise PackageNotFound(f"no instrument package for {instrument}: CFGPATH is not set")
     candidates = [folder / "IP" / instrument / "ip" for folder in folders]
     for root in candidates:
         if root.is_dir():
             return read_instrument_package(instrument, root)
     searched = ", ".join(str(c) for c in candidates)
-    raise IPError(f"no instrument package for {instrument}: none of {searched} exists")
+    raise PackageNotFound(f"no instrument package for {instrument}: none of {searched} exists")
 
 
 def read_instrument_package(instrument: str, root: pathlib.Path) -> InstrumentPackage:

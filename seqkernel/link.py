@@ -75,6 +75,7 @@ class KernelLink:
         *,
         session_dir: str | None = None,
         log_level: str | None = None,
+        instrument: str | None = None,
         client: str = "seqkernel.link",
         stderr=None,
         cwd=None,
@@ -92,6 +93,8 @@ class KernelLink:
             argv += ["--session-dir", str(session_dir)]
         if log_level is not None:
             argv += ["--log-level", log_level]
+        if instrument is not None:
+            argv += ["--instrument", instrument]
         with child_end:
             process = await trio.lowlevel.open_process(
                 argv, pass_fds=[child_end.fileno()], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,

@@ -32,7 +32,14 @@ class OB(Sequence):
 
 
 def read_ob(source) -> tuple[dict, str | None]:
-    """The OB's parsed JSON and the file it came from (``source``: a path, JSON text or a dict)."""
+    """The OB's parsed JSON, checked, and the file it came from (``source``: a path, JSON text or a dict)."""
+    data, path = parse_ob(source)
+    _check(data)
+    return data, path
+
+
+def parse_ob(source) -> tuple[dict, str | None]:
+    """Like :func:`read_ob`, unchecked: the JSON as it is (an instrument package checks it better)."""
     if isinstance(source, dict):
         data, path = source, None
     elif isinstance(source, str) and source.lstrip().startswith("{"):
@@ -44,7 +51,6 @@ def read_ob(source) -> tuple[dict, str | None]:
                 data = _parse(stream.read(), path)
         except OSError as exc:
             raise ValueError(f"cannot read OB file {path}: {exc.strerror}") from exc
-    _check(data)
     return data, path
 
 

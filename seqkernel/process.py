@@ -56,8 +56,9 @@ def kernel_logger(session_dir: str | None, level: str = "INFO"):
 class Kernel:
     """Serves one protocol peer with one engine."""
 
-    def __init__(self, publisher: Publisher, log) -> None:
+    def __init__(self, publisher: Publisher, log, instrument: str | None = None) -> None:
         self.publisher = publisher
+        self.instrument = instrument
         self.log = log
         self.engine: Engine | None = None
         self.commands: Commands | None = None
@@ -80,7 +81,7 @@ class Kernel:
         """Serve the peer on ``stream`` until it closes its end."""
         async with Engine.open(publish=self.publish) as engine:
             self.engine = engine
-            self.commands = Commands(engine)
+            self.commands = Commands(engine, self.instrument)
             async with trio.open_nursery() as nursery:
                 await nursery.start(self._write, stream, nursery.cancel_scope)
                 try:
@@ -191,6 +192,7 @@ def run(
     open_stream: Callable[[], trio.abc.Stream],
     *,
     session_dir: str | None = None,
+    instrument: str | None = None,
     log_level: str = "INFO",
     max_message_size: int = protocol.MAX_MESSAGE_SIZE,
 ) -> None:
@@ -199,9 +201,9 @@ def run(
     publisher = Publisher(max_message_size=max_message_size)
     capture = OutputCapture(publisher.publish_output)
     capture.start()
-    log.info("kernel started")
+    log.info("kernel started", instrument=instrument)
     try:
-        trio.run(_serve, Kernel(publisher, log), open_stream)
+        trio.run(_serve, Kernel(publisher, log, instrument), open_stream)
     except BaseException:
         log.exception("kernel stopped by an exception")
         raise

@@ -93,7 +93,7 @@ def load_commands(scripts: list[str], run: bool) -> list[str]:
 async def serve_gui(args: argparse.Namespace) -> int:
     host, port = parse_address(args.address, args.config)
     async with trio.open_nursery() as nursery:
-        port, server = await find_or_start_server(nursery, host, port, args.log_level)
+        port, server = await find_or_start_server(nursery, host, port, args.log_level, args.config)
         await prepare(host, port, load_commands(args.scripts, args.run))
         url = f"http://{host}:{port}/?log-level={args.log_level}"
         print(f"Sequencer GUI: {url}", flush=True)
@@ -115,14 +115,15 @@ async def _cancel_on_signal(signals, cancel_scope: trio.CancelScope) -> None:
         return
 
 
-async def find_or_start_server(nursery, host: str, port: int, log_level: str):
-    """(port, process) of the server the GUI will use; process is None when it was running already."""
+async def find_or_start_server(nursery, host: str, port: int, log_level: str, config: str | None = None):
+    """(port, process) of the server the GUI will use; process is None when it was running already.
+    A server started here gets the configuration file (its shell reaches OTTO with it)."""
     for candidate in range(port, port + PORT_ATTEMPTS):
         answer = await probe(host, candidate)
         if answer == "seqserver":
             return candidate, None
         if answer == "free":
-            return candidate, await start_server(nursery, host, candidate, log_level)
+            return candidate, await start_server(nursery, host, candidate, log_level, config)
     raise GuiError(f"ports {port} to {port + PORT_ATTEMPTS - 1} on {host} are all taken by other programs")
 
 
@@ -155,9 +156,11 @@ def _can_bind(host: str, port: int) -> bool:
     return True
 
 
-async def start_server(nursery, host: str, port: int, log_level: str) -> trio.Process:
-    """Start ``seqserver`` on host:port; return once it listens."""
+async def start_server(nursery, host: str, port: int, log_level: str, config: str | None = None) -> trio.Process:
+    """Start ``seqserver`` on host:port (with configuration file ``config``); return once it listens."""
     command = [sys.executable, "-m", "seqserver", "--address", f"{host}:{port}", "--log-level", log_level]
+    if config is not None:
+        command += ["--config", config]
     process = await nursery.start(
         functools.partial(trio.run_process, command, stdout=subprocess.PIPE, check=False)
     )

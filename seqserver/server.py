@@ -8,8 +8,8 @@ are served alike through a :class:`Transport`.
 For each client the server:
 
 - answers ``hello`` with ``welcome`` and a snapshot taken at the point of the
-  event stream where the client joins, so it sees what everybody sees, followed
-  by the ``dialog`` requests still waiting for an answer;
+  event stream where the client joins, so it sees what everybody sees (the
+  dialogs still waiting for an answer included);
 - relays its command lines to the shell in order, one at a time (the next one
   after the previous reply), and sends each reply only to it, with its own
   request id (the server renumbers requests towards the shell);
@@ -135,7 +135,6 @@ class Server:
         self.snapshot = LiveSnapshot()
         self.clients: set[Client] = set()
         self._clients_changed = trio.Event()  # set (and replaced) whenever a client leaves
-        self._open_dialogs: dict[int, Outgoing] = {}  # dialog requests not yet answered, by node
         self.chain = ShellChain(self.publish, self.snapshot, *([shell_argv] if shell_argv else []))
 
     async def say_goodbye(self) -> None:
@@ -152,22 +151,8 @@ class Server:
         fields = event.to_dict()
         self.snapshot.apply(fields)
         outgoing = Outgoing(event, droppable=fields["kind"] in SUPERSEDED_BY_SNAPSHOT)
-        self._follow_dialogs(fields, outgoing)
         for client in self.clients:
             client.offer(outgoing)
-
-    def _follow_dialogs(self, fields: dict, outgoing: Outgoing) -> None:
-        """Keep the dialog requests still waiting for an answer, for clients that join later."""
-        kind = fields["kind"]
-        if kind == "dialog":
-            if fields["action"] == "request":
-                self._open_dialogs[fields["sn"]] = outgoing
-            else:
-                self._open_dialogs.pop(fields["sn"], None)
-        elif (kind == "run" and fields["status"] in ("finished", "error", "aborted")) or (
-            kind == "tree" and fields["action"] in ("reset", "cleared", "restored")
-        ):
-            self._open_dialogs.clear()
 
     async def handle_connection(self, stream: trio.SocketStream) -> None:
         """Serve one accepted connection: protocol or HTTP, told apart by its first bytes."""
@@ -247,8 +232,6 @@ class Server:
         client = Client(transport, hello["client"], self.queue_limit)
         # Registering and copying the snapshot happen together: every later event follows it.
         client.post(protocol.Welcome(version=protocol.VERSION, server=self.identity, snapshot=self.snapshot.current()))
-        for request in self._open_dialogs.values():
-            client.offer(request)
         self.clients.add(client)
         return client
 

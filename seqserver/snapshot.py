@@ -13,10 +13,12 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterator
 
-EMPTY = {"status": "idle", "modules": [], "obs": [], "scripts": []}
+EMPTY = {"status": "idle", "modules": [], "obs": [], "scripts": [], "dialogs": []}
 
 # A run event's status, as the snapshot's status (the engine's words).
 RUN_TO_STATUS = {"started": "running"}
+# Run statuses after which no dialog waits any more.
+RUN_ENDED = frozenset({"finished", "error", "aborted"})
 
 
 def _walk(nodes: list[dict], path: tuple[int, ...] = ()) -> Iterator[tuple[tuple[int, ...], dict]]:
@@ -53,6 +55,13 @@ class LiveSnapshot:
             self.replace(event["snapshot"])
         elif kind == "run":
             self._tree["status"] = RUN_TO_STATUS.get(event["status"], event["status"])
+            if event["status"] in RUN_ENDED:
+                self._tree["dialogs"] = []
+        elif kind == "dialog":
+            waiting = [dialog for dialog in self._tree.get("dialogs") or [] if dialog["sn"] != event["sn"]]
+            if event["action"] == "request":
+                waiting.append({k: v for k, v in event.items() if k not in ("type", "kind", "action")})
+            self._tree["dialogs"] = waiting
 
     def current(self) -> dict:
         """The snapshot as of now; encode it before the next event changes it."""

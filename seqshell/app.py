@@ -27,6 +27,7 @@ SHELL = "Shell and kernel"
 
 serial_numbers = ShellBase.serial_numbers
 node_names = ShellBase.node_names
+waiting_dialogs = ShellBase.waiting_dialogs
 node_references = ShellBase.node_references
 complete_module = ShellBase.complete_module
 
@@ -301,7 +302,7 @@ class SeqShell(ShellBase):
         description="Answer a dialog the running script asks: perform its extra step, or stop the sequence. "
         "In a command file, returns when execution stops again."
     )
-    answer_parser.add_argument("sn", type=int, metavar="SN", choices_provider=serial_numbers,
+    answer_parser.add_argument("sn", type=int, metavar="SN", choices_provider=waiting_dialogs,
                                help="serial number of the dialog node")
     answer_parser.add_argument("answer", choices=["perform", "stop"])
 
@@ -405,15 +406,11 @@ class SeqShell(ShellBase):
         self._send_session_command("session", args.path)
 
     def _send_session_command(self, command: str, path: str) -> None:
+        """The kernel reads and writes the file: a path relative to the shell's directory is made absolute
+        (through a server, the path is the server's)."""
         if not self.remote:
             path = str(pathlib.Path(path).expanduser().resolve())
-        self.perform(partial(self._session_command, shlex.join([command, path])))
-
-    async def _session_command(self, line: str) -> Outcome:
-        outcome = await self.target.command(line)
-        if not outcome.ok and "unknown command" in outcome.error.lower():
-            return Outcome.failure(f"this kernel cannot save or restore sessions yet ({outcome.error})")
-        return outcome
+        self.send(shlex.join([command, path]))
 
     bp_parser = Cmd2ArgumentParser(
         description="Bypass to a subprocess: run a system command (e.g. bp ls -l) and show its output. "

@@ -30,7 +30,7 @@ import cmd2
 import structlog
 from cmd2 import Choices, CompletionItem, plugin
 
-from seqshell.display import OutputLines, TreeView, format_event
+from seqshell.display import PROMPT, OutputLines, TreeView, dialog_prompt, format_dialog, format_event
 from seqshell.outcome import Outcome
 from seqshell.portal import TrioPortal
 
@@ -66,7 +66,7 @@ class ShellBase(cmd2.Cmd):
         )
         for builtin in ("do_edit", "do_shell", "do_run_pyscript"):
             setattr(self, builtin, None)
-        self.prompt = "(seq)>> "
+        self.prompt = self._prompt_offered = PROMPT
         self.target = target
         self.portal = portal
         self.otto_session = otto_session  # a seqshell.otto.OttoSession when the configuration names OTTO
@@ -194,12 +194,31 @@ class ShellBase(cmd2.Cmd):
         """Show an event: above the prompt at a terminal, as a plain line otherwise."""
         try:
             previous_state = self.tree.state_of(event.get("sn")) if event.get("kind") == "state" else None
+            asked = {d.get("sn") for d in self.tree.open_dialogs()}
             self.observe(event)
+            if event.get("kind") == "dialog" and event.get("action") == "request" and event.get("sn") in asked:
+                return  # already asked (a server repeats open dialogs to a client that joins)
             for shown in self._output_lines.feed(event):
                 self._show_event(format_event(shown, previous_state))
+            if event.get("kind") == "tree":  # joining while a dialog waits: it is asked here too
+                for dialog in self.tree.open_dialogs():
+                    if dialog.get("sn") not in asked:
+                        self._show_event(format_dialog(dialog))
+            self._offer_answers()
         except (KeyError, TypeError, ValueError):  # an event of a shape this shell does not know
             log.exception("event not understood", event=event)
             self._show_event(str(event))
+
+    def _offer_answers(self) -> None:
+        """At a terminal, the prompt says when dialogs wait for an answer (set back when answered):
+        the prompt being shown is redrawn through an alert, the next one is set by ``pre_prompt``."""
+        prompt = dialog_prompt(self.tree.open_dialogs())
+        if self.interactive and prompt != self._prompt_offered:
+            self._prompt_offered = prompt
+            self.add_alert(prompt=prompt)
+
+    def pre_prompt(self) -> None:
+        self.prompt = self._prompt_offered = dialog_prompt(self.tree.open_dialogs())
 
     def flush_output(self) -> None:
         """Show the last partial line of output, if any (at exit)."""
@@ -218,6 +237,11 @@ class ShellBase(cmd2.Cmd):
 
     def serial_numbers(self) -> Choices:
         return Choices([CompletionItem(int(sn), display_meta=meta) for sn, meta in self.tree.serial_choices()])
+
+    def waiting_dialogs(self) -> Choices:
+        """The dialogs waiting for an answer (``answer`` completes to them)."""
+        return Choices([CompletionItem(int(d["sn"]), display_meta=str(d.get("name", "")))
+                        for d in self.tree.open_dialogs()])
 
     def node_names(self) -> Choices:
         return Choices.from_values(self.tree.name_choices())

@@ -88,6 +88,17 @@ def format_event(event: dict, previous_state: str | None = None) -> Text | None:
     return None
 
 
+def dialog_prompt(dialogs: list[dict]) -> str:
+    """The prompt while dialogs wait for an answer: it offers the answers."""
+    if not dialogs:
+        return PROMPT
+    waiting = ", ".join(f"dialog {d.get('sn')} {d.get('name')}" for d in dialogs)
+    return f"(seq: {waiting}: answer SN perform|stop)>> "
+
+
+PROMPT = "(seq)>> "
+
+
 def format_dialog(event: dict) -> Text:
     sn, name = event.get("sn"), event.get("name")
     if event.get("action") == "resolved":
@@ -127,21 +138,32 @@ class OutputLines:
 
 
 class TreeView:
-    """The latest loaded tree as the kernel described it: snapshots, then state events."""
+    """The latest loaded tree as the kernel described it: snapshots, then state and dialog events."""
 
     def __init__(self) -> None:
-        self.snapshot: dict = {"status": "idle", "modules": [], "obs": [], "scripts": []}
+        self.snapshot: dict = {"status": "idle", "modules": [], "obs": [], "scripts": [], "dialogs": []}
         self._nodes: dict[int, dict] = {}
 
     def update(self, event: dict) -> None:
         """Fold one event into the picture (called for every event, in order)."""
-        if event.get("kind") == "tree":
+        kind = event.get("kind")
+        if kind == "tree":
             self.replace(event.get("snapshot") or {})
-        elif event.get("kind") == "state" and event.get("sn") in self._nodes:
+        elif kind == "state" and event.get("sn") in self._nodes:
             node = self._nodes[event["sn"]]
             node["state"], node["flags"] = event["state"], event.get("flags", [])
-        elif event.get("kind") == "run":
+        elif kind == "run":
             self.snapshot["status"] = event.get("status")
+            if event.get("status") in ("finished", "error", "aborted"):
+                self.snapshot["dialogs"] = []
+        elif kind == "dialog":
+            fields = {k: v for k, v in event.items() if k not in ("kind", "action", "answer")}
+            others = [d for d in self.open_dialogs() if d.get("sn") != event.get("sn")]
+            self.snapshot["dialogs"] = others + ([fields] if event.get("action") == "request" else [])
+
+    def open_dialogs(self) -> list[dict]:
+        """The dialogs waiting for an answer (the fields of their request events)."""
+        return self.snapshot.get("dialogs") or []
 
     def replace(self, snapshot: dict) -> None:
         self.snapshot = snapshot

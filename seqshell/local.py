@@ -24,9 +24,11 @@ log = structlog.get_logger("seqshell.local")
 class LocalKernel:
     """One kernel process at a time, owned by this shell."""
 
-    def __init__(self, session_dir: str | None = None, log_level: str | None = None) -> None:
+    def __init__(self, session_dir: str | None = None, log_level: str | None = None,
+                 instrument: str | None = None) -> None:
         self.session_dir = session_dir
         self.log_level = log_level
+        self.instrument = instrument  # the kernel checks OBs against this instrument's package
         self.on_event = None  # async callable(event dict), set by the owner before start
         self._nursery: trio.Nursery | None = None
         self._link: KernelLink | None = None
@@ -52,7 +54,7 @@ class LocalKernel:
         self._ended = ended = trio.Event()
         try:
             async with KernelLink.spawn(session_dir=self.session_dir, log_level=self.log_level,
-                                        client="seqshell") as link:
+                                        instrument=self.instrument, client="seqshell") as link:
                 self._link = link
                 log.info("kernel started", pid=link.process.pid)
                 await self.on_event({"kind": "tree", "action": "restored", "ts": time.time(),

@@ -52,14 +52,19 @@ def main(args: argparse.Namespace) -> int:
     return run_shell(args, session, config)
 
 
-def make_target(args: argparse.Namespace, session: SessionDirectory):
+def make_target(args: argparse.Namespace, session: SessionDirectory, config: Config):
     if args.connect:
         from seqshell.remote import RemoteServer
 
         return RemoteServer(args.connect, token=args.token)
     from seqshell.local import LocalKernel
 
-    return LocalKernel(session_dir=str(session.path), log_level=args.log_level)
+    return LocalKernel(session_dir=str(session.path), log_level=args.log_level, instrument=instrument_of(config))
+
+
+def instrument_of(config: Config) -> str | None:
+    """The instrument whose package the kernel checks OBs against: the configured OTTO's."""
+    return config.otto.insid if config.otto else None
 
 
 def otto_starter(session: SessionDirectory, nursery: trio.Nursery, on_problem):
@@ -90,7 +95,7 @@ def run_shell(args: argparse.Namespace, session: SessionDirectory, config: Confi
         print(f"seqshell: no command file {args.file}", file=sys.stderr)
         return 2
     try:
-        target = make_target(args, session)
+        target = make_target(args, session, config)
     except ValueError as exc:
         print(f"seqshell: {exc}", file=sys.stderr)
         return 2
@@ -126,7 +131,7 @@ async def serve_pipe(session: SessionDirectory, config: Config, log_level: str) 
     from seqshell.pipe import PipeServer, detach_stdio
 
     protocol_in, protocol_out = detach_stdio()
-    target = LocalKernel(session_dir=str(session.path), log_level=log_level)
+    target = LocalKernel(session_dir=str(session.path), log_level=log_level, instrument=instrument_of(config))
     async with trio.open_nursery() as nursery:
         app = SeqShell(target, portal=None)
         server = PipeServer(app, target, trio.lowlevel.FdStream(protocol_in), trio.lowlevel.FdStream(protocol_out))

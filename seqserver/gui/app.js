@@ -66,6 +66,9 @@ connection.addEventListener("welcome", ({ detail: welcome }) => {
   if (everConnected) logs.note("reconnected to the sequencer server");
   everConnected = true;
   applySnapshot(welcome.snapshot || {});
+  // Joining while a dialog waits for an answer: ask it here too.
+  const [waiting] = welcome.snapshot?.dialogs || [];
+  if (waiting) prompt.show(waiting);
   refreshOtto();
 });
 connection.addEventListener("lost", () => {

@@ -22,9 +22,9 @@ REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
 class ServerProcess:
     """``python -m seqserver`` on 127.0.0.1; its output is read by a thread so it never blocks."""
 
-    def __init__(self, port: int = 0):
+    def __init__(self, *options: str, port: int = 0):
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "seqserver", "--address", f"127.0.0.1:{port}"],
+            [sys.executable, "-m", "seqserver", "--address", f"127.0.0.1:{port}", *options],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,

@@ -89,3 +89,24 @@ async def test_gui_starts_a_server_on_the_next_port_when_its_own_is_taken():
             with pytest.raises(OSError):
                 await trio.open_tcp_stream("127.0.0.1", port + 1)
         nursery.cancel_scope.cancel()
+
+
+async def test_gui_hands_its_configuration_to_the_server_it_starts(tmp_path):
+    port = free_port_pair()
+    config = tmp_path / "seq.yaml"
+    config.write_text(f"seq_server:\n  url: 127.0.0.1:{port}\notto:\n  url: http://127.0.0.1:5999/\n  insid: FORS2\n")
+    with trio.fail_after(60):
+        process = await trio.lowlevel.open_process(
+            [*SEQTOOL, "gui", "--config", str(config), "--no-browser"], stdout=subprocess.PIPE)
+        output = b""
+        while b"Sequencer GUI: " not in output:
+            chunk = await process.stdout.receive_some()
+            assert chunk, output.decode()
+            output += chunk
+        assert f"http://127.0.0.1:{port}/" in output.decode()
+        async with seqserver.client.connect("127.0.0.1", port, client="test") as connection:
+            settings = await connection.command("otto")  # what the GUI's OTTO menu asks
+            assert settings.ok, settings.error
+            assert settings.data["url"] == "http://127.0.0.1:5999/" and settings.data["insid"] == "FORS2"
+        process.send_signal(signal.SIGTERM)
+        assert await process.wait() == 0

@@ -256,7 +256,7 @@ def test_server_restart_is_shown_and_the_page_resynchronises_without_reload(open
     expect(page.locator("[data-command=run]")).to_be_disabled()
     expect(page.locator("#connection-state")).to_contain_text("Disconnected")
 
-    restarted = ServerProcess(server.port)
+    restarted = ServerProcess(port=server.port)
     try:
         expect(page.locator("#banner")).to_be_hidden(timeout=WAIT)
         expect(page.locator("[data-command=run]")).to_be_enabled()

@@ -220,6 +220,8 @@ async def test_answering_a_dialog(kernel, tmp_path):
         request = (await kernel.wait_for(event("dialog", action="request")))[-1]
     assert (request.name, request.condition_label, request.step_label) == ("lamp", "Lamp warm?", "Warm up the lamp")
     assert (await ok(kernel, "wait 5")).output == "paused"
+    pending = (await ok(kernel, "snapshot")).data["dialogs"]
+    assert pending == [{k: v for k, v in request.to_dict().items() if k not in ("type", "kind", "action")}]
     await ok(kernel, f"answer {request.sn} perform")
     with trio.fail_after(10):
         seen = await kernel.wait_for(event("run", status="finished"))
@@ -227,7 +229,8 @@ async def test_answering_a_dialog(kernel, tmp_path):
     assert (resolved.action, resolved.answer, resolved.sn) == ("resolved", "perform", request.sn)
     assert any(m.kind == "log" and m.message == "extra step done" for m in seen if m.type == "event")
     assert seen[-1].status == "finished"
-    assert "has no open dialog" in (await fails(kernel, f"answer {request.sn} stop")).error
+    assert (await fails(kernel, f"answer {request.sn} stop")).error == f"dialog ({request.sn}) lamp was already answered: perform"
+    assert (await ok(kernel, "snapshot")).data["dialogs"] == []
 
     await ok(kernel, "run")
     with trio.fail_after(10):

@@ -86,31 +86,3 @@ async def test_a_plain_thread_drives_the_server_with_sync_client(server):
     nodes, events = await trio.to_thread.run_sync(drive_from_a_thread, server.host, server.port)
     assert set(states_in_nodes(nodes).values()) == {"FINISHED"}
     assert any(e.get("kind") == "state" and e["name"] == "b" and e["state"] == "FINISHED" for e in events)
-
-
-async def test_a_late_joiner_is_asked_the_open_dialog_and_can_answer_it(server):
-    async with server.connect("operator") as operator:
-        assert (await operator.command("load seq.samples.dialog")).ok
-        assert (await operator.command("run")).ok
-        request = await next_event(operator.events(), lambda e: e.get("kind") == "dialog")
-        assert request["action"] == "request"
-        async with server.connect("late") as late:
-            asked = await next_event(late.events(), lambda e: e.get("kind") == "dialog")
-            assert asked == request
-            assert (await late.command(f"answer {request['sn']} stop")).ok
-            for conn in (operator, late):
-                resolved = await next_event(conn.events(), lambda e: e.get("kind") == "dialog")
-                assert resolved["action"] == "resolved" and resolved["answer"] == "stop"
-        async with server.connect("later") as later:
-            assert (await later.command("modules")).ok
-            assert all(e.get("kind") != "dialog" for e in drain(later))
-
-
-def drain(conn) -> list[dict]:
-    """The events already received (those sent before the last reply)."""
-    received = []
-    while True:
-        try:
-            received.append(conn.events().receive_nowait())
-        except trio.WouldBlock:
-            return received

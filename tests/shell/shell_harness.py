@@ -82,6 +82,10 @@ class Terminal:
         if enter:
             self._tmux("send-keys", "-t", "t", "Enter")
 
+    def press(self, key: str) -> None:
+        """Press a key by its tmux name (Tab, Enter, C-c...)."""
+        self._tmux("send-keys", "-t", "t", key)
+
     def screen(self) -> str:
         return self._tmux("capture-pane", "-p", "-J", "-t", "t", "-S", "-2000")
 
