@@ -4,7 +4,8 @@ The shell spawns the kernel with :class:`seqkernel.link.KernelLink`, forwards it
 events, and watches it: a kernel that dies unexpectedly (a step calling
 ``os._exit(3)``, a kill) is reported at once with its exit status, commands
 waiting on it fail with that message, and the shell stays usable; ``init``
-starts a new kernel, ``clear`` stops it.
+starts a new kernel, ``clear`` stops it. (Under a server the shell ends instead:
+see :func:`seqshell.tool.serve_pipe`.)
 """
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ class LocalKernel:
         self.log_level = log_level
         self.instrument = instrument  # the kernel checks OBs against this instrument's package
         self.on_event = None  # async callable(event dict), set by the owner before start
+        self.on_death = None  # async callable(exit status) for a kernel that died unasked; default: a notice
         self._nursery: trio.Nursery | None = None
         self._link: KernelLink | None = None
         self._stopping = False
@@ -66,9 +68,12 @@ class LocalKernel:
                 status = await link.wait_exit()
                 if not self._stopping:
                     log.error("kernel died", status=status)
-                    await self.on_event(notice(
-                        level="ERROR", message=f"the kernel died (exit status {status}); what it had loaded is lost. "
-                        "Type init to start a new one."))
+                    if self.on_death is not None:
+                        await self.on_death(status)
+                    else:
+                        await self.on_event(notice(
+                            level="ERROR", message=f"the kernel died (exit status {status}); what it had loaded is "
+                            "lost. Type init to start a new one."))
         finally:
             self._link = None
             self._progress.set()

@@ -58,6 +58,8 @@ class Outbox:
         self._size = 0
         self._queued = trio.lowlevel.ParkingLot()
         self._room = trio.lowlevel.ParkingLot()
+        self._closed = False
+        self.written_out = trio.Event()  # set when the writer has ended
 
     def put(self, data: bytes) -> None:
         self._parts.append(data)
@@ -69,20 +71,25 @@ class Outbox:
             await self._room.park()
 
     async def run_writer(self) -> None:
-        """Write whatever has been queued, as one piece per wake-up, until cancelled."""
-        while True:
-            while not self._parts:
-                await self._queued.park()
-            data, self._parts, self._size = b"".join(self._parts), [], 0
-            self._room.unpark_all()
-            await self._stream.send_all(data)
-
-    async def flush(self) -> None:
-        """Write what is still queued (at the end, once the writer has stopped), if the server still reads."""
-        data, self._parts, self._size = b"".join(self._parts), [], 0
-        if data:
-            with contextlib.suppress(trio.BrokenResourceError, trio.ClosedResourceError):
+        """Write whatever has been queued, as one piece per wake-up, until closed and written out."""
+        try:
+            while True:
+                while not self._parts:
+                    if self._closed:
+                        return
+                    await self._queued.park()
+                data, self._parts, self._size = b"".join(self._parts), [], 0
+                self._room.unpark_all()
                 await self._stream.send_all(data)
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            log.info("the server has stopped reading")
+        finally:
+            self.written_out.set()
+
+    def close(self) -> None:
+        """Nothing more will be queued: the writer ends once the rest is written."""
+        self._closed = True
+        self._queued.unpark()
 
 
 class PipeServer:
@@ -90,25 +97,24 @@ class PipeServer:
         self.app = app
         self.target = target
         self._receive_stream = receive_stream
-        self._outbox = Outbox(send_stream)
+        self.outbox = Outbox(send_stream)  # its writer is run by the owner, to outlast serve()
         self.greeted = False
 
     async def send(self, message: protocol.Message) -> None:
-        self._outbox.put(protocol.encode(message))
+        self.outbox.put(protocol.encode(message))
 
     async def forward_event(self, event: dict) -> None:
         """The target's event handler: keep the shell's picture current and pass the event on
         (once the server has said hello: its welcome carries the picture until then)."""
         self.app.observe(event)
         if self.greeted:
-            self._outbox.put(protocol.encode(protocol.Event(**event)))
-            await self._outbox.wait_for_room()
+            self.outbox.put(protocol.encode(protocol.Event(**event)))
+            await self.outbox.wait_for_room()
 
     async def serve(self) -> None:
         """Serve until the server closes our stdin."""
         decoder = protocol.Decoder()
         async with trio.open_nursery() as nursery:
-            nursery.start_soon(self._outbox.run_writer)
             send_command, receive_command = trio.open_memory_channel(COMMANDS_QUEUED)
             nursery.start_soon(self._execute_in_order, receive_command, nursery)
             async for data in self._receive_stream:
@@ -124,7 +130,6 @@ class PipeServer:
                     else:
                         await self.send(protocol.Error(error=self._refusal(message, self.greeted), fatal=False))
             nursery.cancel_scope.cancel()
-        await self._outbox.flush()
 
     async def _execute_in_order(self, commands, nursery) -> None:
         """Run lines in arrival order, as the kernel does (a ``pause 3`` sent before
