@@ -48,7 +48,9 @@ class Outbox:
     Queuing never yields to the scheduler: the kernel's events of one chunk are
     forwarded together and leave in one write. Only an event that finds more
     than ``limit`` bytes waiting waits for room, which holds back reading from
-    the kernel (whose own queue then coalesces); replies and errors never wait.
+    the kernel (whose own queue then coalesces); replies and errors never wait,
+    and when nothing is queued nor being written they are written at once by
+    the task that has them (a round trip saves a wake-up of the writer).
     """
 
     def __init__(self, stream: trio.abc.SendStream, limit: int = OUTBOX_LIMIT) -> None:
@@ -59,12 +61,26 @@ class Outbox:
         self._queued = trio.lowlevel.ParkingLot()
         self._room = trio.lowlevel.ParkingLot()
         self._closed = False
+        self._writing = False  # a write is under way (the writer's, or an urgent one's)
         self.written_out = trio.Event()  # set when the writer has ended
 
     def put(self, data: bytes) -> None:
         self._parts.append(data)
         self._size += len(data)
         self._queued.unpark()
+
+    async def send_urgent(self, data: bytes) -> None:
+        """A reply or an error: written now if the line is free, else queued behind what waits."""
+        if self._parts or self._writing:
+            self.put(data)
+            return
+        self._writing = True
+        try:
+            await self._stream.send_all(data)
+        finally:
+            self._writing = False
+            if self._parts:
+                self._queued.unpark()
 
     async def wait_for_room(self) -> None:
         while self._size > self._limit:
@@ -74,13 +90,15 @@ class Outbox:
         """Write whatever has been queued, as one piece per wake-up, until closed and written out."""
         try:
             while True:
-                while not self._parts:
-                    if self._closed:
+                while not self._parts or self._writing:
+                    if self._closed and not self._parts:
                         return
                     await self._queued.park()
                 data, self._parts, self._size = b"".join(self._parts), [], 0
                 self._room.unpark_all()
+                self._writing = True
                 await self._stream.send_all(data)
+                self._writing = False
         except (trio.BrokenResourceError, trio.ClosedResourceError):
             log.info("the server has stopped reading")
         finally:
@@ -101,7 +119,7 @@ class PipeServer:
         self.greeted = False
 
     async def send(self, message: protocol.Message) -> None:
-        self.outbox.put(protocol.encode(message))
+        await self.outbox.send_urgent(protocol.encode(message))
 
     async def forward_event(self, event: dict) -> None:
         """The target's event handler: keep the shell's picture current and pass the event on
