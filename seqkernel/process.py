@@ -2,8 +2,8 @@
 
 ``serve`` is the whole life of a kernel, visible in one function: the writer
 sends what the publisher queues, the reader decodes the peer's bytes and hands
-commands to the command language, and the engine runs scripts and publishes
-what happens. Commands are carried out in the order they arrive, except those
+commands to the command language, the engine runs scripts and publishes what
+happens, and the watchdog warns the peer when a step blocks the event loop. Commands are carried out in the order they arrive, except those
 that wait (``wait``), which run in their own task so that an ``abort`` sent
 after a ``wait`` is served at once; replies carry the command's id.
 """
@@ -22,6 +22,7 @@ from seqkernel.capture import OutputCapture
 from seqkernel.commands import Commands
 from seqkernel.engine import Engine
 from seqkernel.publisher import Publisher
+from seqkernel.watchdog import StallWatchdog
 
 RECEIVE_SIZE = 64 * 1024
 SERVER_NAME = "seqkernel 0.1.0"
@@ -64,9 +65,11 @@ class Kernel:
         self.commands: Commands | None = None
         self.greeted = False
         self.waiting = 0  # commands running in their own task (each holds memory until it replies)
+        self.watchdog = StallWatchdog(publisher, log)
 
     def publish(self, record: dict) -> None:
         """The engine's publish callback: queue the record as an event, never raise into the engine."""
+        self.watchdog.observe(record)
         try:
             self.publisher.publish(record)
         except protocol.ProtocolError as exc:
@@ -84,6 +87,7 @@ class Kernel:
             self.commands = Commands(engine, self.instrument)
             async with trio.open_nursery() as nursery:
                 await nursery.start(self._write, stream, nursery.cancel_scope)
+                await nursery.start(self.watchdog.run)
                 try:
                     await read_messages(
                         stream,

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import collections
 import math
+import os
+import select
 import threading
 import time
 
@@ -33,6 +35,7 @@ BATCH = 256 * 1024  # bytes handed to one send_all
 FLUSH_INTERVAL = 0.001  # seconds a burst of events may be gathered before it is sent
 DROPPABLE = frozenset({"log", "output"})
 MAX_LOG_TEXT = 1024 * 1024  # characters of one log message; the rest is cut (output comes in 64 KiB pieces)
+DIRECT_LIMIT = 64 * 1024  # backlog a thread may send itself while the event loop is blocked
 
 
 def _shortened(text: str) -> str:
@@ -66,6 +69,8 @@ class Publisher:
         self._closed = False
         self._urgent = False  # a reply or error is queued: send without holding back
         self._holding: trio.CancelScope | None = None
+        self._fd: int | None = None  # the stream's descriptor: written directly, by the writer or a thread
+        self._unsent = memoryview(b"")  # the rest of the batch being written (under the lock)
 
     # -- queuing (any thread, never blocks) --------------------------------------------
 
@@ -94,6 +99,26 @@ class Publisher:
     def publish_output(self, stream: str, text: str) -> None:
         """Queue captured output (called from the capture threads)."""
         self.publish({"kind": "output", "stream": stream, "text": text})
+
+    def publish_from_thread(self, record: dict) -> None:
+        """Send an event at once from a plain thread, even while the event loop is blocked.
+
+        What is queued before it goes first (the rest of a batch the writer
+        began, then the queue), so the order holds. When the backlog is large or
+        the stream full (the peer is not reading), the event is queued like any
+        other and goes when the loop turns.
+        """
+        event = protocol.encode(protocol.Event(**{"ts": time.time(), **record}), self.max_message_size)
+        with self._lock:
+            if self._fd is not None and not self._closed and self._size <= DIRECT_LIMIT and _writable(self._fd):
+                pending = [entry.data for entry in self._queue if entry.data is not None]
+                self._queue.clear()
+                self._replaceable_state.clear()
+                self._size = 0
+                _write_blocking(self._fd, b"".join([self._unsent, *pending, event]))
+                self._unsent = memoryview(b"")
+                return
+        self.publish(record)
 
     def _drop(self, kind: str) -> bool:
         with self._lock:
@@ -144,13 +169,17 @@ class Publisher:
         """Send queued messages, in order and in batches, until cancelled."""
         self._token = trio.lowlevel.current_trio_token()
         self._trio_thread = threading.get_ident()
+        self._fd = _send_fd(stream)
         task_status.started()
         last_send = -math.inf
         while True:
             await self._hold_back(last_send + FLUSH_INTERVAL)
             batch = self._take_batch()
             if batch:
-                await stream.send_all(batch)
+                if self._fd is None:
+                    await stream.send_all(batch)
+                else:
+                    await self._write(batch)
                 last_send = trio.current_time()
                 continue
             await self._wakeup.wait()
@@ -166,6 +195,25 @@ class Publisher:
         with trio.CancelScope(deadline=until) as self._holding:
             await trio.sleep_forever()
         self._holding = None
+
+    async def _write(self, batch: bytes) -> None:
+        """Write a batch to the descriptor, waiting while it is full; what is left stays in ``_unsent``,
+        where a thread can finish it while the event loop is blocked (see publish_from_thread)."""
+        with self._lock:
+            self._unsent = memoryview(batch)
+        while True:
+            with self._lock:
+                try:
+                    if self._unsent:
+                        self._unsent = self._unsent[os.write(self._fd, self._unsent):]
+                except BlockingIOError:
+                    pass
+                except OSError as exc:
+                    raise trio.BrokenResourceError(f"cannot write to the peer: {exc}") from exc
+                if not self._unsent:
+                    break
+            await trio.lowlevel.wait_writable(self._fd)
+        await trio.lowlevel.checkpoint()
 
     def _take_batch(self) -> bytes:
         parts, taken = [], 0
@@ -205,3 +253,37 @@ class Publisher:
         """Refuse further messages (the connection is gone)."""
         with self._lock:
             self._closed = True
+
+
+def _send_fd(stream: trio.abc.SendStream) -> int | None:
+    """The descriptor under a kernel's stream (a socket, or a pipe stapled to another), if any."""
+    if isinstance(stream, trio.StapledStream):
+        stream = stream.send_stream
+    if isinstance(stream, trio.SocketStream):
+        return stream.socket.fileno()
+    if isinstance(stream, trio.lowlevel.FdStream):
+        return stream.fileno()
+    return None
+
+
+def _writable(fd: int) -> bool:
+    poller = select.poll()
+    poller.register(fd, select.POLLOUT)
+    return bool(poller.poll(0))
+
+
+def _write_blocking(fd: int, data: bytes) -> None:
+    """Write all of ``data`` to a non-blocking descriptor from a plain thread (stopping only if the peer is gone).
+
+    Once begun, a message must be finished or the stream is corrupt, hence no timeout.
+    """
+    view = memoryview(data)
+    poller = select.poll()
+    poller.register(fd, select.POLLOUT)
+    while view:
+        try:
+            view = view[os.write(fd, view):]
+        except BlockingIOError:
+            poller.poll()
+        except OSError:
+            return  # the peer is gone: the reader side will notice

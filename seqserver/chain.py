@@ -53,13 +53,16 @@ class ChainGone(Exception):
 class _Pending:
     """A command sent to the shell, waiting for its reply."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_reply: Callable[[protocol.Reply], None] | None = None) -> None:
         self.answered = trio.Event()
         self.reply: protocol.Reply | None = None
+        self.on_reply = on_reply
 
     def resolve(self, reply: protocol.Reply) -> None:
         self.reply = reply
         self.answered.set()
+        if self.on_reply is not None:
+            self.on_reply(reply)
 
 
 class ShellLink:
@@ -87,12 +90,16 @@ class ShellLink:
         await self._welcomed.wait()
         return self.welcome
 
-    async def command(self, line: str) -> protocol.Reply:
-        """Send one command line and wait for its reply; ChainGone if the shell ended first."""
+    async def command(self, line: str, on_reply: Callable[[protocol.Reply], None] | None = None) -> protocol.Reply:
+        """Send one command line and wait for its reply; ChainGone if the shell ended first.
+
+        ``on_reply`` is called with the reply when it comes, even if the caller
+        was cancelled meanwhile (its client left): the command ran all the same.
+        """
         if self.closed:
             raise ChainGone
         request_id = next(self._ids)
-        pending = self._pending[request_id] = _Pending()
+        pending = self._pending[request_id] = _Pending(on_reply)
         try:
             await self._write(protocol.Cmd(id=request_id, line=line))
         except (trio.BrokenResourceError, trio.ClosedResourceError):
@@ -212,12 +219,11 @@ class ShellChain:
                                             f"{READY_TIMEOUT:g} s{why}")
             link = self._link
             try:
-                reply = await link.command(line)
+                # Recorded when the reply comes, even for a client that has left by then.
+                return await link.command(line, lambda reply: self._worklog.record(line, reply.ok, reply.output))
             except ChainGone:
                 await link.ended.wait()  # until the server has let go of this chain
                 continue
-            self._worklog.record(line, reply.ok, reply.output)
-            return reply
 
     async def run(self) -> None:
         """Keep a chain running until cancelled, restarting (with back-off) each one that dies."""

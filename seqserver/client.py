@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import math
+import ssl
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
@@ -42,7 +43,7 @@ class ConnectionClosed(Exception):
 class Connection:
     """An open connection to a server; made by :func:`connect`."""
 
-    def __init__(self, stream: trio.SocketStream, event_buffer: int) -> None:
+    def __init__(self, stream: trio.abc.Stream, event_buffer: int) -> None:
         self._stream = stream
         self._decoder = protocol.Decoder()
         self._ids = itertools.count(1)
@@ -176,13 +177,15 @@ def _lost_notice(count: int) -> dict:
 
 @contextlib.asynccontextmanager
 async def connect(host: str, port: int, *, client: str = "python", token: str | None = None,
-                  event_buffer: int = DEFAULT_EVENT_BUFFER) -> AsyncIterator[Connection]:
+                  event_buffer: int = DEFAULT_EVENT_BUFFER,
+                  ssl_context: ssl.SSLContext | None = None) -> AsyncIterator[Connection]:
     """Connect to a server and shake hands; the connection closes when the block ends.
 
-    Raises ConnectionClosed when the server refuses the client, OSError when it
-    cannot be reached.
+    With ``ssl_context``, the connection is TLS and the server's certificate is
+    checked against ``host``. Raises ConnectionClosed when the server refuses the
+    client or the TLS handshake fails, OSError when it cannot be reached.
     """
-    conn = await _connected(host, port, client, token, event_buffer)
+    conn = await _connected(host, port, client, token, event_buffer, ssl_context)
     async with trio.open_nursery() as nursery:
         nursery.start_soon(conn._read)
         try:
@@ -191,8 +194,15 @@ async def connect(host: str, port: int, *, client: str = "python", token: str | 
             await conn.aclose()
 
 
-async def _connected(host, port, client, token, event_buffer) -> Connection:
+async def _connected(host, port, client, token, event_buffer, ssl_context=None) -> Connection:
     stream = await trio.open_tcp_stream(host, port)
+    if ssl_context is not None:
+        stream = trio.SSLStream(stream, ssl_context, server_hostname=host, https_compatible=True)
+        try:
+            await stream.do_handshake()
+        except trio.BrokenResourceError as exc:
+            await trio.aclose_forcefully(stream)
+            raise ConnectionClosed(f"TLS handshake failed: {exc.__cause__ or exc}") from None
     conn = Connection(stream, event_buffer)
     try:
         await conn._handshake(client, token)
@@ -211,7 +221,7 @@ class SyncClient:
 
     def __init__(self, host: str, port: int, *, client: str = "python", token: str | None = None,
                  on_event: Callable[[dict], None] | None = None,
-                 on_close: Callable[[str], None] | None = None) -> None:
+                 on_close: Callable[[str], None] | None = None, ssl_context: ssl.SSLContext | None = None) -> None:
         self._on_event = on_event or (lambda event: None)
         self._on_close = on_close or (lambda reason: None)
         self._started = threading.Event()
@@ -220,7 +230,7 @@ class SyncClient:
         self._token: trio.lowlevel.TrioToken | None = None
         self._cancel_scope: trio.CancelScope | None = None
         self._thread = threading.Thread(
-            target=self._main, args=(host, port, client, token), name="seqserver-client", daemon=True
+            target=self._main, args=(host, port, client, token, ssl_context), name="seqserver-client", daemon=True
         )
         self._thread.start()
         self._started.wait()
@@ -259,9 +269,9 @@ class SyncClient:
     def __exit__(self, *exc_info) -> None:
         self.close()
 
-    def _main(self, host, port, client, token) -> None:
+    def _main(self, host, port, client, token, ssl_context) -> None:
         try:
-            trio.run(self._serve, host, port, client, token)
+            trio.run(self._serve, host, port, client, token, ssl_context)
         except BaseException as exc:  # reported to the constructor's thread when it happens at start
             if not self._started.is_set():
                 self._failure = exc
@@ -269,9 +279,9 @@ class SyncClient:
             else:
                 raise
 
-    async def _serve(self, host, port, client, token) -> None:
+    async def _serve(self, host, port, client, token, ssl_context) -> None:
         with trio.CancelScope() as self._cancel_scope:
-            async with connect(host, port, client=client, token=token) as conn:
+            async with connect(host, port, client=client, token=token, ssl_context=ssl_context) as conn:
                 self._conn = conn
                 self._token = trio.lowlevel.current_trio_token()
                 self._started.set()

@@ -16,12 +16,14 @@ import signal
 import socket
 import subprocess
 import sys
+import urllib.parse
 import webbrowser
 
 import trio
 
 import protocol
 import seqserver.client
+from seqserver import access
 
 DEFAULT_PORT = 8000
 PORT_ATTEMPTS = 11  # the port asked for, then up to 10 following ones
@@ -42,6 +44,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--run", action="store_true", help="Run the script passed as parameter")
     parser.add_argument("--config", help="sequencer configuration file (manual 4.3)")
     parser.add_argument("--no-browser", action="store_true", help="print the page's URL without opening a browser")
+    parser.add_argument("--token", help="the server's access token (default: from --token-file, $SEQ_TOKEN, "
+                        "or the token file a server of this user generated)")
+    parser.add_argument("--token-file", metavar="PATH", help="read the server's access token from this file")
     parser.add_argument(
         "scripts", nargs="*", metavar="SCRIPT", help="modules (dotted names or .py files) or OB files (.json) to load"
     )
@@ -92,10 +97,16 @@ def load_commands(scripts: list[str], run: bool) -> list[str]:
 
 async def serve_gui(args: argparse.Namespace) -> int:
     host, port = parse_address(args.address, args.config)
+    try:
+        token = access.client_token(args.token, args.token_file)
+    except (OSError, ValueError) as exc:
+        raise GuiError(f"cannot read the token: {exc}") from None
     async with trio.open_nursery() as nursery:
-        port, server = await find_or_start_server(nursery, host, port, args.log_level, args.config)
-        await prepare(host, port, load_commands(args.scripts, args.run))
+        port, server = await find_or_start_server(nursery, host, port, args.log_level, args.config, token)
+        await prepare(host, port, load_commands(args.scripts, args.run), token)
         url = f"http://{host}:{port}/?log-level={args.log_level}"
+        if token is not None:
+            url += f"#token={urllib.parse.quote(token)}"  # a fragment: the browser keeps it to itself
         print(f"Sequencer GUI: {url}", flush=True)
         if not args.no_browser:
             open_browser(url)
@@ -115,11 +126,12 @@ async def _cancel_on_signal(signals, cancel_scope: trio.CancelScope) -> None:
         return
 
 
-async def find_or_start_server(nursery, host: str, port: int, log_level: str, config: str | None = None):
+async def find_or_start_server(nursery, host: str, port: int, log_level: str, config: str | None = None,
+                               token: str | None = None):
     """(port, process) of the server the GUI will use; process is None when it was running already.
     A server started here gets the configuration file (its shell reaches OTTO with it)."""
     for candidate in range(port, port + PORT_ATTEMPTS):
-        answer = await probe(host, candidate)
+        answer = await probe(host, candidate, token)
         if answer == "seqserver":
             return candidate, None
         if answer == "free":
@@ -127,18 +139,28 @@ async def find_or_start_server(nursery, host: str, port: int, log_level: str, co
     raise GuiError(f"ports {port} to {port + PORT_ATTEMPTS - 1} on {host} are all taken by other programs")
 
 
+REFUSED = "refused by the server: "  # how seqserver.client reports a server's refusal
 NOT_A_SEQSERVER = (seqserver.client.ConnectionClosed, trio.TooSlowError, trio.BrokenResourceError,
                    protocol.ProtocolError, OSError)
 
 
-async def probe(host: str, port: int) -> str:
-    """``seqserver`` when a sequencer server answers there, ``free`` when the port can be had, else ``taken``."""
+async def probe(host: str, port: int, token: str | None = None) -> str:
+    """``seqserver`` when a sequencer server answers there, ``free`` when the port can be had, else ``taken``.
+
+    A sequencer server that refuses this client (protected mode, a token) is
+    not a busy port: GuiError, with the server's reason.
+    """
     try:
         with trio.fail_after(CONNECT_TIMEOUT):
-            async with seqserver.client.connect(host, port, client="seqtool gui"):
+            async with seqserver.client.connect(host, port, client="seqtool gui", token=token):
                 return "seqserver"
     except Exception as error:
         problems = list(leaves(error))
+        refusals = [str(p).removeprefix(REFUSED) for p in problems
+                    if isinstance(p, seqserver.client.ConnectionClosed) and str(p).startswith(REFUSED)]
+        if refusals:
+            raise GuiError(f"the sequencer server at {host}:{port} refused this client: {refusals[0]} "
+                           "(give its token with --token, --token-file or SEQ_TOKEN)") from None
         if all(isinstance(problem, OSError) for problem in problems):  # nothing listening
             return "free" if _can_bind(host, port) else "taken"
         if all(isinstance(problem, NOT_A_SEQSERVER) for problem in problems):
@@ -189,11 +211,11 @@ async def _echo(lines) -> None:
         print(line, flush=True)
 
 
-async def prepare(host: str, port: int, lines: list[str]) -> None:
+async def prepare(host: str, port: int, lines: list[str], token: str | None = None) -> None:
     """Send the loading commands in order; the first failure stops with its message."""
     if not lines:
         return
-    async with seqserver.client.connect(host, port, client="seqtool gui") as connection:
+    async with seqserver.client.connect(host, port, client="seqtool gui", token=token) as connection:
         for line in lines:
             reply = await connection.command(line)
             if not reply.ok:

@@ -35,6 +35,7 @@ import ipaddress
 import os
 import signal
 import socket
+import ssl
 from typing import Protocol
 
 import structlog
@@ -126,8 +127,9 @@ class Server:
 
     def __init__(self, *, token: str | None = None, queue_limit: int = DEFAULT_QUEUE_LIMIT,
                  max_clients: int = DEFAULT_MAX_CLIENTS, max_message_size: int = protocol.MAX_MESSAGE_SIZE,
-                 shell_argv=None) -> None:
+                 shell_argv=None, ssl_context: ssl.SSLContext | None = None) -> None:
         self.token = token
+        self.ssl_context = ssl_context  # TLS on every connection (protocol and web alike) when set
         self.queue_limit = queue_limit
         self.max_clients = max_clients
         self.max_message_size = max_message_size
@@ -156,12 +158,14 @@ class Server:
 
     async def handle_connection(self, stream: trio.SocketStream) -> None:
         """Serve one accepted connection: protocol or HTTP, told apart by its first bytes."""
-        peer = peer_of(stream)
+        peer, accepted = peer_of(stream), stream
         try:
             first = b""
             with trio.move_on_after(FIRST_BYTES_TIMEOUT):
+                if self.ssl_context is not None:
+                    stream = await tls_stream(stream, self.ssl_context, peer)
                 first = await stream.receive_some(RECEIVE_SIZE)
-            tune_client_socket(stream)
+            tune_client_socket(accepted)
             if first and first[0] in MSGPACK_MAP_FIRST_BYTES:
                 await self.handle_client(StreamTransport(stream, peer, first, self.max_message_size))
             elif first and chr(first[0]).isalpha():
@@ -221,7 +225,7 @@ class Server:
                           f"version {protocol.VERSION}")
         if self.token is None and not is_loopback(transport.peer):
             raise Refused("this server accepts clients from its own machine only (protected mode: it has no "
-                          "token); to let remote clients in, start it with --token-file FILE and give them "
+                          "token); to let remote clients in, start it with --token-file FILE (or --generate-token) and give them "
                           "the token (seqshell --connect ADDRESS --token TOKEN, or SEQ_TOKEN)")
         if self.token is not None and not hmac.compare_digest(
             (hello.get("token") or "").encode(), self.token.encode()
@@ -299,9 +303,25 @@ def _reply_fields(reply: protocol.Reply, request_id: int) -> dict:
     return fields
 
 
+def socket_of(stream: trio.abc.Stream):
+    """The socket under a stream accepted by the server (a TLS stream's transport)."""
+    return getattr(stream, "transport_stream", stream).socket
+
+
+async def tls_stream(stream: trio.SocketStream, context: ssl.SSLContext, peer: str) -> trio.SSLStream:
+    """The TLS side of an accepted connection, once the handshake is done (BrokenResourceError if it fails)."""
+    secured = trio.SSLStream(stream, context, server_side=True, https_compatible=True)
+    try:
+        await secured.do_handshake()
+    except trio.BrokenResourceError as exc:
+        log.warning("TLS handshake failed: closed", peer=peer, problem=str(exc.__cause__ or exc))
+        raise
+    return secured
+
+
 def peer_of(stream: trio.abc.Stream) -> str:
-    """``host:port`` of the other end of a socket stream."""
-    host, port = stream.socket.getpeername()[:2]
+    """``host:port`` of the other end of a socket stream (or of the TLS stream over one)."""
+    host, port = socket_of(stream).getpeername()[:2]
     return f"{host}:{port}"
 
 

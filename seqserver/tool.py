@@ -10,7 +10,7 @@ import structlog
 import trio
 
 import protocol
-from seqserver import server
+from seqserver import access, server
 from seqserver.chain import SHELL_COMMAND
 from seqshell.config import ConfigError, load_config
 
@@ -28,12 +28,21 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="configuration file (YAML, manual 4.3) for the server's shell: its otto section enables fetch",
     )
-    parser.add_argument(
+    tokens = parser.add_mutually_exclusive_group()
+    tokens.add_argument(
         "--token-file",
         metavar="PATH",
-        help="file holding the access token clients must send; without one the server accepts "
+        help="file holding the access token clients must send; without a token the server accepts "
         "clients from this machine only (protected mode)",
     )
+    tokens.add_argument(
+        "--generate-token",
+        action="store_true",
+        help="make a new access token, write it to ~/.local/state/seq/token ($XDG_STATE_HOME/seq/token, "
+        "readable by you only, where clients of yours find it) and print it",
+    )
+    parser.add_argument("--tls-cert", metavar="FILE", help="serve TLS with this certificate (PEM; with --tls-key)")
+    parser.add_argument("--tls-key", metavar="FILE", help="the private key of --tls-cert (PEM)")
     parser.add_argument(
         "--client-queue",
         type=int,
@@ -77,13 +86,18 @@ def configure_logging(level: str) -> None:
     )
 
 
-def read_token(path: str) -> str:
-    """The token in ``path`` (surrounding white space ignored); ValueError when it is empty."""
-    with open(path, encoding="utf-8") as file:
-        token = file.read().strip()
-    if not token:
-        raise ValueError(f"{path} is empty")
-    return token
+def access_options(args: argparse.Namespace) -> dict:
+    """The server's token and TLS context from the options; ValueError or OSError saying what is wrong."""
+    if bool(args.tls_cert) != bool(args.tls_key):
+        raise ValueError("--tls-cert and --tls-key go together")
+    token = None
+    if args.token_file:
+        token = access.read_token(args.token_file)
+    elif args.generate_token:
+        token, path = access.generate_token()
+        print(f"seqserver: access token {token} (written to {path}, readable by you only)", file=sys.stderr)
+    tls = access.server_ssl_context(args.tls_cert, args.tls_key) if args.tls_cert else None
+    return {"token": token, "ssl_context": tls}
 
 
 def main(args: argparse.Namespace) -> int:
@@ -94,9 +108,9 @@ def main(args: argparse.Namespace) -> int:
         print(f"seqserver: {exc}", file=sys.stderr)
         return 2
     try:
-        token = read_token(args.token_file) if args.token_file else None
-    except (OSError, ValueError) as exc:
-        print(f"seqserver: cannot use the token file: {exc}", file=sys.stderr)
+        options = access_options(args)
+    except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
+        print(f"seqserver: {exc}", file=sys.stderr)
         return 2
     shell_argv = [*SHELL_COMMAND, "--log-level", args.log_level]
     if args.config:
@@ -107,7 +121,7 @@ def main(args: argparse.Namespace) -> int:
             return 2
         shell_argv += ["--config", args.config]
     try:
-        trio.run(partial(server.serve, args.address, token=token, shell_argv=shell_argv,
+        trio.run(partial(server.serve, args.address, **options, shell_argv=shell_argv,
                          queue_limit=args.client_queue, max_clients=args.max_clients,
                          max_message_size=args.max_message_size))
     except OSError as exc:

@@ -5,7 +5,7 @@ had been typed there; the server's events arrive here and are shown live.
 """
 from __future__ import annotations
 
-import os
+import ssl
 import time
 
 import structlog
@@ -28,16 +28,17 @@ def parse_address(address: str) -> tuple[str, int]:
 class RemoteServer:
     """Commands and events through a seqserver (via ``seqserver.client``)."""
 
-    def __init__(self, address: str, token: str | None = None) -> None:
+    def __init__(self, address: str, token: str | None = None, ssl_context: ssl.SSLContext | None = None) -> None:
         self.host, self.port = parse_address(address)
-        self.token = token if token is not None else os.environ.get("SEQ_TOKEN")
+        self.token = token
+        self.ssl_context = ssl_context
         self.on_event = None  # async callable(event dict), set by the owner before start
         self._connection = None
         self._scope: trio.CancelScope | None = None
 
     @property
     def description(self) -> str:
-        return f"seqserver at {self.host}:{self.port}"
+        return f"seqserver at {self.host}:{self.port}{' (TLS)' if self.ssl_context else ''}"
 
     async def start(self, nursery: trio.Nursery) -> Outcome:
         """Connect and say hello; the welcome's snapshot becomes the first picture of the tree."""
@@ -50,7 +51,8 @@ class RemoteServer:
     async def _stay_connected(self, task_status=trio.TASK_STATUS_IGNORED) -> None:
         """Hold the connection and pass its events on, until it ends or the shell closes it."""
         with trio.CancelScope() as self._scope:
-            async with client.connect(self.host, self.port, client="seqshell", token=self.token) as connection:
+            async with client.connect(self.host, self.port, client="seqshell", token=self.token,
+                                      ssl_context=self.ssl_context) as connection:
                 self._connection = connection
                 await self.on_event({"kind": "tree", "action": "restored", "ts": time.time(),
                                      "snapshot": connection.welcome.get("snapshot", {})})

@@ -31,7 +31,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
                       help="execute the commands on the seqserver at this address instead of a local kernel")
     mode.add_argument("--pipe", action="store_true",
                       help="speak the protocol on stdin/stdout (how seqserver runs the shell)")
-    parser.add_argument("--token", help="access token for --connect (default: $SEQ_TOKEN)")
+    access = parser.add_argument_group("access to a server (--connect)")
+    access.add_argument("--token", help="the server's access token (default: from --token-file, $SEQ_TOKEN, "
+                        "or the token file a server of this user generated, ~/.local/state/seq/token)")
+    access.add_argument("--token-file", metavar="PATH", help="read the access token from this file")
+    access.add_argument("--tls", action="store_true", help="connect with TLS, verifying the server's certificate")
+    access.add_argument("--cacert", metavar="FILE",
+                        help="trust the certificate authority in this PEM file (implies --tls)")
     parser.add_argument("--config", metavar="FILE",
                         help="configuration file (YAML, manual 4.3): its otto section enables fetch; "
                         "a relative path is looked up in CFGPATH")
@@ -54,9 +60,15 @@ def main(args: argparse.Namespace) -> int:
 
 def make_target(args: argparse.Namespace, session: SessionDirectory, config: Config):
     if args.connect:
+        from seqserver import access
         from seqshell.remote import RemoteServer
 
-        return RemoteServer(args.connect, token=args.token)
+        try:
+            token = access.client_token(args.token, args.token_file)
+            tls = access.client_ssl_context(args.cacert) if args.tls or args.cacert else None
+        except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
+            raise ValueError(f"cannot set up access to the server: {exc}") from None
+        return RemoteServer(args.connect, token=token, ssl_context=tls)
     from seqshell.local import LocalKernel
 
     return LocalKernel(session_dir=str(session.path), log_level=args.log_level, instrument=instrument_of(config))

@@ -12,7 +12,8 @@ import { ErrorDialog, PromptDialog, TextDialog } from "./dialogs.js";
 const $ = (selector) => document.querySelector(selector);
 const params = new URLSearchParams(location.search);
 
-const connection = new Connection(serverUrl(location));
+// The token rides in the URL's fragment (#token=...), which the browser never sends to the server.
+const connection = new Connection(serverUrl(location), new URLSearchParams(location.hash.slice(1)).get("token"));
 const tree = new TreeView($("#tree"));
 const logs = new LogsView($("#logs"), (params.get("log-level") || "DEBUG").toUpperCase());
 const variables = new VariablesView({ obList: $("#ob-list"), table: $("#variables"), setButton: $("#set-variables") });

@@ -8,9 +8,10 @@ const PROTOCOL_VERSION = 1;
 const RETRY_DELAYS_MS = [250, 500, 1000, 2000, 3000];
 
 export class Connection extends EventTarget {
-  constructor(url) {
+  constructor(url, token = null) {
     super();
     this.url = url;
+    this.token = token; // the server's access token, when it asks for one
     this.connected = false;
     this.nextId = 1;
     this.pending = new Map(); // command id -> {resolve, reject, line}
@@ -22,7 +23,11 @@ export class Connection extends EventTarget {
     const socket = new WebSocket(this.url);
     socket.binaryType = "arraybuffer";
     this.socket = socket;
-    socket.onopen = () => this.send({ type: "hello", version: PROTOCOL_VERSION, client: "seq web gui" });
+    socket.onopen = () => {
+      const hello = { type: "hello", version: PROTOCOL_VERSION, client: "seq web gui" };
+      if (this.token) hello.token = this.token;
+      this.send(hello);
+    };
     socket.onmessage = (frame) => this.receive(frame.data);
     socket.onclose = () => this.lost(socket);
   }

@@ -1,0 +1,17 @@
+"""A step that blocks the event loop (a plain time.sleep in an Action), then one that waits properly."""
+import asyncio
+import time
+
+from seq.lib.nodes import Sequence
+
+
+def block():
+    time.sleep(2.5)
+
+
+async def expose():
+    await asyncio.sleep(3600)
+
+
+def create_sequence(*args, **kw):
+    return Sequence.create(block, expose, name="blocking", **kw)
