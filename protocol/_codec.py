@@ -22,7 +22,9 @@ def encode(message: Message, max_size: int = MAX_MESSAGE_SIZE) -> bytes:
     """The wire bytes of one message; ProtocolError if it exceeds ``max_size``."""
     if not isinstance(message, Message):
         raise ProtocolError(f"only protocol messages can be encoded, not {type(message).__name__}")
-    data = msgpack.packb(message.to_dict(), use_bin_type=True)
+    data = message._wire  # a message passed on as it was received is not encoded again
+    if data is None:
+        data = msgpack.packb(message.to_dict(), use_bin_type=True)
     if len(data) > max_size:
         raise ProtocolError(f"{message.type!r} message of {len(data)} bytes exceeds the limit of {max_size} bytes")
     return data
@@ -71,6 +73,8 @@ class Decoder:
         )
         self._fed = 0  # bytes given to the unpacker
         self._boundary = 0  # stream offset where the message being received starts
+        self._window = bytearray()  # what was given to the unpacker, from stream offset _window_start on
+        self._window_start = 0
 
     def _lose_step(self, reason: str, decoded: list[Message]) -> ProtocolError:
         self._inbox.clear()
@@ -99,15 +103,19 @@ class Decoder:
         while True:
             try:
                 for item in self._unpacker:
-                    self._boundary = self._unpacker.tell()
+                    start, self._boundary = self._boundary, self._unpacker.tell()
                     if not isinstance(item, dict):
                         raise self._lose_step(
                             f"malformed data: expected a message (a map), got {type(item).__name__}", decoded
                         )
                     try:
-                        decoded.append(from_dict(item))
+                        message = from_dict(item)
                     except ProtocolError as exc:
                         raise ProtocolError(str(exc), messages=decoded) from None
+                    message._wire = bytes(self._window[start - self._window_start:self._boundary - self._window_start])
+                    decoded.append(message)
+                del self._window[:self._boundary - self._window_start]
+                self._window_start = self._boundary
             except ProtocolError:
                 raise
             except Exception as exc:  # msgpack reports bad bytes with several exception types
@@ -125,6 +133,7 @@ class Decoder:
                 chunk = bytes(self._inbox[:room])
                 del self._inbox[:room]
             self._unpacker.feed(chunk)
+            self._window += chunk
             self._fed += len(chunk)
 
     def feed_with_errors(self, data: bytes) -> list[Message | ProtocolError]:

@@ -28,13 +28,8 @@ def format_tree(snapshot: dict) -> str:
 
 
 def _top_level(snapshot: dict) -> list[dict]:
-    """The nodes shown unindented: the root's begin and end first, then the scripts."""
-    root = snapshot.get("root")
-    if not root:
-        return snapshot.get("scripts", [])
-    children = root.get("children", [])
-    endpoints = [c for c in (children[:1] + children[-1:]) if c["name"] in ("begin", "end") and not c.get("children")]
-    return endpoints + [c for c in children if not any(c is e for e in endpoints)]
+    """The nodes shown unindented: the root's begin and end (its only children in a snapshot) first, then the scripts."""
+    return [*(snapshot.get("root") or {}).get("children", []), *snapshot.get("scripts", [])]
 
 
 def _state_suffix(node: dict) -> str:

@@ -117,10 +117,11 @@ class Message:
     type: ClassVar[str]
     fields: ClassVar[dict[str, Field]]
 
-    __slots__ = ("_values",)
+    __slots__ = ("_values", "_wire")
 
     def __init__(self, **values: Any) -> None:
         self._values = self._checked(values)
+        self._wire = None  # the bytes a decoded message came in: sent on as they are
 
     @classmethod
     def _checked(cls, values: dict) -> dict:
@@ -330,4 +331,5 @@ def from_dict(data: Any) -> Message:
         raise ProtocolError(f"unknown message type {kind!r}; known: {', '.join(MESSAGE_TYPES)}")
     message = cls.__new__(cls)
     message._values = cls._checked({k: v for k, v in data.items() if k != "type"})
+    message._wire = None
     return message

@@ -308,7 +308,7 @@ class Commands:
 
 def _node_line(snapshot: dict, sn: int) -> str:
     """``(3) a FINISHED|RT.SKIP``: one node of a snapshot, as a command's confirmation."""
-    pending = [snapshot.get("root") or {"children": snapshot.get("scripts", [])}]
+    pending = [*(snapshot.get("root") or {}).get("children", []), *snapshot.get("scripts", [])]
     while pending:
         node = pending.pop()
         if node.get("sn") == sn:

@@ -176,15 +176,18 @@ class Engine:
         ]
 
     def snapshot(self) -> dict:
-        """Status, loaded modules and OBs, and the tree: ``root`` (with its begin and end) and its ``scripts``."""
+        """Status, loaded modules and OBs, and the tree, each node once: the ``scripts``, and the
+        ``root`` holding only its begin and end."""
         root = node_dict(self.root)
         endpoints = {node.sn for node in (self.root.begin, self.root.end) if node is not None}
+        scripts = [child for child in root["children"] if child["sn"] not in endpoints]
+        root["children"] = [child for child in root["children"] if child["sn"] in endpoints]
         return {
             "status": self._status,
             "modules": self.modules(),
             "obs": self.obs(),
             "root": root,
-            "scripts": [child for child in root["children"] if child["sn"] not in endpoints],
+            "scripts": scripts,
             "dialogs": self.open_dialogs(),
         }
 

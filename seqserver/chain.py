@@ -1,9 +1,9 @@
 """The server's child: one ``seqshell --pipe``, which runs the kernel.
 
 :class:`ShellChain` starts the shell, relays command lines to it and hands every
-event it forwards to the server. When the shell (or the kernel under it) dies,
-the chain tells every client, starts a fresh shell and kernel, and gives them
-back the operators' loaded work (see :mod:`seqserver.worklog`) before taking
+event it forwards to the server. When the shell dies, or its kernel (the shell
+then says so in a ``notice`` and exits), the chain tells every client, starts a
+fresh shell and kernel, and gives them back the operators' loaded work (see :mod:`seqserver.worklog`) before taking
 commands again. The shell runs in a process group of its own, so ending the
 group ends whatever it started; the kernel, in a session of its own, is ended
 through :mod:`seqserver.reaper` if it outlives its shell. No process outlives
@@ -11,7 +11,6 @@ the server.
 """
 from __future__ import annotations
 
-import contextlib
 import itertools
 import os
 import signal
@@ -199,6 +198,7 @@ class ShellChain:
         self._restore_attempts = 0
         self._tree_changed = trio.Event()  # set (and replaced) at each tree event
         self._ending: str | None = None  # why the running chain is being ended, when the server ends it
+        self._last_words: str | None = None  # the running shell's last error notice
         self._last_ending: str | None = None  # how the last chain ended, for commands that find none
         self.managed_pids: set[int] = set()  # shells started and not yet reaped (trio reaps them)
 
@@ -254,7 +254,7 @@ class ShellChain:
 
         Returns how it ended, and whether it got as far as serving commands.
         """
-        self._ending = None
+        self._ending = self._last_words = None
         async with trio.open_nursery() as nursery:
             process = await nursery.start(
                 partial(
@@ -267,9 +267,8 @@ class ShellChain:
                     deliver_cancel=end_process_group,
                 )
             )
-            raise_alarm, alarms = trio.open_memory_channel(1)
             self.managed_pids.add(process.pid)
-            link = ShellLink(process, partial(self._from_shell, raise_alarm))
+            link = ShellLink(process, self._from_shell)
             nursery.start_soon(self._watch, link, nursery.cancel_scope)
             try:
                 with trio.fail_after(HANDSHAKE_TIMEOUT):
@@ -285,39 +284,26 @@ class ShellChain:
                 nursery.cancel_scope.cancel()
             else:
                 self._link = link
-                self._ready.set()
-                await self._check_kernel_on_alarm(link, alarms, nursery.cancel_scope)
+                self._ready.set()  # until the shell ends (with its kernel): _watch then closes the nursery
         self.managed_pids.discard(process.pid)  # reaped by trio by now
         served = self._ready.is_set()
         if served:
             self._ready = trio.Event()  # commands wait for the next chain
         self._link = None
         link.ended.set()
+        if self._ending is None and process.returncode and self._last_words:
+            self._ending = self._last_words
         return self._ending or f"the shell ended ({describe_exit(process.returncode)})", served
 
-    def _from_shell(self, raise_alarm: trio.MemorySendChannel, event: protocol.Event) -> None:
-        """An event of the shell: published; an error notice raises the alarm (the kernel may be gone)."""
+    def _from_shell(self, event: protocol.Event) -> None:
+        """An event of the shell: published (a tree event also wakes a restore waiting for its nodes;
+        an error notice is kept: a shell that exits says why in its last one)."""
         self._publish(event)
         if event.kind == "tree":
             self._tree_changed.set()
             self._tree_changed = trio.Event()
         elif event.kind == "notice" and event.level == "ERROR":
-            with contextlib.suppress(trio.WouldBlock):
-                raise_alarm.send_nowait(None)
-
-    async def _check_kernel_on_alarm(self, link: ShellLink, alarms: trio.MemoryReceiveChannel, cancel_scope) -> None:
-        """After the shell reports an error, ask its kernel something; no answer means it is gone.
-
-        A shell under a server does not restart its kernel by itself, so a dead
-        kernel ends the whole chain, which the server then restarts and restores.
-        """
-        async for _ in alarms:
-            reply = await link.command("modules")
-            if not reply.ok:
-                log.error("the kernel is gone: restarting the chain", reason=reply.error)
-                self._ending = f"the kernel is gone ({reply.error})"
-                cancel_scope.cancel()
-                return
+            self._last_words = event.message
 
     async def _watch(self, link: ShellLink, cancel_scope: trio.CancelScope) -> None:
         """Follow the shell until its output ends, then make sure the whole group is gone."""

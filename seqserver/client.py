@@ -77,6 +77,9 @@ class Connection:
     def events(self) -> AsyncIterator[dict]:
         """The events (and the server's protocol errors), as dicts, until the connection ends.
 
+        An error that refuses a command is that command's reply instead; the
+        others (a fatal one, before the server disconnects) come here.
+
         Events are buffered for the reader; if nobody reads and the buffer is
         full, events are dropped and the next one read is a ``notice`` saying how
         many were lost.
@@ -124,8 +127,12 @@ class Connection:
                         waiter[1].append(message)
                         waiter[0].set()
                     continue
-                if isinstance(message, protocol.Error) and message.fatal:
-                    self.closed_reason = f"closed by the server: {message.error}"
+                if isinstance(message, protocol.Error):
+                    if message.fatal:
+                        self.closed_reason = f"closed by the server: {message.error}"
+                    elif self._pending:
+                        self._refuse_oldest(message)
+                        continue
                 self._deliver(message.to_dict())
             self.closed_reason = self.closed_reason or "the server closed the connection"
         except trio.ClosedResourceError:
@@ -136,6 +143,14 @@ class Connection:
             self.closed_reason = f"the server sent bad data: {exc}"
         finally:
             self._close()
+
+    def _refuse_oldest(self, error: protocol.Error) -> None:
+        """The server answers a client's messages in order, so a non-fatal error refuses the
+        oldest command still waiting (e.g. one over the server's message size limit)."""
+        request_id = next(iter(self._pending))
+        answered, slot = self._pending.pop(request_id)
+        slot.append(protocol.Reply(id=request_id, ok=False, output="", error=f"refused by the server: {error.error}"))
+        answered.set()
 
     def _deliver(self, event: dict) -> None:
         try:

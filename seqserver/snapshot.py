@@ -38,17 +38,18 @@ class LiveSnapshot:
     def replace(self, snapshot: dict) -> None:
         """Start from ``snapshot``, which this object now owns and updates."""
         self._tree = snapshot
-        # A node may appear more than once (under "scripts" and under "root"): update every copy.
-        self._by_sn: dict[int, list[dict]] = {}
+        # The scripts, and the root with its begin and end.
+        self._by_sn: dict[int, dict] = {}
         for tops in (self._tree.get("scripts") or [], [self._tree["root"]] if self._tree.get("root") else []):
             for _, node in _walk(tops):
-                self._by_sn.setdefault(node["sn"], []).append(node)
+                self._by_sn[node["sn"]] = node
 
     def apply(self, event: dict) -> None:
         """Bring the snapshot up to date with one event (other kinds change nothing)."""
         kind = event.get("kind")
         if kind == "state":
-            for node in self._by_sn.get(event["sn"], ()):
+            node = self._by_sn.get(event["sn"])
+            if node is not None:
                 node["state"] = event["state"]
                 node["flags"] = list(event["flags"])
         elif kind == "tree":

@@ -431,14 +431,15 @@ class SeqShell(ShellBase):
         self.shell_level(f"bp {command}", partial(bypass.run, command))
 
     clear_parser = Cmd2ArgumentParser(
-        description="Stop the kernel process (everything loaded is dropped). init starts a new one."
+        description="Stop the kernel process (everything loaded is dropped). init starts a new one; "
+        "through a server a fresh kernel with nothing loaded starts at once."
     )
 
     @with_argparser(clear_parser)
     @cmd2.with_category(SHELL)
     def do_clear(self, _: argparse.Namespace) -> None:
-        """Kill the kernel process."""
-        self.shell_level("clear", lambda: self.target.stop())
+        """Kill the kernel process; under a server (shared by every client), start a fresh one with nothing loaded."""
+        self.shell_level("clear", lambda: self.target.stop() if self.portal is not None else self.target.restart())
 
     init_parser = Cmd2ArgumentParser(
         description="Start a new kernel process (the running one, if any, is stopped first)."

@@ -4,7 +4,8 @@ The shell spawns the kernel with :class:`seqkernel.link.KernelLink`, forwards it
 events, and watches it: a kernel that dies unexpectedly (a step calling
 ``os._exit(3)``, a kill) is reported at once with its exit status, commands
 waiting on it fail with that message, and the shell stays usable; ``init``
-starts a new kernel, ``clear`` stops it.
+starts a new kernel, ``clear`` stops it. (Under a server the shell ends instead:
+see :func:`seqshell.tool.serve_pipe`.)
 """
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ class LocalKernel:
         self.log_level = log_level
         self.instrument = instrument  # the kernel checks OBs against this instrument's package
         self.on_event = None  # async callable(event dict), set by the owner before start
+        self.on_death = None  # async callable(exit status) for a kernel that died unasked; default: a notice
         self._nursery: trio.Nursery | None = None
         self._link: KernelLink | None = None
         self._stopping = False
@@ -61,22 +63,35 @@ class LocalKernel:
                                      "snapshot": link.welcome.snapshot})
                 task_status.started(link.process.pid)
                 async for message in link.messages:
-                    self._taken += 1
-                    await self._forward(message)
-                    self._forwarded += 1
-                    self._progress.set()
-                    self._progress = trio.Event()
+                    await self._forward_all(link, message)
                 self._link = None
                 status = await link.wait_exit()
                 if not self._stopping:
                     log.error("kernel died", status=status)
-                    await self.on_event(notice(
-                        level="ERROR", message=f"the kernel died (exit status {status}); what it had loaded is lost. "
-                        "Type init to start a new one."))
+                    if self.on_death is not None:
+                        await self.on_death(status)
+                    else:
+                        await self.on_event(notice(
+                            level="ERROR", message=f"the kernel died (exit status {status}); what it had loaded is "
+                            "lost. Type init to start a new one."))
         finally:
             self._link = None
             self._progress.set()
             ended.set()
+
+    async def _forward_all(self, link: KernelLink, message: protocol.Message) -> None:
+        """Forward a message and every one already behind it, without yielding between them:
+        a burst of events goes on as one batch."""
+        while message is not None:
+            self._taken += 1
+            await self._forward(message)
+            self._forwarded += 1
+            try:
+                message = link.messages.receive_nowait()
+            except (trio.WouldBlock, trio.EndOfChannel):
+                message = None
+        self._progress.set()
+        self._progress = trio.Event()
 
     async def _forward(self, message: protocol.Message) -> None:
         if isinstance(message, protocol.Event):

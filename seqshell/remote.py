@@ -57,11 +57,18 @@ class RemoteServer:
                 await self.on_event({"kind": "tree", "action": "restored", "ts": time.time(),
                                      "snapshot": connection.welcome.get("snapshot", {})})
                 task_status.started(connection.welcome)
-                async for event in connection.events():
-                    await self.on_event({k: v for k, v in event.items() if k != "type"})
+                async for message in connection.events():
+                    await self.on_event(self._as_event(message))
                 reason = connection.closed_reason or "the connection was closed"
                 await self.on_event({"kind": "notice", "level": "ERROR", "ts": time.time(),
                                      "message": f"{self.description}: {reason}"})
+
+    def _as_event(self, message: dict) -> dict:
+        """An event's body; a protocol error of the server as a notice, so that it is shown plainly."""
+        if message["type"] == "error":
+            return {"kind": "notice", "level": "ERROR", "ts": time.time(),
+                    "message": f"{self.description}: {message['error']}"}
+        return {k: v for k, v in message.items() if k != "type"}
 
     async def command(self, line: str) -> Outcome:
         if self._connection is None:

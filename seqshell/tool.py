@@ -138,6 +138,9 @@ def run_shell(args: argparse.Namespace, session: SessionDirectory, config: Confi
     return app.exit_status()
 
 
+OUTBOX_FLUSH_TIMEOUT = 5.0  # seconds for the last messages to reach the server when the shell ends
+
+
 async def serve_pipe(session: SessionDirectory, config: Config, log_level: str) -> int:
     from seqshell.local import LocalKernel
     from seqshell.pipe import PipeServer, detach_stdio
@@ -152,15 +155,31 @@ async def serve_pipe(session: SessionDirectory, config: Config, log_level: str) 
         if config.otto:
             app.otto_session = await app.start_otto(config.otto)
         target.on_event = event_handler(session, app, server.forward_event)
+        serving = trio.CancelScope()
+        kernel_died = False
+
+        async def end_with_kernel(status: int) -> None:
+            """The server restarts the shell and kernel together and restores their work: say why, and go."""
+            nonlocal kernel_died
+            kernel_died = True
+            await server.forward_event(notice(f"the kernel died (exit status {status}); the shell ends with it",
+                                              level="ERROR"))
+            serving.cancel()
+
+        target.on_death = end_with_kernel
+        nursery.start_soon(server.outbox.run_writer)
         started = await target.start(nursery)
         if not started.ok:
             print(f"seqshell: {started.error}", file=sys.stderr)
-        with trio.CancelScope() as serving:
+        with serving:
             nursery.start_soon(stop_on_signal, serving)
             await server.serve()
         await target.close()
+        server.outbox.close()
+        with trio.move_on_after(OUTBOX_FLUSH_TIMEOUT):
+            await server.outbox.written_out.wait()
         nursery.cancel_scope.cancel()
-    return 0
+    return 1 if kernel_died else 0
 
 
 async def stop_on_signal(scope: trio.CancelScope) -> None:

@@ -35,7 +35,7 @@ def test_nodes_view_matches_the_manual():
 
 
 def test_the_root_s_begin_and_end_come_first():
-    root = _node(1, "_seq_ROOT_", "S", children=[SNAPSHOT["scripts"][0], SNAPSHOT["scripts"][2], SNAPSHOT["scripts"][1]])
+    root = _node(1, "_seq_ROOT_", "S", children=[SNAPSHOT["scripts"][0], SNAPSHOT["scripts"][1]])
     snapshot = {**SNAPSHOT, "scripts": [SNAPSHOT["scripts"][2]], "root": root}
     assert protocol.format_nodes(snapshot) == protocol.format_nodes(SNAPSHOT)
 

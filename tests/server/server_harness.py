@@ -116,12 +116,9 @@ def states_in_nodes(output: str) -> dict[int, str]:
 
 def states_in_snapshot(snapshot: dict) -> dict[int, str]:
     """Serial number → displayed state, from a protocol snapshot (with the root's begin and end when given)."""
-    states, pending = {}, [snapshot["root"]] if snapshot.get("root") else list(snapshot["scripts"])
+    states, pending = {}, [*(snapshot.get("root") or {}).get("children", []), *snapshot["scripts"]]
     while pending:
         node = pending.pop()
-        if node is snapshot.get("root"):
-            pending.extend(node["children"])
-            continue
         states[node["sn"]] = "|".join([node["state"], *(f"RT.{f}" for f in node.get("flags", []))])
         pending.extend(node.get("children") or [])
     return states

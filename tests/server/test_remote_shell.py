@@ -1,11 +1,12 @@
 """``seqshell --connect``: the operator's shell as a remote client of the server."""
+import os
 import pathlib
 import sys
 
 import pytest
 import trio
 
-from server_harness import is_run, next_event
+from server_harness import is_run, next_event, running_server
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "shell"))
 from shell_harness import Terminal  # noqa: E402  (the shell's tmux harness)
@@ -50,3 +51,19 @@ async def test_a_remote_shell_in_a_terminal_shows_other_clients_work(server, ter
     await trio.to_thread.run_sync(term.wait_for, r"FINISHED")
     term.type("nodes")
     await trio.to_thread.run_sync(term.wait_for, r"A-- \(\d+\) b FINISHED")
+
+
+async def test_the_server_s_protocol_errors_are_shown_plainly(tmp_path):
+    """Lines over the server's message size: each is refused with the reason, and the tenth in a row
+    costs the connection (a fatal error, shown as it comes); the shell ends instead of waiting."""
+    oversized = "load " + "x" * 2000 + "\n"
+    async with running_server("--max-message-size", "1024") as server:
+        result = await trio.run_process([*REMOTE_SHELL, server.address], stdin=(oversized * 10 + "modules\n").encode(),
+                                        capture_stdout=True, capture_stderr=True, check=False, cwd=tmp_path,
+                                        env={**os.environ, "TMPDIR": str(tmp_path)})
+    output = result.stdout.decode() + result.stderr.decode()
+    assert "refused by the server: message larger than the limit of 1024 bytes" in output, output
+    # The fatal error itself, as it came (the notice of the closed connection follows it).
+    assert (f"ERROR: seqserver at {server.address}: message larger than the limit of 1024 bytes; "
+            "disconnected after 10 bad messages in a row") in output
+    assert result.returncode == 1

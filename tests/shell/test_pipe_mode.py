@@ -12,6 +12,7 @@ import msgpack
 import trio
 
 import protocol
+from shell_harness import DYING_SCRIPT
 
 SLOW_SCRIPT = """
 import asyncio
@@ -194,3 +195,37 @@ async def test_otto_settings_come_as_data_for_the_gui(tmp_path):
         with trio.fail_after(10):
             for shell in (unconfigured, client):
                 assert await shell.process.wait() == 0
+
+
+async def test_a_dead_kernel_is_reported_and_ends_the_shell(tmp_path):
+    """Under a server the shell goes with its kernel, saying why: the server restarts both and restores the work."""
+    script = tmp_path / "dying.py"
+    script.write_text(DYING_SCRIPT)
+    async with trio.open_nursery() as nursery:
+        with trio.fail_after(30):
+            client = await start_pipe_shell(nursery, tmp_path)
+            assert (await client.run(f"load {script}")).ok
+            await client.command("run")
+            while True:
+                message = await client.receive()
+                if isinstance(message, protocol.Event) and message.kind == "notice":
+                    break
+            assert message.level == "ERROR"
+            assert message.message.startswith("the kernel died (exit status 3)")
+            assert await client.process.wait() != 0
+
+
+async def test_clear_starts_a_fresh_kernel_with_nothing_loaded(tmp_path):
+    """Every client shares the kernel: clear leaves one running, empty, for all of them."""
+    async with trio.open_nursery() as nursery:
+        with trio.fail_after(30):
+            client = await start_pipe_shell(nursery, tmp_path)
+            assert (await client.run("load seq.samples.a")).ok
+            cleared = await client.run("clear")
+            assert cleared.ok and "kernel started" in cleared.output
+            assert (await client.run("modules")).ok  # no "type init" needed
+            assert "Example A" not in (await client.run("nodes")).output
+            assert (await client.run("load seq.samples.a")).ok
+        await client.process.stdin.aclose()
+        with trio.fail_after(10):
+            assert await client.process.wait() == 0
