@@ -6,6 +6,9 @@ where another copy of seq is installed.
 """
 import os
 import pathlib
+import re
+import subprocess
+import sys
 
 import pytest
 from hypothesis import settings
@@ -28,3 +31,23 @@ def session_directories_under_the_test_run(tmp_path_factory):
     in the temporary folder; point theirs at this run's, which pytest prunes,
     rather than at /tmp, where they would pile up."""
     os.environ["TMPDIR"] = str(tmp_path_factory.mktemp("tmp"))
+
+
+@pytest.fixture
+def tino_url(tmp_path):
+    """A tino (``seqserver.tino``) serving the FORS2 OBs of samples/obs; yields its URL."""
+    tino = subprocess.Popen(
+        [sys.executable, "-m", "seqserver.tino", str(REPO_ROOT / "samples" / "obs"), "--port", "0",
+         "--instrument", "FORS2"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp_path,
+    )
+    try:
+        for line in tino.stdout:  # until tino says where it listens
+            if match := re.search(r"Running on (http://\S+)", line):
+                yield match.group(1)
+                break
+        else:
+            pytest.fail("tino did not start")
+    finally:
+        tino.terminate()
+        tino.wait(timeout=30)

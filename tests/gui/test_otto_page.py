@@ -1,33 +1,11 @@
 """The page against a server whose configuration names OTTO (a real tino): the OTTO menu,
 and a page that joins while a dialog waits."""
 import re
-import subprocess
-import sys
 
 import pytest
-from gui_support import REPO_ROOT, ServerProcess
+from gui_support import ServerProcess
 from playwright.sync_api import expect
 from test_page import WAIT, command, row, state
-
-
-@pytest.fixture
-def tino_url(tmp_path):
-    """tino serving the FORS2 OBs of samples/obs."""
-    tino = subprocess.Popen(
-        [sys.executable, "-m", "seqserver.tino", str(REPO_ROOT / "samples" / "obs"), "--port", "0",
-         "--instrument", "FORS2"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp_path,
-    )
-    try:
-        for line in tino.stdout:  # until tino says where it listens
-            if match := re.search(r"Running on (http://\S+)", line):
-                yield match.group(1)
-                break
-        else:
-            pytest.fail("tino did not start")
-    finally:
-        tino.terminate()
-        tino.wait(timeout=30)
 
 
 @pytest.fixture

@@ -3,33 +3,7 @@ from __future__ import annotations
 
 import pathlib
 import re
-import subprocess
-import sys
-
-import pytest
 from shell_harness import run_shell, unused_port
-
-import samples
-
-OB_FOLDER = pathlib.Path(samples.__file__).parent / "obs"
-
-
-@pytest.fixture
-def tino_url(tmp_path):
-    tino = subprocess.Popen(
-        [sys.executable, "-m", "seqserver.tino", str(OB_FOLDER), "--port", "0", "--instrument", "FORS2"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp_path,
-    )
-    try:
-        for line in tino.stdout:  # until tino says where it listens
-            if match := re.search(r"Running on (http://\S+)", line):
-                yield match.group(1)
-                break
-        else:
-            pytest.fail("tino did not start")
-    finally:
-        tino.terminate()
-        tino.wait(timeout=30)
 
 
 def write_config(tmp_path, url: str) -> pathlib.Path:
