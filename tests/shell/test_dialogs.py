@@ -38,7 +38,11 @@ def test_the_prompt_asks_and_an_answer_at_the_prompt_goes_on(terminal, tmp_path)
     term.wait_for(r"\(seq\)>> ?$")
     term.type(f"load {script}")
     term.type("run")
-    screen = term.wait_for(r"\(seq: dialog (\d+) lamp: answer SN perform\|stop\)>> ?$")
+    # The prompt changes as the request arrives; the request's text shows above it as an alert,
+    # which may come a moment later: wait for both.
+    screen = term.wait_for(
+        r"dialog \((\d+)\) lamp: Checks the lamp[\s\S]*\(seq: dialog \1 lamp: answer SN perform\|stop\)>> ?$"
+    )
     sn = re.search(r"dialog (\d+) lamp: answer SN", screen).group(1)
     assert f"dialog ({sn}) lamp: Checks the lamp" in screen
     assert "condition: Lamp warm?    extra step: Warm up the lamp" in screen
