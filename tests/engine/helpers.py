@@ -25,3 +25,9 @@ def states(engine) -> dict:
 
 def nodes(engine) -> str:
     return protocol.format_nodes(engine.snapshot())
+
+
+async def run_to_end(engine, timeout=5):
+    """Run everything loaded and wait until it stops; the outcome."""
+    engine.run()
+    return await engine.wait(timeout)

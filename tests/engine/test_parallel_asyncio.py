@@ -6,18 +6,13 @@ clean-up on abort and its context variables.
 """
 from pathlib import Path
 
-from .helpers import states, write_script
+from .helpers import run_to_end, states, write_script
 
 HEADER = """
 import asyncio, contextvars, logging
 from seq.lib.nodes import Sequence, Parallel, Loop
 log = logging.getLogger("script")
 """
-
-
-async def run_to_end(engine, timeout=5):
-    engine.run()
-    return await engine.wait(timeout)
 
 
 async def test_each_child_publishes_its_own_states_and_task_logs(engine, tmp_path):

@@ -1,18 +1,13 @@
 """Execution rules (DESIGN section 3) in Sequence, Parallel and Loop, driven through the engine."""
 import trio
 
-from .helpers import nodes, states, write_script
+from .helpers import nodes, run_to_end, states, write_script
 
 HEADER = """
 import asyncio, threading, trio, logging
 from seq.lib.nodes import Sequence, Parallel, Loop, Action, ActionInThread
 log = logging.getLogger("script")
 """
-
-
-async def run_to_end(engine, timeout=5):
-    engine.run()
-    return await engine.wait(timeout)
 
 
 async def test_sequence_runs_children_in_order(engine, tmp_path):

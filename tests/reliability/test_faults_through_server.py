@@ -7,13 +7,9 @@ import msgpack
 import trio
 
 import protocol
-from server_harness import chain_pids, is_run, is_state, next_event
+from server_harness import chain_pids, is_notice, is_run, is_state, next_event
 
 SCRIPTS = pathlib.Path(__file__).resolve().parent / "scripts"
-
-
-def is_notice(text):
-    return lambda event: event.get("kind") == "notice" and text in event["message"]
 
 
 async def test_a_blocked_event_loop_is_reported_to_every_client_and_abort_works_after(server):

@@ -10,7 +10,7 @@ import time
 
 import trio
 
-from server_harness import chain_pids, is_run, next_event
+from server_harness import chain_pids, is_run
 
 SCRIPTS = pathlib.Path(__file__).resolve().parent / "scripts"
 RSS_BOUND = 300 * 1024 * 1024  # bytes, per process: a backlog of 100,000 records would not fit under it twice

@@ -5,13 +5,9 @@ import signal
 
 import trio
 
-from server_harness import chain_pids, is_running, next_event, running_server
+from server_harness import chain_pids, is_notice, is_running, next_event, running_server
 
 SCRIPTS = pathlib.Path(__file__).resolve().parent / "scripts"
-
-
-def is_notice(text):
-    return lambda event: event.get("kind") == "notice" and text in event["message"]
 
 
 async def test_a_kernel_killed_while_blocked_is_replaced_and_commands_answered(server):

@@ -130,3 +130,7 @@ def is_run(status: str) -> Callable[[dict], bool]:
 
 def is_state(name: str, state: str) -> Callable[[dict], bool]:
     return lambda event: event.get("kind") == "state" and event["name"] == name and event["state"] == state
+
+
+def is_notice(text: str) -> Callable[[dict], bool]:
+    return lambda event: event.get("kind") == "notice" and text in event["message"]
