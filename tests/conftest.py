@@ -51,3 +51,13 @@ def tino_url(tmp_path):
     finally:
         tino.terminate()
         tino.wait(timeout=30)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Under CI, a test skipped for want of something the installer installs (Chromium,
+    Playwright, cryptography) fails instead: the install step, not the test, is broken."""
+    outcome = yield
+    report = outcome.get_result()
+    if os.environ.get("CI") and report.skipped and "is not installed" in str(report.longrepr):
+        report.outcome = "failed"
