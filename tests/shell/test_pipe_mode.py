@@ -59,6 +59,17 @@ class PipeClient:
             assert isinstance(message, protocol.Reply) and message.id == command_id, message
             return message
 
+    async def replies(self, command_ids: list[int]) -> dict[int, protocol.Reply]:
+        """The replies to ``command_ids``, by id, in whatever order they come; events are kept."""
+        replies = {}
+        while len(replies) < len(command_ids):
+            message = await self.receive()
+            if isinstance(message, protocol.Event):
+                self.events.append(message.to_dict())
+            elif isinstance(message, protocol.Reply):
+                replies[message.id] = message
+        return replies
+
     async def run(self, line: str) -> protocol.Reply:
         return await self.reply(await self.command(line))
 
@@ -118,11 +129,7 @@ async def test_a_waiting_command_never_blocks_an_abort(tmp_path):
             assert (await client.run("run")).ok
             waiting = await client.command("wait")  # the run takes a minute: only the abort can end it
             aborting = await client.command("abort")
-            replies = {}
-            while len(replies) < 2:
-                message = await client.receive()
-                if isinstance(message, protocol.Reply):
-                    replies[message.id] = message
+            replies = await client.replies([waiting, aborting])
             assert replies[aborting].ok
             assert replies[waiting].ok and "aborted" in replies[waiting].output
         await client.process.stdin.aclose()
@@ -138,11 +145,7 @@ async def test_lines_sent_together_take_effect_in_order(tmp_path):
             assert (await client.run("load seq.samples.a")).ok
             lines = ["skip 3", "pause 4", "run", "wait"]
             ids = [await client.command(line) for line in lines]
-            replies = {}
-            while len(replies) < len(ids):
-                message = await client.receive()
-                if isinstance(message, protocol.Reply):
-                    replies[message.id] = message
+            replies = await client.replies(ids)
             assert all(replies[i].ok for i in ids), replies
             assert "paused" in replies[ids[-1]].output
             nodes = (await client.run("nodes")).output
