@@ -66,6 +66,7 @@ class Kernel:
         self.greeted = False
         self.waiting = 0  # commands running in their own task (each holds memory until it replies)
         self.watchdog = StallWatchdog(publisher, log)
+        self._logs_every_event = log.is_enabled_for(logging.DEBUG)  # (checked once: events are the hot path)
 
     def publish(self, record: dict) -> None:
         """The engine's publish callback: queue the record as an event, never raise into the engine."""
@@ -77,7 +78,7 @@ class Kernel:
             self.publisher.publish({"kind": "notice", "level": "ERROR", "message": f"kernel: invalid event: {exc}"})
         if record.get("kind") in ("run", "error", "tree"):
             self.log.info("event", **{k: v for k, v in record.items() if k != "snapshot"})
-        else:
+        elif self._logs_every_event:
             self.log.debug("event", **record)
 
     async def serve(self, stream: trio.abc.Stream) -> None:
