@@ -57,8 +57,10 @@ def kernel_logger(session_dir: str | None, level: str = "INFO"):
 class Kernel:
     """Serves one protocol peer with one engine."""
 
-    def __init__(self, publisher: Publisher, log, instrument: str | None = None) -> None:
+    def __init__(self, publisher: Publisher, log, instrument: str | None = None,
+                 output: OutputCapture | None = None) -> None:
         self.publisher = publisher
+        self.catch_up_output = output.catch_up if output is not None else (lambda: None)
         self.instrument = instrument
         self.log = log
         self.engine: Engine | None = None
@@ -69,7 +71,11 @@ class Kernel:
         self._logs_every_event = log.is_enabled_for(logging.DEBUG)  # (checked once: events are the hot path)
 
     def publish(self, record: dict) -> None:
-        """The engine's publish callback: queue the record as an event, never raise into the engine."""
+        """The engine's publish callback: queue the record as an event, never raise into the engine.
+
+        What steps wrote to fds 1 and 2 until now is queued first, so it comes before the record.
+        """
+        self.catch_up_output()
         self.watchdog.observe(record)
         try:
             self.publisher.publish(record)
@@ -158,6 +164,7 @@ class Kernel:
         self.log.info("command", id=command.id, line=command.line)
         outcome = await self.commands.execute(command.line)
         reply = outcome.reply(command.id)
+        self.catch_up_output()  # what the command made steps write comes before its reply
         try:
             self.publisher.send(reply)
         except protocol.ProtocolError as exc:  # a reply too large for one message
@@ -208,7 +215,7 @@ def run(
     capture.start()
     log.info("kernel started", instrument=instrument)
     try:
-        trio.run(_serve, Kernel(publisher, log, instrument), open_stream)
+        trio.run(_serve, Kernel(publisher, log, instrument, capture), open_stream)
     except BaseException:
         log.exception("kernel stopped by an exception")
         raise
