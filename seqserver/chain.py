@@ -39,7 +39,7 @@ RECEIVE_SIZE = 65536
 READY_TIMEOUT = 60.0  # seconds a command waits for a (re)starting chain before it is refused
 TREE_TIMEOUT = 10.0  # seconds for a replayed load's tree to arrive before its flags are set
 
-Publish = Callable[[protocol.Event], None]
+Publish = Callable[[list[protocol.Event]], None]  # events, in order: a burst at a time
 
 
 def notice(level: str, message: str) -> protocol.Event:
@@ -116,8 +116,17 @@ class ShellLink:
         """Read the shell's output until it closes: replies to their commands, events to the server."""
         try:
             while data := await self.process.stdout.receive_some(RECEIVE_SIZE):
+                events = []  # consecutive events are published together, before what follows them
                 for message in self._decode(data):
+                    if isinstance(message, protocol.Event):
+                        events.append(message)
+                        continue
+                    if events:
+                        self._publish(events)
+                        events = []
                     self._dispatch(message)
+                if events:
+                    self._publish(events)
         except (trio.BrokenResourceError, trio.ClosedResourceError):
             pass
         finally:
@@ -135,9 +144,7 @@ class ShellLink:
                 data = b""
 
     def _dispatch(self, message: protocol.Message) -> None:
-        if isinstance(message, protocol.Event):
-            self._publish(message)
-        elif isinstance(message, protocol.Reply):
+        if isinstance(message, protocol.Reply):
             pending = self._pending.pop(message.id, None)
             if pending is None:
                 log.error("reply from the shell to no command", id=message.id)
@@ -246,7 +253,7 @@ class ShellChain:
             quick_deaths = 0 if trio.current_time() - started_at > STABLE_AFTER else quick_deaths + 1
             delay = RESTART_DELAYS[min(quick_deaths, len(RESTART_DELAYS)) - 1] if quick_deaths else 0.0
             later = f" in {delay:g} s" if delay else ""
-            self._publish(notice("ERROR", f"{ending}; restoring the loaded work into a fresh shell and kernel{later}"))
+            self._publish([notice("ERROR", f"{ending}; restoring the loaded work into a fresh shell and kernel{later}")])
             await trio.sleep(delay)
 
     async def _run_once(self) -> tuple[str, bool]:
@@ -275,7 +282,7 @@ class ShellChain:
                     welcome = await link.handshake()
                 log.info("shell started", pid=process.pid, shell=welcome.server)
                 self._publish(
-                    protocol.Event(kind="tree", ts=time.time(), action="restored", snapshot=welcome.snapshot)
+                    [protocol.Event(kind="tree", ts=time.time(), action="restored", snapshot=welcome.snapshot)]
                 )
                 await self._restore(link)
             except (trio.TooSlowError, ChainGone, trio.BrokenResourceError) as exc:
@@ -295,15 +302,16 @@ class ShellChain:
             self._ending = self._last_words
         return self._ending or f"the shell ended ({describe_exit(process.returncode)})", served
 
-    def _from_shell(self, event: protocol.Event) -> None:
-        """An event of the shell: published (a tree event also wakes a restore waiting for its nodes;
+    def _from_shell(self, events: list[protocol.Event]) -> None:
+        """Events of the shell: published (a tree event also wakes a restore waiting for its nodes;
         an error notice is kept: a shell that exits says why in its last one)."""
-        self._publish(event)
-        if event.kind == "tree":
-            self._tree_changed.set()
-            self._tree_changed = trio.Event()
-        elif event.kind == "notice" and event.level == "ERROR":
-            self._last_words = event.message
+        self._publish(events)
+        for event in events:
+            if event.kind == "tree":
+                self._tree_changed.set()
+                self._tree_changed = trio.Event()
+            elif event.kind == "notice" and event.level == "ERROR":
+                self._last_words = event.message
 
     async def _watch(self, link: ShellLink, cancel_scope: trio.CancelScope) -> None:
         """Follow the shell until its output ends, then make sure the whole group is gone."""
@@ -326,8 +334,8 @@ class ShellChain:
             return
         self._restore_attempts += 1
         if self._restore_attempts > 2:
-            self._publish(notice("ERROR", "the loaded work killed the chain while being restored; "
-                                 "not restored: " + "; ".join(lines + [f"flags {f}" for _, f in flagged])))
+            self._publish([notice("ERROR", "the loaded work killed the chain while being restored; "
+                                 "not restored: " + "; ".join(lines + [f"flags {f}" for _, f in flagged]))])
             self._worklog.forget()
             self._flagged = []
             return
@@ -349,9 +357,9 @@ class ShellChain:
         self._flagged = []
         restored = f"restored {len(lines)} loading command(s) and {sum(map(len, (f for _, f in flagged)))} flag(s)"
         if failures:
-            self._publish(notice("ERROR", f"{restored}; could not restore: " + "; ".join(failures)))
+            self._publish([notice("ERROR", f"{restored}; could not restore: " + "; ".join(failures))])
         else:
-            self._publish(notice("INFO", restored))
+            self._publish([notice("INFO", restored)])
 
 
 def describe_exit(status: int | None) -> str:

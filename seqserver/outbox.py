@@ -63,8 +63,18 @@ class Client:
         """Queue a message that must arrive (welcome, reply, error)."""
         self._put(Outgoing(message))
 
-    def offer(self, event: Outgoing) -> None:
-        """Queue an event; while the client is too far behind, drop those a snapshot supersedes."""
+    def offer(self, events: list[Outgoing]) -> None:
+        """Queue events; while the client is too far behind, drop those a snapshot supersedes."""
+        if not self.dropped and not self._finished and len(self._queue) + len(events) < self._queue_limit:
+            was_empty = not self._queue
+            self._queue.extend(events)
+            if was_empty:  # the writer may be waiting for these
+                self._queued.unpark()
+            return
+        for event in events:
+            self._offer_one(event)
+
+    def _offer_one(self, event: Outgoing) -> None:
         queued = len(self._queue)
         if event.droppable and (self.dropped or queued >= self._queue_limit):
             if not self.dropped:

@@ -143,18 +143,20 @@ class Server:
 
     async def say_goodbye(self) -> None:
         """Tell every client the server is shutting down and let their queues drain (for a while)."""
-        self.publish(notice("WARNING", "the server is shutting down"))
+        self.publish([notice("WARNING", "the server is shutting down")])
         for client in self.clients:
             client.finish()
         with trio.move_on_after(FLUSH_TIMEOUT):
             while self.clients:
                 await self._clients_changed.wait()
 
-    def publish(self, event: protocol.Event) -> None:
-        """Fan an event out to every client (synchronously: clients' queues never block)."""
-        fields = event.to_dict()
-        self.snapshot.apply(fields)
-        outgoing = Outgoing(event, droppable=fields["kind"] in SUPERSEDED_BY_SNAPSHOT)
+    def publish(self, events: list[protocol.Event]) -> None:
+        """Fan events out to every client (synchronously: clients' queues never block),
+        a burst at a time: each client takes the whole burst at once while it keeps up."""
+        outgoing = []
+        for event in events:
+            self.snapshot.apply(event)
+            outgoing.append(Outgoing(event, droppable=event.kind in SUPERSEDED_BY_SNAPSHOT))
         for client in self.clients:
             client.offer(outgoing)
 

@@ -44,8 +44,9 @@ class LiveSnapshot:
             for _, node in _walk(tops):
                 self._by_sn[node["sn"]] = node
 
-    def apply(self, event: dict) -> None:
-        """Bring the snapshot up to date with one event (other kinds change nothing)."""
+    def apply(self, event) -> None:
+        """Bring the snapshot up to date with one event, a map or a ``protocol.Event``
+        (other kinds change nothing)."""
         kind = event.get("kind")
         if kind == "state":
             node = self._by_sn.get(event["sn"])
