@@ -92,9 +92,9 @@ class ThreadedImport:
             raise LoadError("load aborted before any module was imported; nothing was loaded")
         self._forget_unfinished(before)
         raise LoadError(
-            f"load aborted: the import of {self.current} did not finish, and nothing of this load was loaded. "
-            "The import goes on in a thread of the kernel (Python cannot stop it); if it holds a device or "
-            "another resource, init (in the shell) starts a fresh kernel"
+            f"load aborted: the import of {self.current} did not finish; nothing of this load was loaded. "
+            "The import goes on in a thread of the kernel (Python cannot stop it): if it holds a device or "
+            "another resource, restart the kernel (init in the shell)"
         )
 
     def _import_each(self) -> dict:
