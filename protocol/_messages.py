@@ -111,11 +111,22 @@ def _optional(types, **kw):
     return Field(types, required=False, **kw)
 
 
+class Schema(dict):
+    """The fields of a message (name -> Field), with the names it requires: checking a
+    message is then a few set operations and one look per field it has."""
+
+    def __init__(self, fields: dict[str, Field]) -> None:
+        super().__init__(fields)
+        self.required = tuple(name for name, field in fields.items() if field.required)
+        self.required_set = frozenset(self.required)
+        self.fast = {name: field._fast for name, field in fields.items()}
+
+
 class Message:
     """A protocol message: its fields are attributes; absent optional fields read as None."""
 
     type: ClassVar[str]
-    fields: ClassVar[dict[str, Field]]
+    fields: ClassVar[Schema]
 
     __slots__ = ("_values", "_wire")
 
@@ -126,20 +137,21 @@ class Message:
     @classmethod
     def _checked(cls, values: dict) -> dict:
         schema = cls._schema_for(values)
-        for name in values:
-            if name not in schema:
-                raise ProtocolError(f"{cls.type!r} message: unknown field {name!r}")
-        for name, field in schema.items():
-            if name in values:
-                if (problem := field.problem(values[name])) is not None:
-                    raise ProtocolError(f"{cls.type!r} message: field {name!r} {problem}")
-            elif field.required:
-                raise ProtocolError(f"{cls.type!r} message: missing field {name!r}")
+        if not values.keys() <= schema.keys():
+            unknown = next(name for name in values if name not in schema)
+            raise ProtocolError(f"{cls.type!r} message: unknown field {unknown!r}")
+        fast = schema.fast
+        for name, value in values.items():
+            if type(value) not in fast[name] and (problem := schema[name].problem(value)) is not None:
+                raise ProtocolError(f"{cls.type!r} message: field {name!r} {problem}")
+        if not values.keys() >= schema.required_set:
+            missing = next(name for name in schema.required if name not in values)
+            raise ProtocolError(f"{cls.type!r} message: missing field {missing!r}")
         cls._check_together(f"{cls.type!r} message", values)
         return values  # a fresh dict already: the keyword arguments, or the copy from_dict made
 
     @classmethod
-    def _schema_for(cls, values: dict) -> dict[str, Field]:
+    def _schema_for(cls, values: dict) -> Schema:
         return cls.fields
 
     @classmethod
@@ -160,6 +172,21 @@ class Message:
     def to_dict(self) -> dict:
         """The message as the plain map that goes on the wire."""
         return {"type": self.type, **self._values}
+
+    # A message also reads like the map of its fields (without ``type``), so code written
+    # for an event's body takes the received event itself, and can pass it on as it came.
+
+    def __getitem__(self, name: str) -> Any:
+        return self._values[name]
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self._values.get(name, default)
+
+    def keys(self):
+        return self._values.keys()
+
+    def items(self):
+        return self._values.items()
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Message):
@@ -182,7 +209,7 @@ class Hello(Message):
     """
 
     type = "hello"
-    fields = {"version": Field(INT), "client": Field(STR), "token": _optional(STR)}
+    fields = Schema({"version": Field(INT), "client": Field(STR), "token": _optional(STR)})
 
 
 class Welcome(Message):
@@ -194,7 +221,7 @@ class Welcome(Message):
     """
 
     type = "welcome"
-    fields = {"version": Field(INT), "server": Field(STR), "snapshot": Field(MAP)}
+    fields = Schema({"version": Field(INT), "server": Field(STR), "snapshot": Field(MAP)})
 
 
 class Cmd(Message):
@@ -205,7 +232,7 @@ class Cmd(Message):
     """
 
     type = "cmd"
-    fields = {"id": Field(INT), "line": Field(STR)}
+    fields = Schema({"id": Field(INT), "line": Field(STR)})
 
 
 class Reply(Message):
@@ -217,13 +244,13 @@ class Reply(Message):
     """
 
     type = "reply"
-    fields = {
+    fields = Schema({
         "id": Field(INT),
         "ok": Field(BOOL),
         "output": Field(STR),
         "error": _optional(STR),
         "data": _optional(None),
-    }
+    })
 
     @classmethod
     def _check_together(cls, where, values):
@@ -241,7 +268,7 @@ class Error(Message):
     """
 
     type = "error"
-    fields = {"error": Field(STR), "fatal": Field(BOOL)}
+    fields = Schema({"error": Field(STR), "fatal": Field(BOOL)})
 
 
 EVENT_KINDS: dict[str, dict[str, Field]] = {
@@ -285,8 +312,8 @@ EVENT_KINDS: dict[str, dict[str, Field]] = {
     "notice": {"level": Field(STR), "message": Field(STR)},
 }
 
-_EVENT_COMMON = {"kind": Field(STR, choices=tuple(EVENT_KINDS)), "ts": Field(NUMBER)}
-_EVENT_SCHEMAS = {kind: {**_EVENT_COMMON, **fields} for kind, fields in EVENT_KINDS.items()}
+_EVENT_COMMON = Schema({"kind": Field(STR, choices=tuple(EVENT_KINDS)), "ts": Field(NUMBER)})
+_EVENT_SCHEMAS = {kind: Schema({**_EVENT_COMMON, **fields}) for kind, fields in EVENT_KINDS.items()}
 
 
 class Event(Message):

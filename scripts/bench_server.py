@@ -3,7 +3,8 @@
 
 - command round trip client → server → shell → kernel, beside a loopback TCP echo;
 - a 10,000-step run through the server with 1 and with 20 observing clients,
-  beside the same run in process (the engine alone);
+  beside the same run in process (the engine alone), and beside the CPU time
+  msgpack alone takes to pack and unpack that run's events once per hop;
 - event latency kernel → client (the event's timestamp to its arrival) with 20 clients,
   for steps that take 5 ms each and for the 10,000-step flood of no-op steps;
 - from a client's ``abort`` of a running step to that client seeing it cancelled.
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import io
 import pathlib
 import statistics
 import subprocess
@@ -143,19 +145,22 @@ async def run_in_process() -> float:
     return elapsed
 
 
-async def observe(server, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
+async def observe(server, *, keep_bytes=False, task_status=trio.TASK_STATUS_IGNORED) -> None:
     """A light observing client: plain msgpack, no validation, so that the bench measures the server.
 
     Reports (via task_status) an object whose ``finished`` event is set when
-    it sees the run finish, with the kernel → client latencies of state events.
+    it sees the run finish, with the kernel → client latencies of state events
+    and, with ``keep_bytes``, every byte it received.
     """
     stream = await trio.open_tcp_stream(server.host, server.port)
     await stream.send_all(msgpack.packb({"type": "hello", "version": 1, "client": "observer"}))
     unpacker = msgpack.Unpacker()
-    observer = SimpleNamespace(finished=trio.Event(), latencies=[])
+    observer = SimpleNamespace(finished=trio.Event(), latencies=[], received=bytearray())
     async with stream:
         task_status.started(observer)
         async for data in stream:
+            if keep_bytes:
+                observer.received += data
             unpacker.feed(data)
             now = time.time()
             for message in unpacker:
@@ -166,10 +171,11 @@ async def observe(server, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
                     observer.finished.set()
 
 
-async def run_through_server(server, observers: int) -> tuple[float, list[float]]:
-    """Time from ``run`` to every observer seeing it finish; with the latencies of the state events."""
+async def run_through_server(server, observers: int) -> tuple[float, list[float], bytes]:
+    """Time from ``run`` to every observer seeing it finish; with the latencies of the state events
+    and what the first observer received."""
     async with server.connect("runner") as runner, trio.open_nursery() as nursery:
-        watching = [await nursery.start(observe, server) for _ in range(observers)]
+        watching = [await nursery.start(partial(observe, server, keep_bytes=not index)) for index in range(observers)]
         assert (await runner.command("modules")).ok  # every observer has its welcome by now
         start = time.perf_counter()
         assert (await runner.command("run")).ok
@@ -178,7 +184,26 @@ async def run_through_server(server, observers: int) -> tuple[float, list[float]
                 await observer.finished.wait()
         elapsed = time.perf_counter() - start
         nursery.cancel_scope.cancel()
-    return elapsed, [latency for observer in watching for latency in observer.latencies]
+    return elapsed, [latency for observer in watching for latency in observer.latencies], bytes(watching[0].received)
+
+
+def run_events(received: bytes) -> list[dict]:
+    """The events among what a client received (not its welcome, which holds the whole tree)."""
+    return [message for message in msgpack.Unpacker(io.BytesIO(received)) if message.get("type") == "event"]
+
+
+def msgpack_floor(events: list[dict], readers: int) -> float:
+    """CPU seconds msgpack alone needs to carry ``events`` through the chain: packed once
+    (by the kernel), unpacked by the shell, the server and each of ``readers`` clients.
+    Whatever the chain does besides comes on top of this."""
+    start = time.process_time()
+    packed = b"".join(msgpack.packb(event) for event in events)
+    packing = time.process_time() - start
+    start = time.process_time()
+    for _ in msgpack.Unpacker(io.BytesIO(packed)):
+        pass
+    unpacking = time.process_time() - start
+    return packing + unpacking * (2 + readers)
 
 
 async def abort_times(server, count: int) -> list[float]:
@@ -208,13 +233,13 @@ async def main(round_trips: int, aborts: int) -> None:
         async with server.connect("loader") as loader:
             reply = await loader.command(f"load {MANY_STEPS}")
             assert reply.ok, reply.error
-        one, _ = await run_through_server(server, 1)
-        twenty, latencies = await run_through_server(server, 20)
+        one, _, received = await run_through_server(server, 1)
+        twenty, latencies, _ = await run_through_server(server, 20)
         flood_latency = quantiles(latencies)
         async with server.connect("loader") as loader:
             assert (await loader.command("init")).ok  # a fresh kernel, with nothing loaded
             assert (await loader.command(f"load {PACED}")).ok
-        _, latencies = await run_through_server(server, 20)
+        _, latencies, _ = await run_through_server(server, 20)
         paced_latency = quantiles(latencies)
         async with server.connect("loader") as loader:
             assert (await loader.command("init")).ok  # a fresh kernel, with nothing loaded
@@ -226,7 +251,10 @@ async def main(round_trips: int, aborts: int) -> None:
     print(f"{'':46}{'':14}{pipe[0]:>9.3f} /{pipe[1]:>6.3f}  (shell pipe, no server)")
     print(f"{'10,000-step run, 1 client (s)':46}{one:>14.3f}{in_process:>16.3f}  (in process)")
     print(f"{'':46}{'':14}{pipe_run:>16.3f}  (shell pipe, no server)")
+    events = run_events(received)
+    print(f"{'':46}{'':14}{msgpack_floor(events, 1):>16.3f}  (msgpack alone, CPU s, {len(events)} events)")
     print(f"{'10,000-step run, 20 clients (s)':46}{twenty:>14.3f}{in_process:>16.3f}  (in process)")
+    print(f"{'':46}{'':14}{msgpack_floor(events, 20):>16.3f}  (msgpack alone, CPU s)")
     print(f"{'event latency kernel→client, 20 clients (ms)':46}{paced_latency[0]:>7.2f} /{paced_latency[1]:>6.2f}"
           "   p50 / p99, steps of 5 ms")
     print(f"{'':46}{flood_latency[0]:>7.0f} /{flood_latency[1]:>6.0f}   p50 / p99, the 10,000-step flood")

@@ -16,14 +16,10 @@ from __future__ import annotations
 
 import argparse
 import functools
-import contextlib
 import dataclasses
 import os
 import pathlib
 import random
-import re
-import signal
-import subprocess
 import sys
 import tempfile
 import textwrap
@@ -32,9 +28,11 @@ import time
 import msgpack
 import trio
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "server")]
 import protocol  # noqa: E402
 from seqserver import client  # noqa: E402
+from server_harness import ServerProcess, chain_pids, children_of, running_server  # noqa: E402
 
 FD_GROWTH = 4  # descriptors per process
 PROCESS_GROWTH = 0  # processes under the server
@@ -101,25 +99,12 @@ class SoakResult:
         ])
 
 
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = pathlib.Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(entry))
-    return found
-
-
 def _descendants(pid: int) -> list[int]:
-    found, pending = [], _children(pid)
+    found, pending = [], children_of(pid)
     while pending:
         child = pending.pop()
         found.append(child)
-        pending.extend(_children(child))
+        pending.extend(children_of(child))
     return found
 
 
@@ -130,52 +115,22 @@ def _rss(pid: int) -> int:
     return 0
 
 
-def footprint(server_pid: int) -> Footprint:
+def footprint(server: ServerProcess) -> Footprint:
     """Descriptors and memory of the server, its shell and kernel; processes under the server."""
-    [shell] = [pid for pid in _children(server_pid) if "seqshell" in _cmdline(pid)]
-    [kernel] = [pid for pid in _children(shell) if "seqkernel" in _cmdline(pid)]
-    pids = {"server": server_pid, "shell": shell, "kernel": kernel}
+    shell, kernel = chain_pids(server)
+    pids = {"server": server.process.pid, "shell": shell, "kernel": kernel}
     return Footprint(
         fds={name: len(os.listdir(f"/proc/{pid}/fd")) for name, pid in pids.items()},
         rss={name: _rss(pid) for name, pid in pids.items()},
-        processes=len(_descendants(server_pid)),
+        processes=len(_descendants(server.process.pid)),
     )
 
 
-def _cmdline(pid: int) -> str:
-    try:
-        return pathlib.Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-    except OSError:
-        return ""
-
-
-@contextlib.asynccontextmanager
-async def running_server(workdir: pathlib.Path):
-    """A seqserver on 127.0.0.1 and a free port; yields (process, host, port); SIGTERM at the end."""
-    env = {**os.environ, "TMPDIR": str(workdir),
-           "PYTHONPATH": os.pathsep.join([str(pathlib.Path(__file__).resolve().parent.parent),
-                                          os.environ.get("PYTHONPATH", "")])}
-    process = await trio.lowlevel.open_process(
-        [sys.executable, "-m", "seqserver", "--address", "127.0.0.1:0", "--log-level", "WARN"],
-        stdout=subprocess.PIPE, cwd=workdir, env=env)
-    try:
-        line = b""
-        with trio.fail_after(30):
-            while not line.endswith(b"\n"):
-                chunk = await process.stdout.receive_some(1)
-                if not chunk:
-                    raise RuntimeError("the server ended before listening")
-                line += chunk
-        host, port = re.fullmatch(r"seqserver listening on (\S+):(\d+)", line.decode().strip()).groups()
-        yield process, host, int(port)
-    finally:
-        with trio.move_on_after(15) as scope:
-            if process.returncode is None:
-                process.send_signal(signal.SIGTERM)
-            await process.wait()
-        if scope.cancelled_caught:
-            process.kill()
-            await process.wait()
+def server_in(workdir: pathlib.Path):
+    """A seqserver working in ``workdir`` (its session directories there too)."""
+    python_path = os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
+    env = {**os.environ, "TMPDIR": str(workdir), "PYTHONPATH": python_path}
+    return running_server("--log-level", "WARN", cwd=workdir, env=env)
 
 
 async def _visit(host: str, port: int, kind: str) -> None:
@@ -204,8 +159,9 @@ async def soak(runs: int, *, seed: int = 0, workdir: pathlib.Path | None = None)
         workdir = pathlib.Path(workdir or scratch)
         script = workdir / "short_runs.py"
         script.write_text(textwrap.dedent(SHORT_SCRIPT))
-        async with running_server(workdir) as (process, host, port):
-            async with client.connect(host, port, client="soak") as driver:
+        async with server_in(workdir) as server:
+            host, port = server.host, server.port
+            async with server.connect("soak") as driver:
                 reply = await driver.command(f"load {script}")
                 assert reply.ok, reply.error
 
@@ -216,7 +172,7 @@ async def soak(runs: int, *, seed: int = 0, workdir: pathlib.Path | None = None)
 
                 for _ in range(WARM_UP_RUNS):
                     await run_once()
-                before = footprint(process.pid)
+                before = footprint(server)
                 visitors: dict[str, int] = {}
                 started = time.perf_counter()
                 async with trio.open_nursery() as nursery:
@@ -233,9 +189,9 @@ async def soak(runs: int, *, seed: int = 0, workdir: pathlib.Path | None = None)
                     nursery.cancel_scope.cancel()
                 seconds = time.perf_counter() - started
                 with trio.fail_after(30):  # the visitors' connections are closed: let the server see it
-                    while len(os.listdir(f"/proc/{process.pid}/fd")) - before.fds["server"] > FD_GROWTH:
+                    while len(os.listdir(f"/proc/{server.process.pid}/fd")) - before.fds["server"] > FD_GROWTH:
                         await driver.command("modules")
-                after = footprint(process.pid)
+                after = footprint(server)
     return SoakResult(runs, seconds, visitors, before, after)
 
 
@@ -271,11 +227,11 @@ async def load(clients: int, steps: int, *, workdir: pathlib.Path | None = None)
         workdir = pathlib.Path(workdir or scratch)
         script = workdir / "many_steps.py"
         script.write_text(textwrap.dedent(MANY_STEPS.format(steps=steps)))
-        async with running_server(workdir) as (process, host, port):
+        async with server_in(workdir) as server:
             counts, finished_steps = [], []
 
             async def watch(ready: trio.Event):
-                async with client.connect(host, port, client="watcher") as conn:
+                async with server.connect("watcher") as conn:
                     ready.set()
                     count, done = 0, set()
                     async for event in conn.events():
@@ -287,7 +243,7 @@ async def load(clients: int, steps: int, *, workdir: pathlib.Path | None = None)
                     counts.append(count)
                     finished_steps.append(sum(name.startswith("step") for name in done))
 
-            async with client.connect(host, port, client="driver") as driver:
+            async with server.connect("driver") as driver:
                 assert (await driver.command(f"load {script}")).ok
                 async with trio.open_nursery() as nursery:
                     for _ in range(clients - 1):  # and the driver: ``clients`` at once

@@ -59,8 +59,10 @@ def kernel_logger(session_dir: str | None, level: str = "INFO"):
 class Kernel:
     """Serves one protocol peer with one engine."""
 
-    def __init__(self, publisher: Publisher, log, instrument: str | None = None) -> None:
+    def __init__(self, publisher: Publisher, log, instrument: str | None = None,
+                 output: OutputCapture | None = None) -> None:
         self.publisher = publisher
+        self.catch_up_output = output.catch_up if output is not None else (lambda: None)
         self.instrument = instrument
         self.log = log
         self.engine: Engine | None = None
@@ -68,9 +70,14 @@ class Kernel:
         self.greeted = False
         self.waiting = 0  # commands running in their own task (each holds memory until it replies)
         self.watchdog = StallWatchdog(publisher, log)
+        self._logs_every_event = log.is_enabled_for(logging.DEBUG)  # (checked once: events are the hot path)
 
     def publish(self, record: dict) -> None:
-        """The engine's publish callback: queue the record as an event, never raise into the engine."""
+        """The engine's publish callback: queue the record as an event, never raise into the engine.
+
+        What steps wrote to fds 1 and 2 until now is queued first, so it comes before the record.
+        """
+        self.catch_up_output()
         self.watchdog.observe(record)
         try:
             self.publisher.publish(record)
@@ -79,7 +86,7 @@ class Kernel:
             self.publisher.publish({"kind": "notice", "level": "ERROR", "message": f"kernel: invalid event: {exc}"})
         if record.get("kind") in ("run", "error", "tree"):
             self.log.info("event", **{k: v for k, v in record.items() if k != "snapshot"})
-        else:
+        elif self._logs_every_event:
             self.log.debug("event", **record)
 
     async def serve(self, stream: trio.abc.Stream) -> None:
@@ -159,6 +166,7 @@ class Kernel:
 
     def _reply(self, command: protocol.Cmd, outcome: Outcome) -> None:
         reply = outcome.reply(command.id)
+        self.catch_up_output()  # what the command made steps write comes before its reply
         try:
             self.publisher.send(reply)
         except protocol.ProtocolError as exc:  # a reply too large for one message
@@ -209,7 +217,7 @@ def run(
     capture.start()
     log.info("kernel started", instrument=instrument)
     try:
-        trio.run(_serve, Kernel(publisher, log, instrument), open_stream)
+        trio.run(_serve, Kernel(publisher, log, instrument, capture), open_stream)
     except BaseException:
         log.exception("kernel stopped by an exception")
         raise

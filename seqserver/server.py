@@ -51,6 +51,8 @@ from seqserver.snapshot import LiveSnapshot
 log = structlog.get_logger("seqserver")
 
 MSGPACK_MAP_FIRST_BYTES = frozenset([*range(0x80, 0x90), 0xDE, 0xDF])
+TLS_HANDSHAKE_FIRST_BYTE = 0x16  # a TLS record of the handshake: a client's hello
+TLS_ONLY = "this server speaks TLS only: connect with TLS (seqshell --connect ADDRESS --tls, or --cacert CA_FILE)"
 RECEIVE_SIZE = 65536
 SEND_BUFFER = 256 * 1024  # kernel send buffer per TCP client: bounds memory held for slow readers
 FIRST_BYTES_TIMEOUT = 10.0  # seconds a new connection has to say something
@@ -162,9 +164,13 @@ class Server:
         try:
             first = b""
             with trio.move_on_after(FIRST_BYTES_TIMEOUT):
-                if self.ssl_context is not None:
-                    stream = await tls_stream(stream, self.ssl_context, peer)
                 first = await stream.receive_some(RECEIVE_SIZE)
+                if first and self.ssl_context is not None:
+                    if first[0] != TLS_HANDSHAKE_FIRST_BYTE:
+                        await self._refuse_without_tls(stream, first, peer)
+                        return
+                    stream = await tls_stream(ReplayStream(stream, first), self.ssl_context, peer)
+                    first = await stream.receive_some(RECEIVE_SIZE)
             tune_client_socket(accepted)
             if first and first[0] in MSGPACK_MAP_FIRST_BYTES:
                 await self.handle_client(StreamTransport(stream, peer, first, self.max_message_size))
@@ -181,6 +187,17 @@ class Server:
             log.exception("connection failed", peer=peer)
         finally:
             await stream.aclose()
+
+    @staticmethod
+    async def _refuse_without_tls(stream: trio.abc.Stream, first: bytes, peer: str) -> None:
+        """A client that does not speak TLS to a TLS server is told so in its own terms."""
+        log.warning("connection without TLS: refused", peer=peer)
+        if first[0] in MSGPACK_MAP_FIRST_BYTES:
+            await stream.send_all(protocol.encode(protocol.Error(error=TLS_ONLY, fatal=True)))
+        elif chr(first[0]).isalpha():
+            from seqserver import web
+
+            await web.refuse_http(stream, first, 400, "This seqserver speaks HTTPS only: use an https:// address.")
 
     async def handle_client(self, transport: Transport) -> None:
         """Serve one protocol client from its ``hello`` until it leaves."""
@@ -303,9 +320,39 @@ def _reply_fields(reply: protocol.Reply, request_id: int) -> dict:
     return fields
 
 
+class ReplayStream(trio.abc.Stream):
+    """A stream that yields ``prefix`` before what ``inner`` still has to give.
+
+    It lets a second parser (TLS, the websocket handshake) read bytes that a
+    first one (the listener's sniffing, h11) already took off the socket.
+    """
+
+    def __init__(self, inner: trio.abc.Stream, prefix: bytes):
+        self.transport_stream = inner
+        self._prefix = prefix
+
+    async def receive_some(self, max_bytes: int | None = None) -> bytes:
+        if self._prefix:
+            size = len(self._prefix) if max_bytes is None else max_bytes
+            data, self._prefix = self._prefix[:size], self._prefix[size:]
+            return data
+        return await self.transport_stream.receive_some(max_bytes)
+
+    async def send_all(self, data) -> None:
+        await self.transport_stream.send_all(data)
+
+    async def wait_send_all_might_not_block(self) -> None:
+        await self.transport_stream.wait_send_all_might_not_block()
+
+    async def aclose(self) -> None:
+        await self.transport_stream.aclose()
+
+
 def socket_of(stream: trio.abc.Stream):
-    """The socket under a stream accepted by the server (a TLS stream's transport)."""
-    return getattr(stream, "transport_stream", stream).socket
+    """The socket under a stream accepted by the server (under TLS and replaying streams)."""
+    while hasattr(stream, "transport_stream"):
+        stream = stream.transport_stream
+    return stream.socket
 
 
 async def tls_stream(stream: trio.SocketStream, context: ssl.SSLContext, peer: str) -> trio.SSLStream:

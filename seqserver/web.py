@@ -18,7 +18,7 @@ import trio
 import trio_websocket
 
 import protocol
-from seqserver.server import peer_of
+from seqserver.server import ReplayStream, peer_of
 
 GUI_ROOT = importlib.resources.files("seqserver") / "gui"
 WEBSOCKET_PATH = "/ws"
@@ -36,34 +36,6 @@ CONTENT_TYPES = {
     ".json": "application/json",
     ".txt": "text/plain; charset=utf-8",
 }
-
-
-class ReplayStream(trio.abc.Stream):
-    """A stream that yields ``prefix`` before what ``inner`` still has to give.
-
-    It lets a second parser (the websocket handshake) read bytes that a first
-    one (the listener's sniffing, h11) already took off the socket.
-    """
-
-    def __init__(self, inner: trio.abc.Stream, prefix: bytes):
-        self.transport_stream = inner
-        self._prefix = prefix
-
-    async def receive_some(self, max_bytes: int | None = None) -> bytes:
-        if self._prefix:
-            size = len(self._prefix) if max_bytes is None else max_bytes
-            data, self._prefix = self._prefix[:size], self._prefix[size:]
-            return data
-        return await self.transport_stream.receive_some(max_bytes)
-
-    async def send_all(self, data) -> None:
-        await self.transport_stream.send_all(data)
-
-    async def wait_send_all_might_not_block(self) -> None:
-        await self.transport_stream.wait_send_all_might_not_block()
-
-    async def aclose(self) -> None:
-        await self.transport_stream.aclose()
 
 
 class WebSocketTransport:
@@ -223,6 +195,17 @@ async def handle_http(server, stream: trio.abc.Stream, first_bytes: bytes) -> No
     finally:
         with trio.CancelScope(shield=True):
             await trio.aclose_forcefully(stream)
+
+
+async def refuse_http(stream: trio.abc.Stream, first_bytes: bytes, status: int, text: str) -> None:
+    """Answer the one HTTP request that began with ``first_bytes`` with ``status`` and ``text``."""
+    connection = _HttpConnection(stream, first_bytes)
+    with trio.move_on_after(REQUEST_TIMEOUT):
+        try:
+            if isinstance(await connection.next_event(), h11.Request):
+                await connection.respond(status, f"{text}\n".encode(), CONTENT_TYPES[".txt"])
+        except h11.RemoteProtocolError:
+            pass
 
 
 async def _serve_websocket(server, stream: ReplayStream, peer: str) -> None:

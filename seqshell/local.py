@@ -30,7 +30,8 @@ class LocalKernel:
         self.session_dir = session_dir
         self.log_level = log_level
         self.instrument = instrument  # the kernel checks OBs against this instrument's package
-        self.on_event = None  # async callable(event dict), set by the owner before start
+        self.on_event = None  # async callable(event: a dict or a received protocol.Event), set by the owner
+        self.after_events = lambda: None  # called once a burst of events has been handled
         self.on_death = None  # async callable(exit status) for a kernel that died unasked; default: a notice
         self._nursery: trio.Nursery | None = None
         self._link: KernelLink | None = None
@@ -90,12 +91,13 @@ class LocalKernel:
                 message = link.messages.receive_nowait()
             except (trio.WouldBlock, trio.EndOfChannel):
                 message = None
+        self.after_events()
         self._progress.set()
         self._progress = trio.Event()
 
     async def _forward(self, message: protocol.Message) -> None:
         if isinstance(message, protocol.Event):
-            await self.on_event({k: v for k, v in message.to_dict().items() if k != "type"})
+            await self.on_event(message)  # read like its body; passed on as the bytes it came in
         else:  # a protocol error the kernel reported: worth an operator's eye, not a crash
             log.warning("message from the kernel", message=message.to_dict())
             await self.on_event(notice(f"kernel: {getattr(message, 'error', message)}"))

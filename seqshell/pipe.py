@@ -126,7 +126,9 @@ class PipeServer:
         (once the server has said hello: its welcome carries the picture until then)."""
         self.app.observe(event)
         if self.greeted:
-            self.outbox.put(protocol.encode(protocol.Event(**event)))
+            if not isinstance(event, protocol.Event):  # one the shell made: the kernel's come checked
+                event = protocol.Event(**event)
+            self.outbox.put(protocol.encode(event))
             await self.outbox.wait_for_room()
 
     async def serve(self) -> None:

@@ -33,6 +33,7 @@ class RemoteServer:
         self.token = token
         self.ssl_context = ssl_context
         self.on_event = None  # async callable(event dict), set by the owner before start
+        self.after_events = lambda: None  # called once the events received so far have been handled
         self._connection = None
         self._scope: trio.CancelScope | None = None
 
@@ -57,8 +58,11 @@ class RemoteServer:
                 await self.on_event({"kind": "tree", "action": "restored", "ts": time.time(),
                                      "snapshot": connection.welcome.get("snapshot", {})})
                 task_status.started(connection.welcome)
-                async for message in connection.events():
+                events = connection.events()
+                async for message in events:
                     await self.on_event(self._as_event(message))
+                    if not events.statistics().current_buffer_used:
+                        self.after_events()
                 reason = connection.closed_reason or "the connection was closed"
                 await self.on_event({"kind": "notice", "level": "ERROR", "ts": time.time(),
                                      "message": f"{self.description}: {reason}"})

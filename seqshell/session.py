@@ -15,6 +15,18 @@ import time
 import structlog
 
 
+class _BurstFileHandler(logging.FileHandler):
+    """A file handler that flushes when told, not after every record: a run of short
+    steps logs thousands of records a second, and the shell writes each burst of
+    them at once. Closing (also at exit) writes out whatever is left."""
+
+    def flush(self) -> None:
+        pass
+
+    def flush_now(self) -> None:
+        super().flush()
+
+
 class SessionDirectory:
     def __init__(self, root: str | None = None) -> None:
         self.path = pathlib.Path(root or tempfile.gettempdir(), f"seq_session_{os.getpid()}")
@@ -22,7 +34,7 @@ class SessionDirectory:
         self.shell_log = self.path / "seq.log"
         self.user_log = self.path / "seq_user.log"
         self.kernel_log = self.path / "kernel.log"
-        self._user_handler = logging.FileHandler(self.user_log, encoding="utf-8")
+        self._user_handler = _BurstFileHandler(self.user_log, encoding="utf-8")
         self._user_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
 
     def configure_logging(self, level: str = "INFO") -> None:
@@ -54,7 +66,8 @@ class SessionDirectory:
         root.setLevel(level if level != "WARN" else "WARNING")
 
     def record_user_log(self, event: dict) -> None:
-        """Append a ``log`` event from the kernel to ``seq_user.log``."""
+        """Append a ``log`` event from the kernel to ``seq_user.log`` (on disk at the next
+        :meth:`flush_user_log`)."""
         record = logging.makeLogRecord(
             {
                 "name": event.get("logger", ""),
@@ -65,3 +78,7 @@ class SessionDirectory:
             }
         )
         self._user_handler.handle(record)
+
+    def flush_user_log(self) -> None:
+        """Put what was appended to ``seq_user.log`` on disk: called after each burst of events."""
+        self._user_handler.flush_now()

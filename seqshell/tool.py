@@ -90,8 +90,9 @@ def otto_starter(session: SessionDirectory, nursery: trio.Nursery, on_problem):
     return start_otto
 
 
-def event_handler(session: SessionDirectory, app: SeqShell, show):
-    """What happens to each event: user log records to seq_user.log, OB events to OTTO, then ``show``."""
+def attach_event_handling(target, session: SessionDirectory, app: SeqShell, show) -> None:
+    """What happens to each of ``target``'s events: user log records to seq_user.log (on disk
+    after each burst), OB events to OTTO, then ``show``."""
     async def handle_event(event: dict) -> None:
         if event.get("kind") == "log":
             session.record_user_log(event)
@@ -99,7 +100,8 @@ def event_handler(session: SessionDirectory, app: SeqShell, show):
             app.otto_session.reporter.handle(event)
         await show(event)
 
-    return handle_event
+    target.on_event = handle_event
+    target.after_events = session.flush_user_log
 
 
 def run_shell(args: argparse.Namespace, session: SessionDirectory, config: Config) -> int:
@@ -123,7 +125,7 @@ def run_shell(args: argparse.Namespace, session: SessionDirectory, config: Confi
         async def show(event: dict) -> None:
             app.on_event(event)
 
-        target.on_event = event_handler(session, app, show)
+        attach_event_handling(target, session, app, show)
         started = portal.run(target.start, portal.nursery)
         app.show(started)
         if not started.ok and args.connect:
@@ -154,7 +156,7 @@ async def serve_pipe(session: SessionDirectory, config: Config, log_level: str) 
             session, nursery, lambda problem: nursery.start_soon(server.forward_event, notice(problem)))
         if config.otto:
             app.otto_session = await app.start_otto(config.otto)
-        target.on_event = event_handler(session, app, server.forward_event)
+        attach_event_handling(target, session, app, server.forward_event)
         serving = trio.CancelScope()
         kernel_died = False
 

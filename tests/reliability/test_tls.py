@@ -45,10 +45,11 @@ async def test_clients_reach_a_tls_server_only_through_tls_and_a_trusted_authori
             with pytest.raises(Exception, match="TLS handshake failed.*certificate verify failed"):
                 async with server.connect("wary", token="s3cret-token", ssl_context=stranger):
                     pass
-            # A client without TLS gets nowhere (the server logs the failed handshake) ...
-            with pytest.raises(Exception, match="closed the connection during the handshake"):
+            # A client without TLS is told to use it, whether it speaks the protocol or HTTP ...
+            with pytest.raises(Exception, match="refused by the server: this server speaks TLS only"):
                 async with server.connect("plain", token="s3cret-token"):
                     pass
+            assert b"speaks HTTPS only" in await plain_http_get(server)
             # A plain thread's client over TLS.
             sync = await trio.to_thread.run_sync(lambda: SyncClient(
                 server.host, server.port, client="thread", token="s3cret-token", ssl_context=trusted))
@@ -59,6 +60,18 @@ async def test_clients_reach_a_tls_server_only_through_tls_and_a_trusted_authori
                 await trio.to_thread.run_sync(sync.close)
             # ... and the operator never noticed.
             assert "seq.samples.a" in (await operator.command("modules")).output
+
+
+async def plain_http_get(server) -> bytes:
+    """What the server answers a browser that asks for the page over plain HTTP."""
+    with trio.fail_after(10):
+        async with await trio.open_tcp_stream(server.host, server.port) as stream:
+            await stream.send_all(b"GET / HTTP/1.1\r\nHost: seq\r\n\r\n")
+            answer = b""
+            while chunk := await stream.receive_some():
+                answer += chunk
+    assert answer.startswith(b"HTTP/1.1 400 "), answer
+    return answer
 
 
 def test_the_server_refuses_half_a_tls_configuration(tmp_path, certificates):

@@ -37,10 +37,10 @@ class ServerProcess:
 
 
 @contextlib.asynccontextmanager
-async def running_server(*args: str) -> AsyncIterator[ServerProcess]:
+async def running_server(*args: str, cwd=None, env=None) -> AsyncIterator[ServerProcess]:
     """A ``seqserver`` on 127.0.0.1 and a free port; stopped with SIGTERM at the end."""
     process = await trio.lowlevel.open_process(
-        [*SERVER, "--address", "127.0.0.1:0", *args], stdout=subprocess.PIPE
+        [*SERVER, "--address", "127.0.0.1:0", *args], stdout=subprocess.PIPE, cwd=cwd, env=env
     )
     try:
         with trio.fail_after(START_TIMEOUT):
