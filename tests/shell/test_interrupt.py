@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import os
 
+import pytest
+from shell_harness import SHELL
+
 PROMPT = r"\(seq\)>> ?"
 
 HANGING = """
@@ -18,12 +21,15 @@ def create_sequence(*args, **kw):
 """
 
 
-def test_ctrl_c_during_a_hung_load_aborts_it_and_keeps_the_prompt(terminal, tmp_path):
+@pytest.mark.parametrize("mode", ["local", "through a server"])
+def test_ctrl_c_during_a_hung_load_aborts_it_and_keeps_the_prompt(mode, terminal, tmp_path, request):
     fifo = tmp_path / "gate.fifo"
     os.mkfifo(fifo)
     script = tmp_path / "hang.py"
     script.write_text(HANGING.format(fifo=str(fifo)))
-    term = terminal()
+    # Through a server the abort goes on a connection of its own: the server answers one
+    # connection's commands one at a time, so on the shell's it would wait behind the load.
+    term = terminal(SHELL if mode == "local" else [*SHELL, "--connect", request.getfixturevalue("server_address")])
     term.wait_for(PROMPT + "$")
     term.type(f"load {script}")
     term.wait_for(r"hang: importing")
