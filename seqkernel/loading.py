@@ -63,16 +63,20 @@ def import_script(target: str):
         raise LoadError(f"cannot load {target}: {describe_exception(exc)}", traceback.format_exc()) from exc
 
 
-def import_all(targets) -> dict:
-    """Import each target once, in order: ``{target: module}``."""
-    return {target: import_script(target) for target in dict.fromkeys(targets)}
+def import_all(targets, starting=lambda target: None) -> dict:
+    """Import each target once, in order: ``{target: module}``. ``starting(target)`` is called before each."""
+    modules = {}
+    for target in dict.fromkeys(targets):
+        starting(target)
+        modules[target] = import_script(target)
+    return modules
 
 
 class ThreadedImport:
     """:func:`import_all` in a worker thread that :meth:`abandon` stops waiting for."""
 
     def __init__(self, targets) -> None:
-        self.targets = list(dict.fromkeys(targets))
+        self.targets = list(targets)
         self.current: str | None = None  # the target being imported (set by the worker thread)
         self._scope = trio.CancelScope()
 
@@ -86,7 +90,8 @@ class ThreadedImport:
         with self._scope:
             # A limiter of its own: abandoned imports never starve the threads steps run in.
             return await trio.to_thread.run_sync(
-                self._import_each, thread_name="seq import", abandon_on_cancel=True, limiter=trio.CapacityLimiter(1)
+                import_all, self.targets, self._starting,
+                thread_name="seq import", abandon_on_cancel=True, limiter=trio.CapacityLimiter(1),
             )
         if self.current is None:
             raise LoadError("load aborted before any module was imported; nothing was loaded")
@@ -97,12 +102,8 @@ class ThreadedImport:
             "another resource, restart the kernel (init in the shell)"
         )
 
-    def _import_each(self) -> dict:
-        modules = {}
-        for target in self.targets:
-            self.current = target
-            modules[target] = import_script(target)
-        return modules
+    def _starting(self, target: str) -> None:
+        self.current = target
 
     def _forget_unfinished(self, before: set) -> None:
         """Take out of ``sys.modules`` the modules the abandoned import began and has not finished

@@ -196,7 +196,9 @@ class SeqShell(ShellBase):
         """Continue from the next unfinished node."""
         self.send_and_follow("continue")
 
-    abort_parser = Cmd2ArgumentParser(description="Abort the running scripts: running nodes are CANCELLED.")
+    abort_parser = Cmd2ArgumentParser(
+        description="Abort the running scripts (running nodes are CANCELLED), or a load whose module hangs while "
+        "it is imported (nothing of it is loaded). Ctrl-C while a command waits for the kernel sends abort.")
 
     @with_argparser(abort_parser)
     @cmd2.with_category(CONTROL)

@@ -53,21 +53,15 @@ async def gate(fifo):
 
 @asynccontextmanager
 async def command_in_background(kernel, line):
-    """Send ``line``; the block runs while it waits for its reply, which ``reply()`` then awaits."""
-    replies = []
-    done = trio.Event()
+    """Send ``line``; the block runs while it waits for its reply, which the yielded function awaits."""
+    send_reply, receive_reply = trio.open_memory_channel(1)
 
-    async def send():
-        replies.append(await kernel.command(line))
-        done.set()
-
-    async def reply():
-        await done.wait()
-        return replies[0]
+    async def command():
+        await send_reply.send(await kernel.command(line))
 
     async with trio.open_nursery() as nursery:
-        nursery.start_soon(send)
-        yield reply
+        nursery.start_soon(command)
+        yield receive_reply.receive
 
 
 async def test_a_hung_import_leaves_the_kernel_serving_and_abort_gives_up_on_it(kernel, tmp_path):
