@@ -67,15 +67,18 @@ class Command:
     help: str
     parser: _Parser
     run: Callable[[argparse.Namespace], Outcome | Awaitable[Outcome]]
-    waits: bool = False  # True: may take long; served concurrently, out of line order
+    waits: bool = False  # True: may take long (wait, load...); what it awaits runs concurrently
     aliases: tuple[str, ...] = ()
 
 
 class Commands:
     """Parses command lines and carries them out on an engine.
 
-    ``is_waiting(line)`` says whether a line may block (``wait``); the kernel
-    runs those in their own task and every other command in arrival order.
+    :meth:`start` carries a line out as far as it goes without waiting: every
+    command does that part in arrival order. A command that waits (``wait``; the
+    loads ``load``, ``ob``, ``obdata`` and ``session``, whose modules are imported
+    in a worker thread) leaves an awaitable, which the kernel finishes in a task of
+    its own, so the commands after it are served meanwhile (``abort`` included).
     With an ``instrument``, every OB is checked against its instrument package
     (``CFGPATH/IP/<instrument>/ip``, read anew for each OB) before it is loaded.
     """
@@ -102,10 +105,10 @@ class Commands:
         add = self._add
         add("help", "List the commands, or show one command's help.", self._help,
             arguments=[(("command",), dict(nargs="?", help="a command name"))])
-        add("load", "Load sequencer scripts: dotted module names or paths to .py files.", self._load,
+        add("load", "Load sequencer scripts: dotted module names or paths to .py files.", self._load, waits=True,
             arguments=[(("targets",), dict(nargs="+", metavar="TARGET"))])
-        add("ob", "Load an OB file (JSON).", self._ob, arguments=[(("path",), dict(metavar="PATH"))])
-        add("obdata", "Load an OB given inline as JSON text.", self._obdata,
+        add("ob", "Load an OB file (JSON).", self._ob, waits=True, arguments=[(("path",), dict(metavar="PATH"))])
+        add("obdata", "Load an OB given inline as JSON text.", self._obdata, waits=True,
             arguments=[(("json",), dict(metavar="JSON"))])
         add("modules", "List the loaded modules.", lambda a: Outcome("\n".join(self.engine.modules())))
         add("lsob", "List the loaded OBs.", self._lsob)
@@ -141,7 +144,7 @@ class Commands:
             arguments=[(("sn",), dict(type=int, nargs="?", metavar="SN"))])
         add("continue", "Go on with the nodes not yet finished, leaving a failed node as failed.",
             lambda a: self._control("continuing", self.engine.cont), aliases=("cont",))
-        add("abort", "Cancel the running scripts.", lambda a: self._control("aborted", self.engine.abort))
+        add("abort", "Cancel the running scripts, or the load in progress.", self._abort)
         add("reset", "Return every node to NOT_STARTED and restart the engine.",
             lambda a: self._control("reset", self.engine.reset))
         add("clear", "Unload every script and OB.", lambda a: self._control("cleared", self.engine.clear))
@@ -153,7 +156,7 @@ class Commands:
             lambda a: Outcome(session.save(self.engine, a.path)),
             arguments=[(("path",), dict(metavar="PATH"))])
         add("session", "Restore a session saved with save (added to what is loaded).",
-            lambda a: Outcome(session.restore(self.engine, a.path)),
+            lambda a: _then(session.restore(self.engine, a.path), Outcome), waits=True,
             arguments=[(("path",), dict(metavar="PATH"))])
         add("answer", "Answer a BasicDialog: perform its extra step, or stop.", self._answer,
             arguments=[sn, (("answer",), dict(choices=("perform", "stop")))])
@@ -181,25 +184,18 @@ class Commands:
             return False
         return command is not None and command.waits
 
-    async def execute(self, line: str) -> Outcome:
-        """Carry out one line. Every failure becomes an Outcome with an error; nothing raises."""
+    def start(self, line: str) -> Outcome | Awaitable[Outcome]:
+        """Carry out one line as far as it goes without waiting: its Outcome, or for a command
+        that waits an awaitable giving the Outcome. Every failure becomes an Outcome with an
+        error; nothing raises."""
         try:
             command, words = self.lookup(line)
             if command is None:
                 return Outcome()
-            args = command.parser.parse_args(words)
-            result = command.run(args)
-            if isinstance(result, Awaitable):
-                result = await result
-            return result
-        except _HelpShown as shown:
-            return Outcome(shown.text)
-        except LoadError as exc:
-            return Outcome(output=exc.traceback, error=str(exc))
-        except (CommandError, EngineError, ValueError, ip.IPError, session.SessionError) as exc:
-            return Outcome(error=str(exc) or type(exc).__name__)
+            result = command.run(command.parser.parse_args(words))
         except Exception as exc:
-            return Outcome(output=traceback.format_exc(), error=f"{type(exc).__name__}: {exc}")
+            return _failure(exc)
+        return result if isinstance(result, Outcome) else _finish(result)
 
     # -- the commands ------------------------------------------------------------------------
 
@@ -213,17 +209,15 @@ class Commands:
         width = max(map(len, unique))
         return Outcome("\n".join(f"{name:<{width}}  {c.help}" for name, c in sorted(unique.items())))
 
-    def _load(self, args) -> Outcome:
-        lines = []
-        for target in args.targets:
-            node = self.engine.load(target)
-            lines.append(f"loaded {target}: ({node.sn}) {node.name}")
-        return Outcome("\n".join(lines))
+    def _load(self, args) -> Awaitable[Outcome]:
+        loaded = self.engine.begin_load([("module", target) for target in args.targets])
+        return _then(loaded, lambda nodes: Outcome("\n".join(
+            f"loaded {target}: ({node.sn}) {node.name}" for target, node in zip(args.targets, nodes))))
 
-    def _ob(self, args) -> Outcome:
+    def _ob(self, args) -> Awaitable[Outcome]:
         return self._load_ob(args.path, f"loaded OB {args.path}: ")
 
-    def _obdata(self, args) -> Outcome:
+    def _obdata(self, args) -> Awaitable[Outcome]:
         try:
             ob = json.loads(args.json)
         except json.JSONDecodeError as exc:
@@ -232,7 +226,7 @@ class Commands:
             raise CommandError("obdata: the OB must be a JSON object")
         return self._load_ob(ob, "loaded OB ")
 
-    def _load_ob(self, source, said: str) -> Outcome:
+    def _load_ob(self, source, said: str) -> Awaitable[Outcome]:
         """Read an OB, check it against the instrument package (if any) and load it."""
         try:
             data, path = parse_ob(source)
@@ -244,8 +238,8 @@ class Commands:
                 data = ip.prepare_ob(data, ip.load_instrument_package(self.instrument))
             except ip.PackageNotFound as exc:
                 lines.append(f"not checked against an instrument package: {exc}")
-        node = self.engine.load_ob(data, origin=path)
-        return Outcome("\n".join([f"{said}({node.sn}) {node.name}", *lines]))
+        loaded = self.engine.begin_load([("ob", data, path)])
+        return _then(loaded, lambda nodes: Outcome("\n".join([f"{said}({nodes[0].sn}) {nodes[0].name}", *lines])))
 
     def _lsob(self, args) -> Outcome:
         obs = self.engine.obs()
@@ -271,6 +265,11 @@ class Commands:
     def _set_flag(self, ref, flag: str, value: bool | None) -> Outcome:
         node = self.engine.set_flag(ref, flag, value)
         return Outcome(_node_line(self.engine.snapshot(), node.sn))
+
+    def _abort(self, args) -> Outcome:
+        loading = self.engine.loading
+        self.engine.abort()
+        return Outcome(f"aborted the load of {loading}" if loading else "aborted")
 
     def _control(self, done: str, action, *args) -> Outcome:
         action(*args)
@@ -304,6 +303,29 @@ class Commands:
             raise RuntimeError("exception forced by the err command")
         except RuntimeError as exc:
             return Outcome(traceback.format_exc(), error=str(exc))
+
+
+def _failure(exc: Exception) -> Outcome:
+    """The Outcome of a command that raised ``exc``."""
+    if isinstance(exc, _HelpShown):
+        return Outcome(exc.text)
+    if isinstance(exc, LoadError):
+        return Outcome(output=exc.traceback, error=str(exc))
+    if isinstance(exc, (CommandError, EngineError, ValueError, ip.IPError, session.SessionError)):
+        return Outcome(error=str(exc) or type(exc).__name__)
+    return Outcome(output="".join(traceback.format_exception(exc)), error=f"{type(exc).__name__}: {exc}")
+
+
+async def _finish(pending: Awaitable[Outcome]) -> Outcome:
+    try:
+        return await pending
+    except Exception as exc:
+        return _failure(exc)
+
+
+async def _then(pending: Awaitable, done: Callable[[Any], Outcome]) -> Outcome:
+    """``done(result)`` once ``pending`` has given its result: the end of a command that waits."""
+    return done(await pending)
 
 
 def _node_line(snapshot: dict, sn: int) -> str:

@@ -13,6 +13,8 @@ import logging
 import math
 import time
 import traceback
+from collections.abc import Awaitable
+from typing import NamedTuple
 
 import trio
 import trio_asyncio
@@ -22,7 +24,7 @@ from . import ob as obs_module
 from .errors import describe_exception
 from .exceptions import EngineBusy, EngineError, LoadError, NodeNotFound, NotAllowed
 from .execution import CONTINUE, FRESH, RETRY, Run, schedule, state_record
-from .loading import import_script
+from .loading import ThreadedImport, import_all
 from .log import PublishingHandler, lib_logger
 from .nodes import Sequence, seq_factory
 from .serials import restore_counter, use_counter
@@ -49,6 +51,39 @@ class ScriptRoot(Sequence):
         await run.execute(self.end)
 
 
+class _Planned(NamedTuple):
+    """One script or OB to load: an OB is read and checked before any module is imported."""
+
+    kind: str  # "module" or "ob"
+    source: object  # the module's target, or the OB's parsed JSON
+    origin: str | None = None  # the file an OB came from
+
+    @classmethod
+    def of(cls, kind, source, origin=None):
+        if kind == "module":
+            return cls(kind, source)
+        try:
+            data, path = obs_module.read_ob(source)
+        except ValueError as exc:
+            raise LoadError(str(exc)) from exc
+        return cls(kind, data, path or origin)
+
+    @property
+    def description(self) -> str:
+        return self.source if self.kind == "module" else f"OB {obs_module.ob_name(self.source)!r}"
+
+
+def _targets(planned) -> list[str]:
+    """The modules the planned scripts and OBs need, in order."""
+    return [name for plan in planned for name in (
+        [plan.source] if plan.kind == "module" else [entry["templateName"] for entry in plan.source["templates"]])]
+
+
+class _Loading(NamedTuple):
+    what: str
+    importing: ThreadedImport
+
+
 _RUN_STATUS = {"running": "started"}
 _FLAGS = {"pause": RTFLAG.PAUSE, "skip": RTFLAG.SKIP}
 
@@ -67,6 +102,7 @@ class Engine:
         self._after_run = []
         self.last_error = None
         self._answered = {}  # dialog node -> "perform" or "stop", in the current run
+        self._loading = None  # the load in progress (begin_load)
         self._new_root()
 
     @classmethod
@@ -129,29 +165,58 @@ class Engine:
 
     def load_all(self, sources) -> list:
         """Load scripts ``("module", target)`` and OBs ``("ob", source[, origin])`` in order:
-        all of them, or (a LoadError) none; one ``tree`` event for them all."""
+        all of them, or (a LoadError) none; one ``tree`` event for them all.
+        The modules are imported in the calling thread (see :meth:`begin_load`)."""
         self._check_idle("load")
+        planned = [_Planned.of(*source) for source in sources]
+        return self._attach_all(planned, import_all(_targets(planned)))
+
+    def begin_load(self, sources) -> Awaitable[list]:
+        """Begin what :meth:`load_all` does, and return the awaitable that finishes it.
+
+        The modules are imported in a worker thread, so the event loop goes on serving
+        while a module takes long (or forever) to import. From the moment this returns
+        until the load is finished, commands that would change or run the tree are
+        refused, and :meth:`abort` abandons the import: the awaitable then raises
+        LoadError, and nothing of this load is attached.
+        """
+        self._check_idle("load")
+        planned = [_Planned.of(*source) for source in sources]
+        importing = ThreadedImport(_targets(planned))
+        self._loading = _Loading(", ".join(plan.description for plan in planned), importing)
+        return self._finish_load(planned, importing)
+
+    async def _finish_load(self, planned, importing) -> list:
+        try:
+            modules = await importing.run()
+        finally:
+            self._loading = None
+        return self._attach_all(planned, modules)
+
+    @property
+    def loading(self) -> str | None:
+        """What a load in progress (:meth:`begin_load`) is loading, or None."""
+        return self._loading.what if self._loading is not None else None
+
+    def _attach_all(self, planned, modules: dict) -> list:
+        """Attach the planned scripts and OBs, built from the imported ``modules``: all of them or none."""
         kept = len(self._scripts), len(self._obs), len(self.root.children)
         try:
-            nodes = [self._load_one(*source) for source in sources]
+            nodes = [self._attach_one(plan, modules) for plan in planned]
         except EngineError:
             del self._scripts[kept[0]:], self._obs[kept[1]:], self.root.children[kept[2]:]
             raise
         self._publish_tree("loaded")
         return nodes
 
-    def _load_one(self, kind, source, origin=None):
-        if kind == "module":
-            module = import_script(source)
-            node = self._attach(lambda: seq_factory(module), f"the script of {source}")
+    def _attach_one(self, plan, modules: dict):
+        if plan.kind == "module":
+            module = modules[plan.source]
+            node = self._attach(lambda: seq_factory(module), f"the script of {plan.source}")
             self._scripts.append((module.__name__, node))
             return node
-        try:
-            data, path = obs_module.read_ob(source)
-        except ValueError as exc:
-            raise LoadError(str(exc)) from exc
-        node = self._attach(lambda: obs_module.build_ob(data, import_script, path or origin),
-                            f"OB {obs_module.ob_name(data)!r}")
+        node = self._attach(lambda: obs_module.build_ob(plan.source, modules.__getitem__, plan.origin),
+                            plan.description)
         self._scripts.append((None, node))
         self._obs.append(node)
         return node
@@ -239,8 +304,13 @@ class Engine:
         return self._run is not None
 
     def _check_idle(self, what):
+        self._check_not_loading(what)
         if self._run is not None:
             raise EngineBusy(f"cannot {what} while a script is running (abort it first)")
+
+    def _check_not_loading(self, what):
+        if self._loading is not None:
+            raise EngineBusy(f"cannot {what}: a load of {self._loading.what} is in progress (abort stops it)")
 
     def run(self):
         """Start all loaded scripts from the start; returns once started."""
@@ -263,6 +333,7 @@ class Engine:
 
     def cont(self):
         """Resume: release paused nodes, or after an error or abort run every unfinished node."""
+        self._check_not_loading("continue")
         if self._run is not None:
             paused = [node for node in self._run.waiting if node.state is State.PAUSED]
             if not paused:
@@ -284,17 +355,23 @@ class Engine:
             raise NotAllowed(f"node {node.sn} ({node.name}) is not paused")
 
     def abort(self):
-        """Cancel the running script: running nodes become CANCELLED; ``continue`` resumes."""
+        """Cancel the running script (running nodes become CANCELLED; ``continue`` resumes),
+        or abandon the load in progress."""
+        if self._loading is not None:
+            self._loading.importing.abandon()
+            return
         if self._run is None:
             raise NotAllowed("nothing is running")
         self._run.abort()
 
     def reset(self):
         """Return every node to NOT_STARTED (a running script is aborted first)."""
+        self._check_not_loading("reset")
         self._defer_while_running(self._reset)
 
     def clear(self):
         """Unload every script and OB (a running script is aborted first)."""
+        self._check_not_loading("clear")
         self._defer_while_running(self._clear)
 
     def answer_dialog(self, sn, perform: bool):

@@ -3,9 +3,11 @@
 ``serve`` is the whole life of a kernel, visible in one function: the writer
 sends what the publisher queues, the reader decodes the peer's bytes and hands
 commands to the command language, the engine runs scripts and publishes what
-happens, and the watchdog warns the peer when a step blocks the event loop. Commands are carried out in the order they arrive, except those
-that wait (``wait``), which run in their own task so that an ``abort`` sent
-after a ``wait`` is served at once; replies carry the command's id.
+happens, and the watchdog warns the peer when a step blocks the event loop.
+Commands are carried out in the order they arrive; a command that waits
+(``wait``, or a load importing modules in a worker thread) finishes in a task of
+its own, so that an ``abort`` sent after it is served at once. Replies carry the
+command's id.
 """
 from __future__ import annotations
 
@@ -19,14 +21,14 @@ import trio
 
 import protocol
 from seqkernel.capture import OutputCapture
-from seqkernel.commands import Commands
+from seqkernel.commands import Commands, Outcome
 from seqkernel.engine import Engine
 from seqkernel.publisher import Publisher
 from seqkernel.watchdog import StallWatchdog
 
 RECEIVE_SIZE = 64 * 1024
 SERVER_NAME = "seqkernel 0.1.0"
-MAX_WAITING = 64  # concurrent waiting commands (wait) per connection
+MAX_WAITING = 64  # concurrent waiting commands (wait, load...) per connection
 
 
 def kernel_logger(session_dir: str | None, level: str = "INFO"):
@@ -119,16 +121,18 @@ class Kernel:
         if not self.greeted:
             await self._greet(message)
         elif isinstance(message, protocol.Cmd):
-            if self.commands.is_waiting(message.line):
-                if self.waiting >= MAX_WAITING:
-                    self.publisher.send(protocol.Reply(
-                        id=message.id, ok=False, output="",
-                        error=f"too many commands waiting ({MAX_WAITING}); wait for one to finish first"))
-                    return
-                self.waiting += 1
-                nursery.start_soon(self._execute_waiting, message)
+            if self.commands.is_waiting(message.line) and self.waiting >= MAX_WAITING:
+                self.publisher.send(protocol.Reply(
+                    id=message.id, ok=False, output="",
+                    error=f"too many commands waiting ({MAX_WAITING}); wait for one to finish first"))
+                return
+            self.log.info("command", id=message.id, line=message.line)
+            started = self.commands.start(message.line)
+            if isinstance(started, Outcome):
+                self._reply(message, started)
             else:
-                await self._execute(message)
+                self.waiting += 1
+                nursery.start_soon(self._reply_when_finished, message, started)
         elif isinstance(message, protocol.Hello):
             self._refuse("already greeted: 'hello' is only sent once")
         else:
@@ -154,15 +158,13 @@ class Kernel:
         self.log.warning("refused message", problem=problem)
         self.publisher.send(protocol.Error(error=problem, fatal=False))
 
-    async def _execute_waiting(self, command: protocol.Cmd) -> None:
+    async def _reply_when_finished(self, command: protocol.Cmd, finishing: Awaitable[Outcome]) -> None:
         try:
-            await self._execute(command)
+            self._reply(command, await finishing)
         finally:
             self.waiting -= 1
 
-    async def _execute(self, command: protocol.Cmd) -> None:
-        self.log.info("command", id=command.id, line=command.line)
-        outcome = await self.commands.execute(command.line)
+    def _reply(self, command: protocol.Cmd, outcome: Outcome) -> None:
         reply = outcome.reply(command.id)
         self.catch_up_output()  # what the command made steps write comes before its reply
         try:

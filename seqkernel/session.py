@@ -28,6 +28,7 @@ import json
 import os
 import pathlib
 import sys
+from collections.abc import Awaitable
 
 from .states import flag_names
 
@@ -67,15 +68,20 @@ def save(engine, path: str) -> str:
     return f"session saved to {target}: {_summary(session)}"
 
 
-def restore(engine, path: str) -> str:
-    """Load the session in file ``path`` into ``engine``; what to tell the operator.
+def restore(engine, path: str) -> Awaitable[str]:
+    """Begin loading the session in file ``path`` into ``engine`` (``Engine.begin_load``);
+    the awaitable finishes it, restores the flags and says what to tell the operator.
 
     SessionError for a file that is not a session; the engine's LoadError when a
     script or OB cannot be loaded (then nothing is).
     """
     session = read(path)
-    sources = [_source(entry) for entry in session["scripts"]]
-    nodes = engine.load_all(sources)
+    loaded = engine.begin_load([_source(entry) for entry in session["scripts"]])
+    return _restore_flags(engine, session, path, loaded)
+
+
+async def _restore_flags(engine, session: dict, path: str, loaded: Awaitable[list]) -> str:
+    nodes = await loaded
     lines = [f"session {path} restored: {_summary(session)}"]
     for flag in session["flags"]:
         node = _find(nodes, flag)

@@ -91,6 +91,7 @@ class StallWatchdog:
     def _culprit(self) -> str:
         running = list(self._running.items())  # one C-level copy: the trio thread is not running Python now
         if not running:
-            return " while no step was running (a command such as load may be importing a module)"
+            return (" while no step was running (perhaps a script's create_sequence building its nodes, "
+                    "or code a step left running in the background)")
         sn, name = running[-1]
         return f" by step {name!r} (sn {sn})"

@@ -8,10 +8,13 @@ command lives in the kernel, so the shell, the server and the GUI agree on it.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import pathlib
 import shlex
+from collections.abc import Iterator
 from functools import partial
+from types import FrameType
 
 import cmd2
 from cmd2 import Cmd2ArgumentParser, with_argparser
@@ -47,6 +50,48 @@ def node_parser(description: str, *, required: bool, flag: str) -> Cmd2ArgumentP
 
 class SeqShell(ShellBase):
     """The shell with the commands of the manual's 7.1 and the additions the GUI and command files need."""
+
+    _awaiting: str | None = None  # the kernel command line whose reply the prompt waits for
+    _abort_asked = False
+
+    # ---------------------------------------------------------------- Ctrl-C
+
+    def send(self, line: str) -> None:
+        with self._interruptible(line):
+            super().send(line)
+
+    def send_and_follow(self, line: str) -> None:
+        with self._interruptible(line):
+            super().send_and_follow(line)
+
+    @contextlib.contextmanager
+    def _interruptible(self, line: str) -> Iterator[None]:
+        """While the prompt waits for the kernel's reply to ``line``, Ctrl-C asks the kernel to abort
+        (see :meth:`sigint_handler`); a second Ctrl-C stops waiting."""
+        self._awaiting, self._abort_asked = line, False
+        try:
+            yield
+        except KeyboardInterrupt:
+            self.perror(f"stopped waiting for the reply to {line!r}: the kernel may still be busy with it")
+            self._command_failed = True
+        finally:
+            self._awaiting = None
+
+    def sigint_handler(self, signum: int, frame: FrameType | None) -> None:
+        """Ctrl-C while a command waits for the kernel (a load hanging in a module's import, a wait):
+        send ``abort`` and go on waiting for the command's reply, which the abort brings.
+        Anywhere else, or pressed again, Ctrl-C interrupts as cmd2 does."""
+        if self._awaiting is None or self._abort_asked or self.portal is None:
+            super().sigint_handler(signum, frame)
+            return
+        self._abort_asked = True
+        self.perror(f"^C: asking the kernel to abort (press Ctrl-C again to stop waiting for {self._awaiting!r})")
+        self.portal.run_sync(self.portal.nursery.start_soon, self._abort_on_interrupt)
+
+    async def _abort_on_interrupt(self) -> None:
+        """Through a server, on a connection of its own: on the shell's, the abort would wait behind the command."""
+        outcome = await (self.target.command_aside if self.remote else self.target.command)("abort")
+        self._show_event(outcome.output if outcome.ok else f"abort: {outcome.error}")
 
     # ------------------------------------------------------ scripts and nodes
 
@@ -151,7 +196,9 @@ class SeqShell(ShellBase):
         """Continue from the next unfinished node."""
         self.send_and_follow("continue")
 
-    abort_parser = Cmd2ArgumentParser(description="Abort the running scripts: running nodes are CANCELLED.")
+    abort_parser = Cmd2ArgumentParser(
+        description="Abort the running scripts (running nodes are CANCELLED), or a load whose module hangs while "
+        "it is imported (nothing of it is loaded). Ctrl-C while a command waits for the kernel sends abort.")
 
     @with_argparser(abort_parser)
     @cmd2.with_category(CONTROL)

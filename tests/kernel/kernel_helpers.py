@@ -78,6 +78,14 @@ async def raw_kernel(cwd=None, args=()):
     return process, trio.SocketStream(trio.socket.from_stdlib_socket(parent))
 
 
+async def receive_reply(stream, decoder, request_id):
+    """The messages from a raw stream up to the reply to command ``request_id``."""
+    received = []
+    while not any(m.type == "reply" and m.id == request_id for m in received):
+        received += await receive(stream, decoder)
+    return received
+
+
 async def receive(stream, decoder):
     """The next non-empty batch of messages from a raw stream."""
     while True:

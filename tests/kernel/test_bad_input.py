@@ -5,7 +5,7 @@ import trio
 
 import protocol
 from seqkernel.link import KernelDied
-from kernel_helpers import SLEEPER, fails, ok, raw_kernel, receive, run_stopped, write_module
+from kernel_helpers import SLEEPER, fails, ok, raw_kernel, receive, receive_reply, run_stopped, write_module
 
 
 async def next_error(kernel):
@@ -190,7 +190,9 @@ async def test_a_peer_that_hangs_up_mid_run_stops_the_kernel_cleanly(tmp_path):
         decoder = protocol.Decoder()
         await stream.send_all(protocol.encode(protocol.Hello(version=1, client="tests")))
         await receive(stream, decoder)
-        await stream.send_all(protocol.encode(protocol.Cmd(id=1, line="load chatty")) + protocol.encode(protocol.Cmd(id=2, line="run")))
+        await stream.send_all(protocol.encode(protocol.Cmd(id=1, line="load chatty")))
+        await receive_reply(stream, decoder, 1)  # a run sent while the load is in progress is refused
+        await stream.send_all(protocol.encode(protocol.Cmd(id=2, line="run")))
         received = []
         while not any(m.type == "event" and m.kind == "output" for m in received):
             received += await receive(stream, decoder)

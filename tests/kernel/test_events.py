@@ -4,7 +4,7 @@ import os
 import trio
 
 import protocol
-from kernel_helpers import SLEEPER, event, ok, raw_kernel, receive, run_stopped, run_to_end, write_module
+from kernel_helpers import SLEEPER, event, ok, raw_kernel, receive, receive_reply, run_stopped, run_to_end, write_module
 
 BRANCHES = 40
 
@@ -128,10 +128,10 @@ async def test_a_reader_that_stops_reading_never_grows_the_kernel(tmp_path):
         assert (await receive(stream, decoder))[0].type == "welcome"
         before = peak_memory_kib(process.pid)
         await stream.send_all(protocol.encode(protocol.Cmd(id=1, line="load flood")))
+        received = await receive_reply(stream, decoder, 1)  # a run sent while the load is in progress is refused
         await stream.send_all(protocol.encode(protocol.Cmd(id=2, line="run")))
-        await trio.to_thread.run_sync(fifo.read_text)  # the last step has run; we have read nothing
+        await trio.to_thread.run_sync(fifo.read_text)  # the last step has run; we have read nothing since
         growth_mib = (peak_memory_kib(process.pid) - before) / 1024
-        received = []
         while not any(m.type == "event" and m.kind == "run" and m.status == "finished" for m in received):
             received += await receive(stream, decoder)
         while not any(m.type == "event" and m.kind == "notice" for m in received):

@@ -5,7 +5,7 @@ import sys
 import trio
 
 import protocol
-from kernel_helpers import ok, receive, run_to_end, write_module
+from kernel_helpers import ok, receive, receive_reply, run_to_end, write_module
 
 NOISY = r'''
     import ctypes
@@ -86,11 +86,11 @@ async def test_without_fd_the_protocol_uses_stdin_and_stdout_and_prints_still_ca
         decoder = protocol.Decoder()
         await stream.send_all(protocol.encode(protocol.Hello(version=1, client="tests")))
         assert (await receive(stream, decoder))[0].type == "welcome"
-        for number, line in enumerate(["load printer", "run", "wait"], 1):
+        await stream.send_all(protocol.encode(protocol.Cmd(id=1, line="load printer")))
+        received = await receive_reply(stream, decoder, 1)  # a run sent while the load is in progress is refused
+        for number, line in enumerate(["run", "wait"], 2):
             await stream.send_all(protocol.encode(protocol.Cmd(id=number, line=line)))
-        received = []
-        while not any(m.type == "reply" and m.id == 3 for m in received):
-            received += await receive(stream, decoder)
+        received += await receive_reply(stream, decoder, 3)
         def output():
             return "".join(m.text for m in received if m.type == "event" and m.kind == "output")
 

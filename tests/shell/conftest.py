@@ -1,4 +1,9 @@
 """Fixtures for the shell's tests."""
+import os
+import re
+import subprocess
+import sys
+
 import pytest
 from shell_harness import SHELL, Terminal
 
@@ -15,3 +20,21 @@ def terminal(tmp_path):
     yield start
     for term in terminals:
         term.close()
+
+
+@pytest.fixture
+def server_address(tmp_path):
+    """A real seqserver (its own shell and kernel) running in tmp_path; yields its HOST:PORT."""
+    server = subprocess.Popen(
+        [sys.executable, "-m", "seqserver", "--address", "127.0.0.1:0"],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=tmp_path,
+        env={**os.environ, "TMPDIR": str(tmp_path)},
+    )
+    try:
+        line = server.stdout.readline()  # blocks until the server listens (or exits)
+        match = re.search(r"listening on (\S+)", line)
+        assert match, f"the server did not start: {line!r}"
+        yield match.group(1)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

@@ -2,33 +2,12 @@
 from __future__ import annotations
 
 import json
-import os
 import pathlib
 import re
-import subprocess
-import sys
 
-import pytest
 from shell_harness import run_shell, unused_port
 
 import samples
-
-
-@pytest.fixture
-def server_address(tmp_path):
-    server = subprocess.Popen(
-        [sys.executable, "-m", "seqserver", "--address", "127.0.0.1:0"],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=tmp_path,
-        env={**os.environ, "TMPDIR": str(tmp_path)},
-    )
-    try:
-        line = server.stdout.readline()  # blocks until the server listens (or exits)
-        match = re.search(r"listening on (\S+)", line)
-        assert match, f"the server did not start: {line!r}"
-        yield match.group(1)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def test_shell_level_commands_run_on_the_server(server_address, tmp_path):
