@@ -11,8 +11,9 @@ For each client the server:
   event stream where the client joins, so it sees what everybody sees (the
   dialogs still waiting for an answer included);
 - relays its command lines to the shell in order, one at a time (the next one
-  after the previous reply), and sends each reply only to it, with its own
-  request id (the server renumbers requests towards the shell);
+  after the previous reply), except ``abort``, relayed at once, and sends each
+  reply only to it, with its own request id (the server renumbers requests
+  towards the shell);
 - queues every event for it in its own queue. A client that reads too slowly
   never slows the others or the kernel: once ``queue_limit`` messages wait for
   it, its ``state``, ``log`` and ``output`` events are dropped until it has
@@ -36,6 +37,7 @@ import os
 import signal
 import socket
 import ssl
+from collections.abc import AsyncIterator
 from typing import Protocol
 
 import structlog
@@ -59,6 +61,7 @@ FIRST_BYTES_TIMEOUT = 10.0  # seconds a new connection has to say something
 HANDSHAKE_TIMEOUT = 10.0  # seconds a protocol client has to send a complete hello
 FLUSH_TIMEOUT = 5.0  # seconds to deliver what is queued for a client that is leaving
 MAX_BAD_MESSAGES = 10  # bad messages in a row before a client is disconnected
+COMMANDS_READ_AHEAD = 64  # a client's commands read while one is in progress (then reading waits)
 DEFAULT_QUEUE_LIMIT = 10_000
 DEFAULT_MAX_CLIENTS = 100
 
@@ -259,7 +262,35 @@ class Server:
         return client
 
     async def _serve_commands(self, client: Client) -> None:
-        """Relay the client's commands in order until it closes (or sends too much garbage)."""
+        """Relay the client's commands in order until it closes (or sends too much garbage).
+
+        An ``abort`` is relayed at once, ahead of the commands waiting behind the one
+        in progress: a ``load`` stuck in a module's import, or a ``wait``, would
+        otherwise hold up the abort meant to end it. (The shell still serves it after
+        a command it runs in order, such as a ``run`` sent just before.)
+        """
+        async with trio.open_nursery() as nursery:
+            queue, queued = trio.open_memory_channel(COMMANDS_READ_AHEAD)
+            nursery.start_soon(self._relay_in_order, client, queued)
+            async with queue:
+                async for message in self._commands_of(client):
+                    if message["line"].split(None, 1)[:1] == ["abort"]:
+                        nursery.start_soon(self._relay, client, message)
+                    else:
+                        await queue.send(message)
+
+    async def _relay_in_order(self, client: Client, queued: trio.MemoryReceiveChannel) -> None:
+        async with queued:
+            async for message in queued:
+                await self._relay(client, message)
+
+    async def _relay(self, client: Client, message: dict) -> None:
+        reply = await self.chain.command(message["line"])
+        client.post(protocol.Reply(**_reply_fields(reply, message["id"])))
+
+    async def _commands_of(self, client: Client) -> AsyncIterator[dict]:
+        """The client's ``cmd`` messages until it closes; anything else is answered with an error,
+        and after ``MAX_BAD_MESSAGES`` bad ones in a row the client is disconnected."""
         bad_in_a_row = 0
         while True:
             try:
@@ -282,8 +313,7 @@ class Server:
                 client.post(protocol.Error(error=f"unexpected {message['type']} message: after the handshake "
                                            "a client sends cmd messages", fatal=False))
                 continue
-            reply = await self.chain.command(message["line"])
-            client.post(protocol.Reply(**_reply_fields(reply, message["id"])))
+            yield message
 
     async def _write_to(self, client: Client, cancel_scope: trio.CancelScope) -> None:
         """Deliver the client's queue; when the client has gone, stop serving it."""

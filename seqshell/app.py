@@ -89,8 +89,8 @@ class SeqShell(ShellBase):
         self.portal.run_sync(self.portal.nursery.start_soon, self._abort_on_interrupt)
 
     async def _abort_on_interrupt(self) -> None:
-        """Through a server, on a connection of its own: on the shell's, the abort would wait behind the command."""
-        outcome = await (self.target.command_aside if self.remote else self.target.command)("abort")
+        """Sent beside the command being waited for (a server relays an abort at once, too)."""
+        outcome = await self.target.command("abort")
         self._show_event(outcome.output if outcome.ok else f"abort: {outcome.error}")
 
     # ------------------------------------------------------ scripts and nodes

@@ -82,16 +82,6 @@ class RemoteServer:
         except client.ConnectionClosed as exc:
             return Outcome.failure(str(exc))
 
-    async def command_aside(self, line: str) -> Outcome:
-        """One command on a short connection of its own: the server answers a connection's commands
-        one at a time, so an ``abort`` sent on the main one would wait behind the command it should stop."""
-        try:
-            async with client.connect(self.host, self.port, client="seqshell (aside)", token=self.token,
-                                      ssl_context=self.ssl_context) as connection:
-                return Outcome.from_reply(await connection.command(line))
-        except (OSError, client.ConnectionClosed) as exc:
-            return Outcome.failure(f"cannot reach {self.description}: {exc}")
-
     async def close(self) -> None:
         """Say goodbye once every event already sent has arrived (a round trip flushes them)."""
         if self._connection is not None:

@@ -1,4 +1,5 @@
 """Several clients of one server: commands relayed in order, replies routed, events to all."""
+import os
 import threading
 
 import trio
@@ -86,3 +87,37 @@ async def test_a_plain_thread_drives_the_server_with_sync_client(server):
     nodes, events = await trio.to_thread.run_sync(drive_from_a_thread, server.host, server.port)
     assert set(states_in_nodes(nodes).values()) == {"FINISHED"}
     assert any(e.get("kind") == "state" and e["name"] == "b" and e["state"] == "FINISHED" for e in events)
+
+
+HANGING_IMPORT = """
+with open({fifo!r}) as gate:  # blocks until the test opens the FIFO for writing, then until it closes it
+    gate.read()
+
+from seq.lib.nodes import Sequence
+
+def create_sequence(*args, **kw):
+    return Sequence.create(lambda: None, name="hang_seq", **kw)
+"""
+
+
+async def test_an_abort_is_relayed_at_once_even_behind_a_load_that_hangs(server, tmp_path):
+    fifo = tmp_path / "gate.fifo"
+    os.mkfifo(fifo)
+    script = tmp_path / "hang.py"
+    script.write_text(HANGING_IMPORT.format(fifo=str(fifo)))
+    async with server.connect("page") as page:  # one connection, as the GUI's page has
+        async with trio.open_nursery() as nursery:
+            loaded = []
+
+            async def load():
+                loaded.append(await page.command(f"load {script}"))
+
+            nursery.start_soon(load)
+            with trio.fail_after(30):
+                gate = await trio.to_thread.run_sync(open, fifo, "w", abandon_on_cancel=True)  # the import waits
+                aborted = await page.command("abort")
+        assert aborted.ok and "aborted the load" in aborted.output
+        assert not loaded[0].ok and "did not finish" in loaded[0].error
+        gate.close()  # the abandoned import goes on and ends
+        assert (await page.command(f"load {EXPOSURE}")).ok
+        assert "exposure" in (await page.command("modules")).output

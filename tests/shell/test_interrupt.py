@@ -27,8 +27,7 @@ def test_ctrl_c_during_a_hung_load_aborts_it_and_keeps_the_prompt(mode, terminal
     os.mkfifo(fifo)
     script = tmp_path / "hang.py"
     script.write_text(HANGING.format(fifo=str(fifo)))
-    # Through a server the abort goes on a connection of its own: the server answers one
-    # connection's commands one at a time, so on the shell's it would wait behind the load.
+    # Through a server the abort goes on the shell's one connection: the server relays it at once.
     term = terminal(SHELL if mode == "local" else [*SHELL, "--connect", request.getfixturevalue("server_address")])
     term.wait_for(PROMPT + "$")
     term.type(f"load {script}")
