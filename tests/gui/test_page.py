@@ -3,7 +3,9 @@
 Each test does what an operator does in the page (manual chapter 4) and checks
 what the operator would see: rows, states, log lines, dialogs.
 """
+import os
 import re
+import threading
 
 from gui_support import REPO_ROOT, ServerProcess
 from playwright.sync_api import expect
@@ -288,3 +290,36 @@ def test_debug_mode_adds_columns_and_the_console(open_page, screenshot):
     page.press("#console-line", "Enter")
     expect(page.locator("#console-log .console-received-error").last).to_contain_text("frobnicate", timeout=WAIT)
     screenshot(page, "gui-console")
+
+
+HANGING_IMPORT = """
+with open({fifo!r}) as gate:  # blocks until the test opens the FIFO for writing, then until it closes it
+    gate.read()
+
+from seq.lib.nodes import Sequence
+
+def create_sequence(*args, **kw):
+    return Sequence.create(lambda: None, name="hang_seq", **kw)
+"""
+
+
+def test_abort_gives_up_a_load_whose_module_hangs(open_page, tmp_path):
+    fifo = tmp_path / "gate.fifo"
+    os.mkfifo(fifo)
+    script = tmp_path / "hang.py"
+    script.write_text(HANGING_IMPORT.format(fifo=str(fifo)))
+    page = open_page()
+    gate = []
+    opener = threading.Thread(target=lambda: gate.append(open(fifo, "w")), daemon=True)
+    opener.start()
+    page.fill("#command-line", f"load {script}")
+    page.press("#command-line", "Enter")
+    opener.join(WAIT / 1000)  # returns once the module being imported has opened the FIFO
+    assert gate, "the module's import did not start"
+    page.click("[data-command=abort]")
+    log = page.locator("#console-log")
+    expect(log).to_contain_text("aborted the load of", timeout=WAIT)
+    expect(log).to_contain_text("did not finish; nothing of this load was loaded", timeout=WAIT)
+    gate[0].close()  # the abandoned import goes on and ends
+    command(page, "load seq.samples.a")
+    expect(row(page, "Example A")).to_be_visible(timeout=WAIT)
