@@ -112,6 +112,8 @@ class Commands:
             arguments=[(("json",), dict(metavar="JSON"))])
         add("modules", "List the loaded modules.", lambda a: Outcome("\n".join(self.engine.modules())))
         add("lsob", "List the loaded OBs.", self._lsob)
+        add("instrument", "Show the instrument whose package OBs are checked against, or change it (- for none).",
+            self._instrument, arguments=[(("insid",), dict(nargs="?", metavar="INSID"))])
         add("nodes", "Show every node with its serial number, state and runtime flags.",
             lambda a: Outcome(protocol.format_nodes(self.engine.snapshot())))
         add("tree", "Show the tree of loaded scripts with serial numbers and descriptions.",
@@ -240,6 +242,17 @@ class Commands:
                 lines.append(f"not checked against an instrument package: {exc}")
         loaded = self.engine.begin_load([("ob", data, path)])
         return _then(loaded, lambda nodes: Outcome("\n".join([f"{said}({nodes[0].sn}) {nodes[0].name}", *lines])))
+
+    def _instrument(self, args) -> Outcome:
+        if args.insid is not None:
+            self.instrument = None if args.insid == "-" else args.insid
+        if self.instrument is None:
+            return Outcome("OBs are not checked against an instrument package")
+        try:
+            found = f"found in {ip.load_instrument_package(self.instrument).root}"
+        except ip.IPError as exc:
+            found = f"not usable now: {exc}"
+        return Outcome(f"OBs are checked against the {self.instrument} instrument package ({found})")
 
     def _lsob(self, args) -> Outcome:
         obs = self.engine.obs()

@@ -320,6 +320,22 @@ class SeqShell(ShellBase):
         """List loaded OBs."""
         self.send("lsob")
 
+    instrument_parser = Cmd2ArgumentParser(
+        description="Show the instrument whose package OBs are checked against when they are loaded, or change "
+        "it (- for none). otto set insid=INSID changes it too."
+    )
+    instrument_parser.add_argument("insid", nargs="?", metavar="INSID", help="e.g. FORS2, or - for none")
+
+    @with_argparser(instrument_parser)
+    @cmd2.with_category(OBS)
+    def do_instrument(self, args: argparse.Namespace) -> None:
+        """Show or change the instrument OBs are checked against (a change also holds for kernels started later)."""
+        if args.insid is None:
+            self.send("instrument")
+        else:
+            insid = None if args.insid == "-" else args.insid
+            self.shell_level(shlex.join(["instrument", args.insid]), partial(self.target.use_instrument, insid))
+
     lsvar_parser = Cmd2ArgumentParser(
         description="List the template variables, by OB and template index, with their types and values."
     )
@@ -426,7 +442,10 @@ class SeqShell(ShellBase):
             self.otto_session = await self.start_otto(changed)
         else:
             self.otto_session.reconfigure(changed)
-        return await self._otto_settings(self.otto_session)
+        shown = await self._otto_settings(self.otto_session)
+        if changed.insid != (current.insid if current else None):  # the kernel checks OBs against it
+            return shown.then(await self.target.use_instrument(changed.insid))
+        return shown
 
     # ------------------------------------------------------ shell and kernel
 

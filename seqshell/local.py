@@ -9,6 +9,7 @@ see :func:`seqshell.tool.serve_pipe`.)
 """
 from __future__ import annotations
 
+import shlex
 import time
 
 import structlog
@@ -129,6 +130,14 @@ class LocalKernel:
         await link.aclose()
         await self._ended.wait()
         return Outcome(ok=True, output=f"kernel stopped (pid {link.process.pid})")
+
+    async def use_instrument(self, instrument: str | None) -> Outcome:
+        """Check OBs against ``instrument``'s package from now on: in the running kernel at once,
+        and in every kernel started later."""
+        self.instrument = instrument
+        if self._link is None:
+            return Outcome(ok=True)
+        return await self.command(shlex.join(["instrument", instrument or "-"]))
 
     async def restart(self) -> Outcome:
         """Start a new kernel, stopping the running one first (``init``)."""

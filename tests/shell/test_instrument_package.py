@@ -65,3 +65,28 @@ def test_without_a_package_for_the_instrument_obs_load_unchecked_and_say_so(tmp_
     assert "not checked against an instrument package: no instrument package for FORS2: CFGPATH is not set" \
         in result.stdout
     assert "0: (2) imaging [seq.samples.tpa]" in result.stdout
+
+
+def test_otto_set_insid_checks_obs_against_that_instrument_at_once(tmp_path, monkeypatch):
+    monkeypatch.setenv("CFGPATH", str(CFGPATH))
+    (tmp_path / "wrong.json").write_text(json.dumps(INVALID))
+    result = run_shell(
+        """
+        instrument
+        otto set url=http://127.0.0.1:5000/ insid=FORS2
+        ob wrong.json
+        instrument
+        otto set insid=
+        instrument
+        instrument FORS2
+        init
+        instrument
+        """,
+        cwd=tmp_path,
+    )
+    assert "OBs are not checked against an instrument package" in result.stdout.split("insid: FORS2")[0]
+    assert "the OB does not match the FORS2 instrument package (3 problems)" in result.stderr  # no init needed
+    assert f"OBs are checked against the FORS2 instrument package (found in {CFGPATH / 'IP' / 'FORS2' / 'ip'})" \
+        in result.stdout
+    assert "not checked against an instrument package\nOBs are checked against the FORS2" in result.stdout
+    assert result.stdout.rstrip().endswith(f"(found in {CFGPATH / 'IP' / 'FORS2' / 'ip'})")  # kept by init
