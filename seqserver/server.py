@@ -11,9 +11,9 @@ For each client the server:
   event stream where the client joins, so it sees what everybody sees (the
   dialogs still waiting for an answer included);
 - relays its command lines to the shell in order, one at a time (the next one
-  after the previous reply), except ``abort``, relayed at once, and sends each
-  reply only to it, with its own request id (the server renumbers requests
-  towards the shell);
+  after the previous reply; an ``abort`` without waiting for that reply), and
+  sends each reply only to it, with its own request id (the server renumbers
+  requests towards the shell);
 - queues every event for it in its own queue. A client that reads too slowly
   never slows the others or the kernel: once ``queue_limit`` messages wait for
   it, its ``state``, ``log`` and ``output`` events are dropped until it has
@@ -264,25 +264,33 @@ class Server:
     async def _serve_commands(self, client: Client) -> None:
         """Relay the client's commands in order until it closes (or sends too much garbage).
 
-        An ``abort`` is relayed at once, ahead of the commands waiting behind the one
-        in progress: a ``load`` stuck in a module's import, or a ``wait``, would
-        otherwise hold up the abort meant to end it. (The shell still serves it after
-        a command it runs in order, such as a ``run`` sent just before.)
+        An ``abort`` that comes while one of the client's commands is in progress
+        is relayed at once, ahead of the commands queued behind that one: a
+        ``load`` stuck in a module's import, or a ``wait``, would otherwise hold up
+        the abort meant to end it. It still reaches the shell after the command in
+        progress (a ``run`` sent just before, say).
         """
+        in_progress = False
+
+        async def relay_in_order(queued: trio.MemoryReceiveChannel) -> None:
+            nonlocal in_progress
+            async with queued:
+                async for message in queued:
+                    in_progress = True
+                    try:
+                        await self._relay(client, message)
+                    finally:
+                        in_progress = False
+
         async with trio.open_nursery() as nursery:
             queue, queued = trio.open_memory_channel(COMMANDS_READ_AHEAD)
-            nursery.start_soon(self._relay_in_order, client, queued)
+            nursery.start_soon(relay_in_order, queued)
             async with queue:
                 async for message in self._commands_of(client):
-                    if message["line"].split(None, 1)[:1] == ["abort"]:
+                    if in_progress and message["line"].split(None, 1)[:1] == ["abort"]:
                         nursery.start_soon(self._relay, client, message)
                     else:
                         await queue.send(message)
-
-    async def _relay_in_order(self, client: Client, queued: trio.MemoryReceiveChannel) -> None:
-        async with queued:
-            async for message in queued:
-                await self._relay(client, message)
 
     async def _relay(self, client: Client, message: dict) -> None:
         reply = await self.chain.command(message["line"])

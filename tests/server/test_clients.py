@@ -4,6 +4,7 @@ import threading
 
 import trio
 
+import protocol
 from seqserver.client import SyncClient
 from server_harness import SCRIPTS, is_run, next_event, states_in_nodes, states_in_snapshot
 
@@ -121,3 +122,21 @@ async def test_an_abort_is_relayed_at_once_even_behind_a_load_that_hangs(server,
         gate.close()  # the abandoned import goes on and ends
         assert (await page.command(f"load {EXPOSURE}")).ok
         assert "exposure" in (await page.command("modules")).output
+
+
+async def test_an_abort_sent_right_behind_a_run_still_comes_after_it(server):
+    async with server.connect("loader") as loader:
+        assert (await loader.command(f"load {EXPOSURE}")).ok
+    with trio.fail_after(30):
+        async with await trio.open_tcp_stream(server.host, server.port) as stream:
+            await stream.send_all(b"".join(protocol.encode(message) for message in (
+                protocol.Hello(version=1, client="hasty"),
+                protocol.Cmd(id=1, line="run"),
+                protocol.Cmd(id=2, line="abort"),
+            )))
+            decoder, replies = protocol.Decoder(), {}
+            while len(replies) < 2:
+                for message in decoder.feed(await stream.receive_some()):
+                    if message.type == "reply":
+                        replies[message.id] = message
+    assert replies[1].ok and replies[2].ok, replies  # not "nothing is running": the run came first
