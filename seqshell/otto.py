@@ -196,6 +196,8 @@ class OttoReporter:
         self.on_problem = on_problem or logger.warning
         # OB events are a handful per OB: the queue stays small while OTTO answers.
         self._send, self._receive = trio.open_memory_channel(math.inf)
+        self._unsent = 0  # queued and not yet sent (nor given up)
+        self._progress = trio.Event()  # set, and replaced, each time one is done with
 
     def loaded(self, ob: dict, snapshot: dict, source: str | None = None) -> None:
         """The OB fetched from OTTO was just loaded (from file ``source``): report it
@@ -208,7 +210,14 @@ class OttoReporter:
 
     def _queue(self, ob_events: list[OBEvent]) -> None:
         for ob_event in ob_events:
+            self._unsent += 1
             self._send.send_nowait(ob_event)
+
+    async def sent(self) -> None:
+        """Return once the OB events queued so far have been sent (or given up): what OTTO
+        shows afterwards includes them."""
+        while self._unsent:
+            await self._progress.wait()
 
     async def run(self, task_status=trio.TASK_STATUS_IGNORED) -> None:
         task_status.started()
@@ -217,6 +226,10 @@ class OttoReporter:
                 await trio.to_thread.run_sync(self.client.report, ob_event.ob_id, ob_event.event)
             except OttoError as exc:
                 self.on_problem(f"OB {ob_event.ob_id} {ob_event.event} not reported: {exc}")
+            finally:
+                self._unsent -= 1
+                self._progress.set()
+                self._progress = trio.Event()
 
 
 class OttoSession:
@@ -255,7 +268,9 @@ class OttoSession:
         return "\n".join(said)
 
     async def list_queue(self) -> dict:
-        """The queue (see :meth:`OttoClient.list_queue`; :func:`format_queue` shows it)."""
+        """The queue (see :meth:`OttoClient.list_queue`; :func:`format_queue` shows it), once
+        the OB events this shell has to report are sent, so that it shows them."""
+        await self.reporter.sent()
         return await trio.to_thread.run_sync(self.client.list_queue)
 
     @property
