@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import logging
+import os
 import pathlib
 import shlex
 from collections.abc import Iterator
@@ -87,6 +89,17 @@ class SeqShell(ShellBase):
         self._abort_asked = True
         self.perror(f"^C: asking the kernel to abort (press Ctrl-C again to stop waiting for {self._awaiting!r})")
         self.portal.run_sync(self.portal.nursery.start_soon, self._abort_on_interrupt)
+
+    def termination_signal_handler(self, signum: int, frame: FrameType | None) -> None:
+        """The terminal hung up (SIGHUP) or the shell is told to stop (SIGTERM): end now.
+
+        cmd2 raises SystemExit wherever the main thread happens to be, which may be deep
+        in prompt_toolkit's event loop, where it can be lost: the shell would then live on
+        without a terminal, and its kernel with it. The logs are flushed and the process
+        ends; the kernel stops by itself once its connection to the shell closes.
+        """
+        logging.shutdown()
+        os._exit(128 + signum)
 
     async def _abort_on_interrupt(self) -> None:
         """Sent beside the command being waited for (a server relays an abort at once, too)."""

@@ -100,5 +100,10 @@ class Terminal:
                 pytest.fail(f"{pattern!r} did not appear within {timeout} s; screen:\n{screen}")
             time.sleep(0.05)
 
+    def pid(self) -> int:
+        """The process running in the pane."""
+        return int(self._tmux("display-message", "-p", "-t", "t", "#{pane_pid}"))
+
     def close(self) -> None:
+        """Close the terminal: what runs in it gets SIGHUP, as when a terminal window is closed."""
         subprocess.run(["tmux", "-L", self.socket, "kill-server"], check=False, capture_output=True)

@@ -1,7 +1,9 @@
 """The shell in a real terminal (tmux): typing commands, events appearing above the prompt."""
 from __future__ import annotations
 
+import pathlib
 import re
+import time
 
 from shell_harness import DYING_SCRIPT
 
@@ -70,3 +72,25 @@ def test_kernel_death_is_reported_at_once_and_init_recovers(terminal, tmp_path):
     term.wait_for(r"kernel started \(pid \d+\)[\s\S]*kernel started \(pid \d+\)")
     term.type("load seq.samples.a")
     term.wait_for(r"loaded seq.samples.a")
+
+
+def is_running(pid: int) -> bool:
+    try:
+        return pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_closing_the_terminal_ends_the_shell_and_its_kernel(terminal):
+    term = terminal()
+    screen = term.wait_for(r"kernel started \(pid \d+\)[\s\S]*" + PROMPT + "$")
+    kernel = int(re.search(r"kernel started \(pid (\d+)\)", screen).group(1))
+    term.type("load seq.samples.a")
+    term.wait_for(r"loaded seq.samples.a")
+    shell = term.pid()
+    assert is_running(shell) and is_running(kernel)
+    term.close()
+    deadline = time.monotonic() + 15
+    while is_running(shell) or is_running(kernel):
+        assert time.monotonic() < deadline, "the shell or its kernel outlived its terminal"
+        time.sleep(0.05)
