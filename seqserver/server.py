@@ -264,41 +264,45 @@ class Server:
     async def _serve_commands(self, client: Client) -> None:
         """Relay the client's commands in order until it closes (or sends too much garbage).
 
-        An ``abort`` that comes while one of the client's commands is in progress
-        is relayed at once, ahead of the commands queued behind that one: a
-        ``load`` stuck in a module's import, or a ``wait``, would otherwise hold up
-        the abort meant to end it. It still reaches the shell after the command in
-        progress (a ``run`` sent just before, say).
+        What the client sends is answered in order: replies, and the errors refusing
+        bad messages. An ``abort`` that comes while one of the client's commands is
+        in progress is the exception: it is relayed at once, ahead of what is queued
+        behind that command, since a ``load`` stuck in a module's import, or a
+        ``wait``, would otherwise hold up the abort meant to end it. It still reaches
+        the shell after the command in progress (a ``run`` sent just before, say).
         """
         in_progress = False
 
-        async def relay_in_order(queued: trio.MemoryReceiveChannel) -> None:
+        async def answer_in_order(queued: trio.MemoryReceiveChannel) -> None:
             nonlocal in_progress
             async with queued:
-                async for message in queued:
+                async for item in queued:
+                    if isinstance(item, protocol.Error):
+                        client.post(item)
+                        continue
                     in_progress = True
                     try:
-                        await self._relay(client, message)
+                        await self._relay(client, item)
                     finally:
                         in_progress = False
 
         async with trio.open_nursery() as nursery:
             queue, queued = trio.open_memory_channel(COMMANDS_READ_AHEAD)
-            nursery.start_soon(relay_in_order, queued)
+            nursery.start_soon(answer_in_order, queued)
             async with queue:
-                async for message in self._commands_of(client):
-                    if in_progress and message["line"].split(None, 1)[:1] == ["abort"]:
-                        nursery.start_soon(self._relay, client, message)
+                async for item in self._received(client):
+                    if in_progress and isinstance(item, dict) and item["line"].split(None, 1)[:1] == ["abort"]:
+                        nursery.start_soon(self._relay, client, item)
                     else:
-                        await queue.send(message)
+                        await queue.send(item)
 
     async def _relay(self, client: Client, message: dict) -> None:
         reply = await self.chain.command(message["line"])
         client.post(protocol.Reply(**_reply_fields(reply, message["id"])))
 
-    async def _commands_of(self, client: Client) -> AsyncIterator[dict]:
-        """The client's ``cmd`` messages until it closes; anything else is answered with an error,
-        and after ``MAX_BAD_MESSAGES`` bad ones in a row the client is disconnected."""
+    async def _received(self, client: Client) -> AsyncIterator[dict | protocol.Error]:
+        """The client's ``cmd`` messages until it closes, and an ``error`` for anything else;
+        after ``MAX_BAD_MESSAGES`` bad ones in a row, a fatal one, and the end."""
         bad_in_a_row = 0
         while True:
             try:
@@ -309,17 +313,17 @@ class Server:
                 bad_in_a_row += 1
                 client.log.warning("bad message", error=str(exc))
                 if bad_in_a_row >= MAX_BAD_MESSAGES:
-                    client.post(protocol.Error(error=f"{exc}; disconnected after {bad_in_a_row} bad messages "
-                                               "in a row", fatal=True))
+                    yield protocol.Error(error=f"{exc}; disconnected after {bad_in_a_row} bad messages in a row",
+                                         fatal=True)
                     return
-                client.post(protocol.Error(error=str(exc), fatal=False))
+                yield protocol.Error(error=str(exc), fatal=False)
                 continue
             if message is None:
                 return
             bad_in_a_row = 0
             if message["type"] != "cmd":
-                client.post(protocol.Error(error=f"unexpected {message['type']} message: after the handshake "
-                                           "a client sends cmd messages", fatal=False))
+                yield protocol.Error(error=f"unexpected {message['type']} message: after the handshake "
+                                     "a client sends cmd messages", fatal=False)
                 continue
             yield message
 

@@ -2,11 +2,12 @@
 import os
 import threading
 
+import msgpack
 import trio
 
 import protocol
 from seqserver.client import SyncClient
-from server_harness import SCRIPTS, is_run, next_event, states_in_nodes, states_in_snapshot
+from server_harness import SCRIPTS, is_run, is_state, next_event, states_in_nodes, states_in_snapshot
 
 EXPOSURE = SCRIPTS / "exposure.py"
 
@@ -140,3 +141,31 @@ async def test_an_abort_sent_right_behind_a_run_still_comes_after_it(server):
                     if message.type == "reply":
                         replies[message.id] = message
     assert replies[1].ok and replies[2].ok, replies  # not "nothing is running": the run came first
+
+
+async def test_a_clients_replies_and_errors_come_in_the_order_of_what_it_sent(server):
+    async with server.connect("operator") as operator:
+        assert (await operator.command(f"load {EXPOSURE}")).ok
+        assert (await operator.command("run")).ok
+        with trio.fail_after(30):
+            async with await trio.open_tcp_stream(server.host, server.port) as stream:
+                await stream.send_all(b"".join([
+                    protocol.encode(protocol.Hello(version=1, client="pipelining")),
+                    protocol.encode(protocol.Cmd(id=1, line="wait")),  # answered when the run stops
+                    msgpack.packb({"type": "bogus"}),
+                ]))
+                decoder, answers = protocol.Decoder(), []
+
+                async def read_answers():
+                    while len(answers) < 3:  # the welcome, then the two answers
+                        for item in decoder.feed_with_errors(await stream.receive_some()):
+                            if getattr(item, "type", None) != "event":
+                                answers.append(item)
+
+                async with trio.open_nursery() as nursery:
+                    nursery.start_soon(read_answers)
+                    await next_event(operator.events(), is_state("expose", "RUNNING"))
+                    assert (await operator.command("abort")).ok
+    welcome, reply, error = answers
+    assert reply.type == "reply" and reply.id == 1 and reply.output == "aborted", reply
+    assert error.type == "error" and "bogus" in error.error, error
