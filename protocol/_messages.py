@@ -179,6 +179,12 @@ class Message:
     def __getitem__(self, name: str) -> Any:
         return self._values[name]
 
+    def __contains__(self, name: object) -> bool:
+        return name in self._values
+
+    def __iter__(self):
+        return iter(self._values)
+
     def get(self, name: str, default: Any = None) -> Any:
         return self._values.get(name, default)
 

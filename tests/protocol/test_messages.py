@@ -21,6 +21,14 @@ def test_fields_read_as_attributes_and_absent_optional_fields_as_none():
         hello.nonsense
 
 
+@given(messages)
+def test_a_message_reads_like_the_map_of_its_fields(message):
+    fields = {name: value for name, value in message.to_dict().items() if name != "type"}
+    assert {**message} == dict(message.items()) == {name: message[name] for name in message} == fields
+    assert all(name in message and message.get(name) == value for name, value in fields.items())
+    assert "type" not in message and message.get("type", "absent") == "absent"
+
+
 def _valid(message_type, kind=None):
     if message_type == "event":
         examples = {
