@@ -324,23 +324,23 @@ class ShellChain:
         cancel_scope.cancel()
 
     async def _restore(self, link: ShellLink) -> None:
-        """Give a fresh chain the work the last one had: the replayed commands, then the flags.
+        """Give a fresh chain the work the last one had: the settings and loading commands, then the flags.
 
         Work that kills two fresh chains in a row while being restored is dropped,
         with a notice naming it, so that the server serves again.
         """
-        lines, flagged = self._worklog.lines(), self._flagged
-        if not lines and not flagged:
+        settings, lines, flagged = self._worklog.settings(), self._worklog.lines(), self._flagged
+        if not settings and not lines and not flagged:
             return
         self._restore_attempts += 1
         if self._restore_attempts > 2:
-            self._publish([notice("ERROR", "the loaded work killed the chain while being restored; "
-                                 "not restored: " + "; ".join(lines + [f"flags {f}" for _, f in flagged]))])
+            self._publish([notice("ERROR", "the loaded work killed the chain while being restored; not restored: "
+                                  + "; ".join(settings + lines + [f"flags {f}" for _, f in flagged]))])
             self._worklog.forget()
             self._flagged = []
             return
         failures = []
-        for line in lines:
+        for line in settings + lines:
             reply = await link.command(line)
             if not reply.ok:
                 failures.append(f"{line}: {reply.error}")
@@ -355,7 +355,9 @@ class ShellChain:
                 if reply is None or not reply.ok:
                     failures.append(f"{flag} flag at {position}: {reply.error if reply else 'no such node'}")
         self._flagged = []
-        restored = f"restored {len(lines)} loading command(s) and {sum(map(len, (f for _, f in flagged)))} flag(s)"
+        counts = [f"{len(settings)} setting(s)"] if settings else []
+        counts.append(f"{len(lines)} loading command(s)")
+        restored = f"restored {', '.join(counts)} and {sum(map(len, (f for _, f in flagged)))} flag(s)"
         if failures:
             self._publish([notice("ERROR", f"{restored}; could not restore: " + "; ".join(failures))])
         else:

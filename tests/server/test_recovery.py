@@ -71,3 +71,18 @@ async def test_an_ob_fetched_from_otto_is_restored(tmp_path):
             restored = await next_event(operator.events(), is_notice("restored"))
             assert restored["message"] == "restored 1 loading command(s) and 0 flag(s)"
             assert "first light" in (await operator.command("lsob")).output
+
+
+async def test_the_shells_settings_are_restored_before_the_work(server):
+    """OTTO's settings and the instrument, changed by a client, hold in the fresh chain too."""
+    async with server.connect("operator") as operator:
+        assert (await operator.command("otto set url=http://127.0.0.1:9/ insid=FORS2")).ok
+        assert (await operator.command("instrument UVES")).ok
+        assert (await operator.command(f"load {EXPOSURE}")).ok
+        os.kill(chain_pids(server)[1], signal.SIGKILL)
+        restored = await next_event(operator.events(), is_notice("restored"))
+        assert restored["message"] == "restored 2 setting(s), 1 loading command(s) and 0 flag(s)"
+        otto = (await operator.command("otto")).output
+        assert "url: http://127.0.0.1:9/" in otto and "insid: FORS2" in otto
+        assert "checked against the UVES instrument package" in (await operator.command("instrument")).output
+        assert "exposure" in (await operator.command("modules")).output
