@@ -6,6 +6,7 @@ own the sockets; this package owns the meaning. The specification is
 ``protocol/README.md``.
 """
 from ._codec import MAX_MESSAGE_SIZE, Decoder, encode
+from ._commands import WAITING_COMMANDS
 from ._display import display_state, format_nodes, format_tree
 from ._errors import ProtocolError
 from ._messages import (
@@ -29,6 +30,7 @@ __all__ = [
     "MESSAGE_TYPES",
     "EVENT_KINDS",
     "NODE_FLAGS",
+    "WAITING_COMMANDS",
     "ProtocolError",
     "Message",
     "Hello",

@@ -67,7 +67,7 @@ class Command:
     help: str
     parser: _Parser
     run: Callable[[argparse.Namespace], Outcome | Awaitable[Outcome]]
-    waits: bool = False  # True: may take long (wait, load...); what it awaits runs concurrently
+    waits: bool = False  # one of protocol.WAITING_COMMANDS: what it awaits runs concurrently
     aliases: tuple[str, ...] = ()
 
 
@@ -91,11 +91,11 @@ class Commands:
 
     # -- the table of commands -------------------------------------------------------------
 
-    def _add(self, name, help_text, run, *, waits=False, aliases=(), arguments=()):
+    def _add(self, name, help_text, run, *, aliases=(), arguments=()):
         parser = _Parser(prog=name, description=help_text, add_help=True)
         for args, kw in arguments:
             parser.add_argument(*args, **kw)
-        command = Command(name, help_text, parser, run, waits, tuple(aliases))
+        command = Command(name, help_text, parser, run, name in protocol.WAITING_COMMANDS, tuple(aliases))
         for key in (name, *aliases):
             self._commands[key] = command
 
@@ -105,10 +105,10 @@ class Commands:
         add = self._add
         add("help", "List the commands, or show one command's help.", self._help,
             arguments=[(("command",), dict(nargs="?", help="a command name"))])
-        add("load", "Load sequencer scripts: dotted module names or paths to .py files.", self._load, waits=True,
+        add("load", "Load sequencer scripts: dotted module names or paths to .py files.", self._load,
             arguments=[(("targets",), dict(nargs="+", metavar="TARGET"))])
-        add("ob", "Load an OB file (JSON).", self._ob, waits=True, arguments=[(("path",), dict(metavar="PATH"))])
-        add("obdata", "Load an OB given inline as JSON text.", self._obdata, waits=True,
+        add("ob", "Load an OB file (JSON).", self._ob, arguments=[(("path",), dict(metavar="PATH"))])
+        add("obdata", "Load an OB given inline as JSON text.", self._obdata,
             arguments=[(("json",), dict(metavar="JSON"))])
         add("modules", "List the loaded modules.", lambda a: Outcome("\n".join(self.engine.modules())))
         add("lsob", "List the loaded OBs.", self._lsob)
@@ -122,7 +122,6 @@ class Commands:
             lambda a: Outcome(data=self.engine.snapshot()))
         add("run", "Run all loaded scripts from the start; replies once started.", self._run)
         add("wait", "Reply when execution stops: finished, error, paused, aborted or idle.", self._wait,
-            waits=True,
             arguments=[(("seconds",), dict(nargs="?", type=float, metavar="SECONDS",
                                            help="give up after this long (reply: timeout)"))])
         for flag in ("pause", "skip"):
@@ -158,7 +157,7 @@ class Commands:
             lambda a: Outcome(session.save(self.engine, a.path)),
             arguments=[(("path",), dict(metavar="PATH"))])
         add("session", "Restore a session saved with save (added to what is loaded).",
-            lambda a: _then(session.restore(self.engine, a.path), Outcome), waits=True,
+            lambda a: _then(session.restore(self.engine, a.path), Outcome),
             arguments=[(("path",), dict(metavar="PATH"))])
         add("answer", "Answer a BasicDialog: perform its extra step, or stop.", self._answer,
             arguments=[sn, (("answer",), dict(choices=("perform", "stop")))])

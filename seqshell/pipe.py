@@ -38,7 +38,6 @@ def detach_stdio() -> tuple[int, int]:
     return protocol_in, protocol_out
 
 
-WAITING_COMMANDS = {"wait", "load", "ob", "obdata", "session"}  # may take long (a load, while a module imports)
 COMMANDS_QUEUED = 64  # lines read ahead of the one running; the server sends a client's next line after its reply
 OUTBOX_LIMIT = 1024 * 1024  # bytes waiting for the server before forwarding events waits (the kernel then coalesces)
 
@@ -158,7 +157,7 @@ class PipeServer:
         and the loads, whose modules may hang while imported) run beside the others, so
         that one client's ``wait`` or hung ``load`` never holds up another's ``abort``."""
         async for cmd in commands:
-            if self.app.statement_parser.parse_command_only(cmd.line).command in WAITING_COMMANDS:
+            if self.app.statement_parser.parse_command_only(cmd.line).command in protocol.WAITING_COMMANDS:
                 nursery.start_soon(self.execute, cmd)
             else:
                 await self.execute(cmd)
