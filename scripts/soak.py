@@ -32,7 +32,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "server")]
 import protocol  # noqa: E402
 from seqserver import client  # noqa: E402
-from server_harness import ServerProcess, chain_pids, children_of, running_server  # noqa: E402
+from server_harness import ServerProcess, chain_pids, children_of, rss, running_server  # noqa: E402
 
 FD_GROWTH = 4  # descriptors per process
 PROCESS_GROWTH = 0  # processes under the server
@@ -108,20 +108,13 @@ def _descendants(pid: int) -> list[int]:
     return found
 
 
-def _rss(pid: int) -> int:
-    for line in pathlib.Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) * 1024
-    return 0
-
-
 def footprint(server: ServerProcess) -> Footprint:
     """Descriptors and memory of the server, its shell and kernel; processes under the server."""
     shell, kernel = chain_pids(server)
     pids = {"server": server.process.pid, "shell": shell, "kernel": kernel}
     return Footprint(
         fds={name: len(os.listdir(f"/proc/{pid}/fd")) for name, pid in pids.items()},
-        rss={name: _rss(pid) for name, pid in pids.items()},
+        rss={name: rss(pid) for name, pid in pids.items()},
         processes=len(_descendants(server.process.pid)),
     )
 

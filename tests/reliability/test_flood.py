@@ -10,7 +10,7 @@ import time
 
 import trio
 
-from server_harness import chain_pids, is_run
+from server_harness import chain_pids, is_run, rss
 
 SCRIPTS = pathlib.Path(__file__).resolve().parent / "scripts"
 RSS_BOUND = 300 * 1024 * 1024  # bytes, per process: a backlog of 100,000 records would not fit under it twice
@@ -18,13 +18,6 @@ RECORDS = 100_000
 # How drops are counted: by the kernel (log records it could not send), the server (events a slow
 # client missed) and the client library (events its reader did not take in time).
 DROPPED = re.compile(r"(\d+) (?:log events|state, log and output events|events were dropped)")
-
-
-def rss(pid: int) -> int:
-    for line in pathlib.Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) * 1024
-    return 0
 
 
 async def test_a_flood_of_output_and_logs_keeps_memory_bounded_and_commands_answered(server):

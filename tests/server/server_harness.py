@@ -91,6 +91,14 @@ def is_running(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
+def rss(pid: int) -> int:
+    """The resident memory of ``pid`` in bytes (from /proc)."""
+    for line in pathlib.Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
 def chain_pids(server: ServerProcess) -> tuple[int, int]:
     """(shell pid, kernel pid) of the server's running chain."""
     shells = children_of(server.process.pid)

@@ -1,11 +1,14 @@
 """Fixtures for the shell's tests."""
 import os
+import pathlib
 import re
 import subprocess
 import sys
 
-import pytest
-from shell_harness import SHELL, Terminal
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "server"))  # server_harness's helpers
+
+import pytest  # noqa: E402
+from shell_harness import SHELL, Terminal  # noqa: E402
 
 
 @pytest.fixture

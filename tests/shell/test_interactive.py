@@ -1,10 +1,10 @@
 """The shell in a real terminal (tmux): typing commands, events appearing above the prompt."""
 from __future__ import annotations
 
-import pathlib
 import re
 import time
 
+from server_harness import is_running
 from shell_harness import DYING_SCRIPT
 
 PROMPT = r"\(seq\)>> ?"
@@ -72,13 +72,6 @@ def test_kernel_death_is_reported_at_once_and_init_recovers(terminal, tmp_path):
     term.wait_for(r"kernel started \(pid \d+\)[\s\S]*kernel started \(pid \d+\)")
     term.type("load seq.samples.a")
     term.wait_for(r"loaded seq.samples.a")
-
-
-def is_running(pid: int) -> bool:
-    try:
-        return pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 def test_closing_the_terminal_ends_the_shell_and_its_kernel(terminal):
