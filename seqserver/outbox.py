@@ -61,15 +61,12 @@ class Client:
 
     def post(self, message: protocol.Message) -> None:
         """Queue a message that must arrive (welcome, reply, error)."""
-        self._put(Outgoing(message))
+        self._put([Outgoing(message)])
 
     def offer(self, events: list[Outgoing]) -> None:
         """Queue events; while the client is too far behind, drop those a snapshot supersedes."""
-        if not self.dropped and not self._finished and len(self._queue) + len(events) < self._queue_limit:
-            was_empty = not self._queue
-            self._queue.extend(events)
-            if was_empty:  # the writer may be waiting for these
-                self._queued.unpark()
+        if not self.dropped and len(self._queue) + len(events) < self._queue_limit:
+            self._put(events)  # the whole burst at once, while the client keeps up
             return
         for event in events:
             self._offer_one(event)
@@ -85,12 +82,13 @@ class Client:
             self.log.warning("client far too slow: disconnected", queued=queued)
             self.cancel_scope.cancel()
         else:
-            self._put(event)
+            self._put([event])
 
-    def _put(self, item: Outgoing) -> None:
+    def _put(self, items: list[Outgoing]) -> None:
         if not self._finished:
-            self._queue.append(item)
-            if len(self._queue) == 1:  # the writer may be waiting for this one
+            was_empty = not self._queue
+            self._queue.extend(items)
+            if was_empty:  # the writer may be waiting for these
                 self._queued.unpark()
 
     def finish(self) -> None:
