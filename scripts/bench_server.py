@@ -33,7 +33,7 @@ import trio
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "server")]
 
-from server_harness import SCRIPTS, is_run, is_state, next_event, running_server  # noqa: E402
+from server_harness import SCRIPTS, hello, is_run, is_state, next_event, running_server  # noqa: E402
 
 MANY_STEPS = SCRIPTS / "many_steps.py"
 EXPOSURE = SCRIPTS / "exposure.py"
@@ -153,7 +153,7 @@ async def observe(server, *, keep_bytes=False, task_status=trio.TASK_STATUS_IGNO
     and, with ``keep_bytes``, every byte it received.
     """
     stream = await trio.open_tcp_stream(server.host, server.port)
-    await stream.send_all(msgpack.packb({"type": "hello", "version": 1, "client": "observer"}))
+    await stream.send_all(hello("observer"))
     unpacker = msgpack.Unpacker()
     observer = SimpleNamespace(finished=trio.Event(), latencies=[], received=bytearray())
     async with stream:

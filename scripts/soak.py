@@ -25,14 +25,13 @@ import tempfile
 import textwrap
 import time
 
-import msgpack
 import trio
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "server")]
 import protocol  # noqa: E402
 from seqserver import client  # noqa: E402
-from server_harness import ServerProcess, chain_pids, children_of, rss, running_server  # noqa: E402
+from server_harness import ServerProcess, chain_pids, hello, children_of, rss, running_server  # noqa: E402
 
 FD_GROWTH = 4  # descriptors per process
 PROCESS_GROWTH = 0  # processes under the server
@@ -137,7 +136,7 @@ async def _visit(host: str, port: int, kind: str) -> None:
         if kind == "silent":
             await trio.sleep(random.uniform(0, 0.2))
             return
-        await stream.send_all(msgpack.packb({"type": "hello", "version": 1, "client": kind}))
+        await stream.send_all(hello(kind))
         if kind == "leaver":  # gone before the reply
             await stream.send_all(protocol.encode(protocol.Cmd(id=1, line="nodes")))
         elif kind == "deaf":  # never reads while runs go on

@@ -31,6 +31,7 @@ from collections.abc import AsyncIterator, Callable
 import trio
 
 import protocol
+from seqserver import access
 
 RECEIVE_SIZE = 65536
 DEFAULT_EVENT_BUFFER = 100_000
@@ -181,8 +182,9 @@ async def connect(host: str, port: int, *, client: str = "python", token: str | 
                   ssl_context: ssl.SSLContext | None = None) -> AsyncIterator[Connection]:
     """Connect to a server and shake hands; the connection closes when the block ends.
 
-    With ``ssl_context``, the connection is TLS and the server's certificate is
-    checked against ``host``. Raises ConnectionClosed when the server refuses the
+    Without ``token``, a server on this machine is given the user's own token
+    (``seqserver.access``), any other none. With ``ssl_context``, the connection
+    is TLS and the server's certificate is checked against ``host``. Raises ConnectionClosed when the server refuses the
     client or the TLS handshake fails, OSError when it cannot be reached.
     """
     conn = await _connected(host, port, client, token, event_buffer, ssl_context)
@@ -205,7 +207,7 @@ async def _connected(host, port, client, token, event_buffer, ssl_context=None) 
             raise ConnectionClosed(f"TLS handshake failed: {exc.__cause__ or exc}") from None
     conn = Connection(stream, event_buffer)
     try:
-        await conn._handshake(client, token)
+        await conn._handshake(client, access.client_token(token, host))
     except BaseException:
         await trio.aclose_forcefully(stream)
         raise

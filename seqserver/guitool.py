@@ -6,12 +6,19 @@ answers (moving up to ten ports on when the port is taken by something else, as
 the manual's 4.3 says), loads the scripts and OBs given, starts them with
 ``--run``, prints the page's address and opens a browser. A server it started
 runs until this command is interrupted.
+
+The access token is never printed nor put on a command line (where every user of
+the machine could read it): the browser is sent to a small page in the user's
+state directory, readable by that user only, which forwards to the GUI with the
+token in the address's fragment; the GUI trades it for a sign-in cookie at once.
 """
 from __future__ import annotations
 
 import argparse
 import functools
+import html
 import os
+import pathlib
 import signal
 import socket
 import subprocess
@@ -98,18 +105,20 @@ def load_commands(scripts: list[str], run: bool) -> list[str]:
 async def serve_gui(args: argparse.Namespace) -> int:
     host, port = parse_address(args.address, args.config)
     try:
-        token = access.client_token(args.token, args.token_file)
+        token = access.explicit_token(args.token, args.token_file)
     except (OSError, ValueError) as exc:
         raise GuiError(f"cannot read the token: {exc}") from None
     async with trio.open_nursery() as nursery:
         port, server = await find_or_start_server(nursery, host, port, args.log_level, args.config, token)
         await prepare(host, port, load_commands(args.scripts, args.run), token)
         url = f"http://{host}:{port}/?log-level={args.log_level}"
-        if token is not None:
-            url += f"#token={urllib.parse.quote(token)}"  # a fragment: the browser keeps it to itself
         print(f"Sequencer GUI: {url}", flush=True)
+        token = access.client_token(token, host)
+        launcher = write_launcher(url, token, port) if token is not None else None
+        if launcher is not None:
+            print(f"To open it signed in from this machine: {launcher.as_uri()} (readable by you only)", flush=True)
         if not args.no_browser:
-            open_browser(url)
+            open_browser(launcher.as_uri() if launcher is not None else url)
         if server is None:
             return 0
         print("Press Ctrl-C to stop the sequencer server.", flush=True)
@@ -222,6 +231,21 @@ async def prepare(host: str, port: int, lines: list[str], token: str | None = No
                 raise GuiError(f"{line}: {reply.error}")
             if reply.output:
                 print(reply.output, flush=True)
+
+
+def write_launcher(url: str, token: str, port: int) -> pathlib.Path:
+    """A page, readable by this user only, that takes the browser to ``url`` with the token
+    in the fragment (which browsers never send over the network)."""
+    target = html.escape(f"{url}#token={urllib.parse.quote(token, safe='')}")
+    path = access.default_token_path().parent / f"gui-{port}.html"
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as page:
+        os.fchmod(page.fileno(), 0o600)
+        page.write(f'<!doctype html><meta charset="utf-8"><title>Sequencer</title>'
+                   f'<meta http-equiv="refresh" content="0; url={target}">'
+                   f'<p><a href="{target}">Open the Sequencer GUI</a></p>\n')
+    return path
 
 
 def open_browser(url: str) -> None:

@@ -32,7 +32,6 @@ other client notices.
 from __future__ import annotations
 
 import hmac
-import ipaddress
 import os
 import signal
 import socket
@@ -45,10 +44,11 @@ import trio
 
 import protocol
 import seqserver
-from seqserver import reaper
+from seqserver import access, reaper
 from seqserver.chain import ShellChain, notice
 from seqserver.outbox import SUPERSEDED_BY_SNAPSHOT, Client, Outgoing, send_batch
 from seqserver.snapshot import LiveSnapshot
+from seqserver.webguard import WebGuard
 
 log = structlog.get_logger("seqserver")
 
@@ -63,6 +63,13 @@ FLUSH_TIMEOUT = 5.0  # seconds to deliver what is queued for a client that is le
 MAX_BAD_MESSAGES = 10  # bad messages in a row before a client is disconnected
 COMMANDS_READ_AHEAD = 64  # a client's commands read while one is in progress (then reading waits)
 DEFAULT_QUEUE_LIMIT = 10_000
+PROTECTED_MODE = (
+    "this server accepts clients from its own machine only (protected mode); to let remote clients in, "
+    "start it with --token-file FILE (or --generate-token) and give them the token "
+    "(seqshell --connect ADDRESS --token-file FILE, or SEQ_TOKEN)")
+WRONG_TOKEN = (
+    "wrong or missing token: clients of the user running the server find it in that user's state directory "
+    "(~/.local/state/seq/token); others need it from --token-file FILE or SEQ_TOKEN")
 DEFAULT_MAX_CLIENTS = 100
 
 
@@ -130,11 +137,15 @@ class Refused(Exception):
 class Server:
     """The clients, the chain they share, and the snapshot they start from."""
 
-    def __init__(self, *, token: str | None = None, queue_limit: int = DEFAULT_QUEUE_LIMIT,
+    def __init__(self, *, token: str, local_only: bool = True, queue_limit: int = DEFAULT_QUEUE_LIMIT,
                  max_clients: int = DEFAULT_MAX_CLIENTS, max_message_size: int = protocol.MAX_MESSAGE_SIZE,
-                 shell_argv=None, ssl_context: ssl.SSLContext | None = None) -> None:
-        self.token = token
+                 shell_argv=None, ssl_context: ssl.SSLContext | None = None,
+                 allowed_hosts: tuple[str, ...] = (), allowed_origins: tuple[str, ...] = ()) -> None:
+        self.token = token  # every client proves it has it (in hello, or the page by its sign-in cookie)
+        self.local_only = local_only  # protected mode: clients of this machine only, too
         self.ssl_context = ssl_context  # TLS on every connection (protocol and web alike) when set
+        self.web_guard = WebGuard(token, tls=ssl_context is not None, allowed_hosts=allowed_hosts,
+                                  allowed_origins=allowed_origins)
         self.queue_limit = queue_limit
         self.max_clients = max_clients
         self.max_message_size = max_message_size
@@ -245,14 +256,12 @@ class Server:
         if hello["version"] != protocol.VERSION:
             raise Refused(f"protocol version {hello['version']} is not supported: this server speaks "
                           f"version {protocol.VERSION}")
-        if self.token is None and not is_loopback(transport.peer):
-            raise Refused("this server accepts clients from its own machine only (protected mode: it has no "
-                          "token); to let remote clients in, start it with --token-file FILE (or --generate-token) and give them "
-                          "the token (seqshell --connect ADDRESS --token TOKEN, or SEQ_TOKEN)")
-        if self.token is not None and not hmac.compare_digest(
+        if self.local_only and not is_loopback(transport.peer):
+            raise Refused(PROTECTED_MODE)
+        if not getattr(transport, "signed_in", False) and not hmac.compare_digest(
             (hello.get("token") or "").encode(), self.token.encode()
         ):
-            raise Refused("wrong or missing token")
+            raise Refused(WRONG_TOKEN)
         if len(self.clients) >= self.max_clients:
             raise Refused(f"too many clients: this server serves at most {self.max_clients}")
         client = Client(transport, hello["client"], self.queue_limit)
@@ -418,12 +427,7 @@ def peer_of(stream: trio.abc.Stream) -> str:
 
 def is_loopback(peer: str) -> bool:
     """Whether a peer ("host:port") is on this machine."""
-    try:
-        address = ipaddress.ip_address(peer.rpartition(":")[0].strip("[]"))
-    except ValueError:
-        return False
-    mapped = getattr(address, "ipv4_mapped", None)
-    return (mapped or address).is_loopback
+    return access.is_this_machine(peer.rpartition(":")[0])
 
 
 def parse_address(address: str) -> tuple[str | None, int]:
@@ -471,6 +475,7 @@ async def serve(address: str, **options) -> None:
     server = Server(**options)
     reaper.become_subreaper()
     listeners = await open_listeners(host, port)
+    server.web_guard.port = listeners[0].socket.getsockname()[1]
     with trio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
         async with trio.open_nursery() as nursery:
             nursery.start_soon(server.chain.run)

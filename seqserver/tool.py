@@ -32,8 +32,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     tokens.add_argument(
         "--token-file",
         metavar="PATH",
-        help="file holding the access token clients must send; without a token the server accepts "
-        "clients from this machine only (protected mode)",
+        help="file holding the access token clients must send, from anywhere; without it the server "
+        "admits clients of this machine that hold its user's own token (protected mode: ~/.local/state/seq/token)",
     )
     tokens.add_argument(
         "--generate-token",
@@ -41,6 +41,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="make a new access token, write it to ~/.local/state/seq/token ($XDG_STATE_HOME/seq/token, "
         "readable by you only, where clients of yours find it) and print it",
     )
+    parser.add_argument("--allow-host", action="append", default=[], metavar="NAME",
+                        help="a further name browsers may reach the server by (it answers to its IP addresses, "
+                        "localhost and this machine's names); repeat for more")
+    parser.add_argument("--allow-origin", action="append", default=[], metavar="ORIGIN",
+                        help="a further web origin (e.g. https://portal.example.org) whose pages may use the server "
+                        "(besides its own page); repeat for more")
     parser.add_argument("--tls-cert", metavar="FILE", help="serve TLS with this certificate (PEM; with --tls-key)")
     parser.add_argument("--tls-key", metavar="FILE", help="the private key of --tls-cert (PEM)")
     parser.add_argument(
@@ -87,17 +93,23 @@ def configure_logging(level: str) -> None:
 
 
 def access_options(args: argparse.Namespace) -> dict:
-    """The server's token and TLS context from the options; ValueError or OSError saying what is wrong."""
+    """Who the server admits, from the options; ValueError or OSError saying what is wrong.
+
+    A token given (or generated) admits its holders from anywhere; without one the
+    server takes its user's own and admits clients of this machine only.
+    """
     if bool(args.tls_cert) != bool(args.tls_key):
         raise ValueError("--tls-cert and --tls-key go together")
-    token = None
     if args.token_file:
         token = access.read_token(args.token_file)
     elif args.generate_token:
         token, path = access.generate_token()
         print(f"seqserver: access token {token} (written to {path}, readable by you only)", file=sys.stderr)
+    else:
+        token = access.user_token()
     tls = access.server_ssl_context(args.tls_cert, args.tls_key) if args.tls_cert else None
-    return {"token": token, "ssl_context": tls}
+    return {"token": token, "local_only": not (args.token_file or args.generate_token), "ssl_context": tls,
+            "allowed_hosts": tuple(args.allow_host), "allowed_origins": tuple(args.allow_origin)}
 
 
 def main(args: argparse.Namespace) -> int:

@@ -4,8 +4,10 @@ The server's listener hands over every connection whose first bytes look like
 HTTP (an ASCII letter). Requests are parsed with h11; ``GET /ws`` asking for a
 websocket upgrade is given to trio-websocket, over a stream that first replays
 the bytes h11 already consumed, and the resulting websocket becomes one more
-protocol client of the server (one msgpack map per binary frame). Every other
-GET serves a file shipped in the package's ``gui/`` folder.
+protocol client of the server (one msgpack map per binary frame); ``POST
+/signin`` trades the access token for a cookie. Every other GET serves a file
+shipped in the package's ``gui/`` folder. :mod:`seqserver.webguard` decides who
+may ask (``Host``, ``Origin``, the sign-in cookie) and which headers protect the page.
 """
 from __future__ import annotations
 
@@ -14,14 +16,20 @@ import posixpath
 import urllib.parse
 
 import h11
+import structlog
 import trio
 import trio_websocket
 
 import protocol
 from seqserver.server import ReplayStream, peer_of
+from seqserver.webguard import SECURITY_HEADERS, WebGuard
+
+log = structlog.get_logger("seqserver.web")
 
 GUI_ROOT = importlib.resources.files("seqserver") / "gui"
 WEBSOCKET_PATH = "/ws"
+SIGN_IN_PATH = "/signin"
+MAX_SIGN_IN_BODY = 4096  # bytes of a sign-in form: a token and little else
 RECEIVE_SIZE = 16384
 REQUEST_TIMEOUT = 30  # seconds a client may take to send one request's headers
 
@@ -41,8 +49,10 @@ CONTENT_TYPES = {
 class WebSocketTransport:
     """A websocket as a protocol transport: one msgpack map per binary frame."""
 
-    def __init__(self, websocket: trio_websocket.WebSocketConnection, peer: str, max_size: int):
+    def __init__(self, websocket: trio_websocket.WebSocketConnection, peer: str, max_size: int,
+                 signed_in: bool = False):
         self.peer = peer
+        self.signed_in = signed_in  # the browser brought the cookie of a sign-in: no token needed in hello
         self._websocket = websocket
         self._max_size = max_size
 
@@ -71,18 +81,23 @@ class WebSocketTransport:
         await self._websocket.aclose()
 
 
-def _header(request: h11.Request, name: bytes) -> bytes:
+def _header(request: h11.Request, name: bytes) -> str | None:
+    """A request header's value (h11 gives names in lower case), or None when absent."""
     for key, value in request.headers:
         if key == name:
-            return value.lower()
-    return b""
+            return value.decode("latin-1")
+    return None
+
+
+def _path(request: h11.Request) -> bytes:
+    return request.target.split(b"?")[0]
 
 
 def _is_websocket_upgrade(request: h11.Request) -> bool:
     return (
         request.method == b"GET"
-        and request.target.split(b"?")[0] == WEBSOCKET_PATH.encode()
-        and _header(request, b"upgrade") == b"websocket"
+        and _path(request) == WEBSOCKET_PATH.encode()
+        and (_header(request, b"upgrade") or "").lower() == "websocket"
     )
 
 
@@ -128,20 +143,47 @@ class _HttpConnection:
             if data:
                 await self.stream.send_all(data)
 
-    async def respond(self, status: int, body: bytes, content_type: str, head: bool = False):
+    async def respond(self, status: int, body: bytes, content_type: str, head: bool = False,
+                      extra_headers: tuple[tuple[str, str], ...] = ()):
         headers = [
             ("Content-Type", content_type),
             ("Content-Length", str(len(body))),
             ("Cache-Control", "no-cache"),
-            ("X-Content-Type-Options", "nosniff"),
+            *SECURITY_HEADERS,
+            *extra_headers,
         ]
         if status == 405:
-            headers.append(("Allow", "GET, HEAD"))
+            headers.append(("Allow", "GET, HEAD, POST"))
         await self.send(
             h11.Response(status_code=status, headers=headers),
             h11.Data(data=b"" if head else body),
             h11.EndOfMessage(),
         )
+
+    async def refuse(self, status: int, text: str) -> None:
+        await self.respond(status, f"{text}\n".encode(), CONTENT_TYPES[".txt"])
+
+    async def body(self, limit: int) -> bytes | None:
+        """The request's body, or None when it is larger than ``limit`` bytes."""
+        body = b""
+        while not isinstance(event := await self.next_event(), h11.EndOfMessage):
+            if isinstance(event, h11.Data):
+                body += event.data
+                if len(body) > limit:
+                    return None
+        return body
+
+    async def sign_in(self, request: h11.Request, guard: WebGuard) -> None:
+        """``POST /signin`` with the form ``token=...``: the sign-in cookie, or 403."""
+        body = await self.body(MAX_SIGN_IN_BODY)
+        if body is None:
+            await self.refuse(413, "a sign-in is a token and nothing else")
+            return
+        cookie = guard.sign_in(body)
+        if cookie is None:
+            await self.refuse(403, "wrong token")
+        else:
+            await self.respond(200, b"signed in\n", CONTENT_TYPES[".txt"], extra_headers=(("Set-Cookie", cookie),))
 
     async def serve_file(self, request: h11.Request) -> None:
         if request.method not in (b"GET", b"HEAD"):
@@ -170,6 +212,7 @@ async def handle_http(server, stream: trio.abc.Stream, first_bytes: bytes) -> No
     ``/ws`` turns the connection into a protocol client of ``server``.
     """
     peer = peer_of(stream)
+    guard: WebGuard = server.web_guard
     connection = _HttpConnection(stream, first_bytes)
     try:
         while True:
@@ -177,14 +220,28 @@ async def handle_http(server, stream: trio.abc.Stream, first_bytes: bytes) -> No
                 event = await connection.next_event()
             if timeout.cancelled_caught or not isinstance(event, h11.Request):
                 return
-            if _is_websocket_upgrade(event):
-                await _serve_websocket(server, ReplayStream(stream, connection.raw_request), peer)
+            host = _header(event, b"host")
+            acting = _is_websocket_upgrade(event) or event.method == b"POST"
+            problem = guard.host_problem(host) or (
+                guard.origin_problem(_header(event, b"origin"), host) if acting else None)
+            if problem is not None:
+                log.warning("web request refused", peer=peer, target=event.target[:80], problem=problem)
+                await connection.refuse(403, problem)
                 return
-            await connection.serve_file(event)
-            while not isinstance(event, h11.EndOfMessage):  # drain a request body
-                event = await connection.next_event()
-                if event is h11.PAUSED or isinstance(event, h11.ConnectionClosed):
+            if _is_websocket_upgrade(event):
+                signed_in = guard.is_signed_in(_header(event, b"cookie"))
+                await _serve_websocket(server, ReplayStream(stream, connection.raw_request), peer, signed_in)
+                return
+            if event.method == b"POST" and _path(event) == SIGN_IN_PATH.encode():
+                with trio.move_on_after(REQUEST_TIMEOUT) as timeout:
+                    await connection.sign_in(event, guard)
+                if timeout.cancelled_caught:
                     return
+            else:
+                await connection.serve_file(event)
+            with trio.move_on_after(REQUEST_TIMEOUT):
+                while connection.h11.their_state is h11.SEND_BODY:  # drain a body nobody asked for
+                    await connection.next_event()
             if not connection.start_next_request():
                 return
     except h11.RemoteProtocolError as exc:
@@ -208,7 +265,7 @@ async def refuse_http(stream: trio.abc.Stream, first_bytes: bytes, status: int, 
             pass
 
 
-async def _serve_websocket(server, stream: ReplayStream, peer: str) -> None:
+async def _serve_websocket(server, stream: ReplayStream, peer: str, signed_in: bool) -> None:
     websocket = None
     async with trio.open_nursery() as nursery:
         with trio.move_on_after(REQUEST_TIMEOUT):  # a handshake wsproto refuses never completes
@@ -219,7 +276,7 @@ async def _serve_websocket(server, stream: ReplayStream, peer: str) -> None:
         if websocket is None:
             nursery.cancel_scope.cancel()
             return
-        transport = WebSocketTransport(websocket, peer, server.max_message_size)
+        transport = WebSocketTransport(websocket, peer, server.max_message_size, signed_in)
         try:
             await server.handle_client(transport)
         finally:

@@ -64,7 +64,7 @@ def make_target(args: argparse.Namespace, session: SessionDirectory, config: Con
         from seqshell.remote import RemoteServer
 
         try:
-            token = access.client_token(args.token, args.token_file)
+            token = access.explicit_token(args.token, args.token_file)
             tls = access.client_ssl_context(args.cacert) if args.tls or args.cacert else None
         except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
             raise ValueError(f"cannot set up access to the server: {exc}") from None

@@ -2,7 +2,7 @@
 // toolbar, the tree, the tabs and the dialogs. Everything shown comes from the
 // server: the welcome's snapshot, then events; every action is a command line
 // of the kernel's language, the same a shell operator would type.
-import { Connection, serverUrl } from "./connection.js";
+import { Connection, serverUrl, signIn } from "./connection.js";
 import { TreeView } from "./tree.js";
 import { LogsView } from "./logs.js";
 import { VariablesView, shellQuote } from "./variables.js";
@@ -12,8 +12,7 @@ import { ErrorDialog, PromptDialog, TextDialog } from "./dialogs.js";
 const $ = (selector) => document.querySelector(selector);
 const params = new URLSearchParams(location.search);
 
-// The token rides in the URL's fragment (#token=...), which the browser never sends to the server.
-const connection = new Connection(serverUrl(location), new URLSearchParams(location.hash.slice(1)).get("token"));
+const connection = new Connection(serverUrl(location));
 const tree = new TreeView($("#tree"));
 const logs = new LogsView($("#logs"), (params.get("log-level") || "DEBUG").toUpperCase());
 const variables = new VariablesView({ obList: $("#ob-list"), table: $("#variables"), setButton: $("#set-variables") });
@@ -71,6 +70,11 @@ connection.addEventListener("welcome", ({ detail: welcome }) => {
   const [waiting] = welcome.snapshot?.dialogs || [];
   if (waiting) prompt.show(waiting);
   refreshOtto();
+});
+connection.addEventListener("refused", ({ detail: { reason } }) => {
+  setConnected(false);
+  $("#connection-state").textContent = "Not signed in";
+  askToSignIn(reason);
 });
 connection.addEventListener("lost", () => {
   setConnected(false);
@@ -296,9 +300,42 @@ ottoConfig.addEventListener("close", async () => {
   if (reply && reply.ok) refreshOtto();
 });
 
-// --- start -----------------------------------------------------------------
+// --- signing in ------------------------------------------------------------
 
-setConnected(false);
-$("#connection-state").textContent = "Connecting…";
-$("#banner").hidden = true;
-connection.open();
+// The address seqtool gui opens carries the token in its fragment (#token=...), which the
+// browser never sends: the page trades it for the sign-in cookie at once and drops it from
+// the address bar and the history. Without it, a refused page asks the operator for it.
+const signInDialog = $("#signin-dialog");
+
+function askToSignIn(reason) {
+  signInDialog.querySelector(".reason").textContent = reason;
+  if (!signInDialog.open) signInDialog.showModal();
+}
+
+signInDialog.querySelector("form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const field = signInDialog.querySelector("[name=token]");
+  const problem = await signIn(field.value);
+  field.value = "";
+  if (problem) {
+    signInDialog.querySelector(".reason").textContent = problem;
+    return;
+  }
+  signInDialog.close();
+  connection.open();
+});
+
+async function start() {
+  setConnected(false);
+  $("#connection-state").textContent = "Connecting…";
+  $("#banner").hidden = true;
+  const token = new URLSearchParams(location.hash.slice(1)).get("token");
+  if (token) {
+    history.replaceState(null, "", location.pathname + location.search);
+    const problem = await signIn(token);
+    if (problem) logs.note(`sign-in with the address's token failed: ${problem}`);
+  }
+  connection.open();
+}
+
+start();

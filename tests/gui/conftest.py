@@ -43,7 +43,7 @@ def browser():
 
 @pytest.fixture
 def open_page(browser, server):
-    """Open the GUI of ``server`` in a fresh browser context; returns the page once connected."""
+    """Open the GUI of ``server`` in a fresh browser context, signed in; returns the page once connected."""
     contexts = []
     errors = []
 
@@ -52,7 +52,7 @@ def open_page(browser, server):
         contexts.append(context)
         page = context.new_page()
         page.on("pageerror", lambda error: errors.append(error))
-        page.goto(url or server.url)
+        page.goto(url or server.signed_url)
         playwright_api.expect(page.locator("#connection-state")).to_have_text("Connected", timeout=15000)
         if debug:
             page.click("#application-menu summary")

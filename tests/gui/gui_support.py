@@ -4,6 +4,9 @@ import queue
 import subprocess
 import sys
 import threading
+import urllib.parse
+
+from seqserver import access
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -35,6 +38,8 @@ class ServerProcess:
         threading.Thread(target=self._read, args=(self.process.stderr, self.stderr.append), daemon=True).start()
         self.port = self._wait_listening()
         self.url = f"http://127.0.0.1:{self.port}/"
+        # What seqtool gui sends the browser to: the page signs in with the user's own token.
+        self.signed_url = f"{self.url}#token={urllib.parse.quote(access.client_token(None, '127.0.0.1'), safe='')}"
 
     @staticmethod
     def _read(stream, deliver):

@@ -1,8 +1,8 @@
-"""seqserver.web over real sockets: the GUI's files and the websocket transport.
+"""seqserver.web over real sockets: the GUI's files, the websocket transport, and who may use them.
 
 The listener here does what the server's does (read the first bytes, hand HTTP to
 ``handle_http``); a small echo server stands behind the transport, so these tests
-exercise web.py alone. The GUI tests run the whole chain.
+exercise web.py and its guard alone. The GUI tests run the whole chain.
 """
 import functools
 import http.client
@@ -11,10 +11,14 @@ import socket
 import msgpack
 import pytest
 import trio
+import trio.testing
 import trio_websocket
 
 import protocol
 from seqserver import web
+from seqserver.webguard import WebGuard
+
+TOKEN = "s3cret-token"
 
 
 class EchoServer:
@@ -24,9 +28,13 @@ class EchoServer:
 
     def __init__(self):
         self.peers = []
+        self.signed_in = []  # for each websocket: whether it came with a sign-in cookie
+        self.web_guard = WebGuard(TOKEN, allowed_hosts=["sequencer.example"],
+                                  allowed_origins=["https://portal.example"])
 
     async def handle_client(self, transport):
         self.peers.append(transport.peer)
+        self.signed_in.append(transport.signed_in)
         while True:
             try:
                 message = await transport.receive()
@@ -51,19 +59,41 @@ async def address(nursery):
 
     listeners = await nursery.start(functools.partial(trio.serve_tcp, sniff, 0, host="127.0.0.1"))
     host, port = listeners[0].socket.getsockname()[:2]
+    server.web_guard.port = port
     return host, port, server
 
 
-def fetch(host, port, *requests):
-    """(status, content type, body) of each (method, path) sent on one connection."""
+def fetch(host, port, *requests, headers=None):
+    """(status, content type, body) of each (method, path[, body]) sent on one connection."""
+    return [(status, kept["Content-Type"], body) for status, kept, body in exchange(host, port, *requests,
+                                                                                     headers=headers)]
+
+
+def exchange(host, port, *requests, headers=None):
+    """(status, headers, body) of each (method, path[, body]) sent on one connection."""
     connection = http.client.HTTPConnection(host, port, timeout=10)
     results = []
-    for method, path in requests:
-        connection.request(method, path)
+    for method, path, *body in requests:
+        connection.request(method, path, *body, headers=headers or {})
         response = connection.getresponse()
-        results.append((response.status, response.getheader("Content-Type"), response.read()))
+        results.append((response.status, response.headers, response.read()))
     connection.close()
     return results
+
+
+def upgrade_request(host_header, origin=None, cookie=None) -> bytes:
+    """A browser's websocket handshake, as bytes."""
+    lines = ["GET /ws HTTP/1.1", f"Host: {host_header}", "Connection: Upgrade", "Upgrade: websocket",
+             "Sec-WebSocket-Version: 13", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=="]
+    lines += [f"Origin: {origin}"] * (origin is not None) + [f"Cookie: {cookie}"] * (cookie is not None)
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+def status_of(host, port, request: bytes) -> bytes:
+    """The status line the server answers ``request`` (raw bytes) with."""
+    with socket.create_connection((host, port), timeout=10) as raw:
+        raw.sendall(request)
+        return raw.recv(4096).split(b"\r\n", 1)[0]
 
 
 async def test_serves_the_page_and_its_modules_with_their_types(address):
@@ -135,7 +165,7 @@ async def test_bad_frames_get_an_error_and_the_websocket_stays_usable(address):
 async def test_a_refused_websocket_handshake_closes_only_that_connection(address):
     host, port, _ = address
     with socket.create_connection((host, port), timeout=10) as raw:
-        raw.sendall(b"GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n")
+        raw.sendall(b"GET /ws HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n")
         answer = await trio.to_thread.run_sync(raw.recv, 1000)
     assert answer.startswith(b"HTTP/1.1 400")
     [(status, _, _)] = await trio.to_thread.run_sync(fetch, host, port, ("GET", "/"))
@@ -147,3 +177,65 @@ async def test_resolve_asset_refuses_what_is_outside_the_gui_folder():
     assert web.resolve_asset(b"/") .name == "index.html"
     for target in [b"/..", b"/a/../index.html", b"/.\\index.html", b"relative", b"/vendor/msgpack/"]:
         assert web.resolve_asset(target) is None, target
+
+
+async def test_every_response_carries_the_pages_protections(address):
+    host, port, _ = address
+    for status, headers, _ in await trio.to_thread.run_sync(exchange, host, port, ("GET", "/"), ("GET", "/nothing")):
+        policy = headers["Content-Security-Policy"]
+        assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy, status
+        assert headers["X-Content-Type-Options"] == "nosniff" and headers["X-Frame-Options"] == "DENY"
+
+
+@pytest.mark.parametrize("name, status", [
+    ("attacker.example", 403),  # a name of someone else's, resolved to this machine: DNS rebinding
+    ("attacker.example:80", 403),
+    ("localhost", 200), ("127.0.0.1", 200), ("[::1]", 200), ("sequencer.example", 200), (None, 403),
+])
+async def test_only_the_servers_own_names_are_answered(address, name, status):
+    host, port, _ = address
+    headers = {} if name is None else {"Host": name}
+    request = f"GET / HTTP/1.0\r\n{''.join(f'{k}: {v}' for k, v in headers.items())}\r\n\r\n".encode()
+    answer = await trio.to_thread.run_sync(status_of, host, port, request)
+    assert answer.split()[1] == str(status).encode(), answer
+    refused_upgrade = await trio.to_thread.run_sync(status_of, host, port, upgrade_request("attacker.example:1"))
+    assert refused_upgrade.startswith(b"HTTP/1.1 403")
+
+
+@pytest.mark.parametrize("origin, admitted", [
+    (None, True),  # not a browser: the protocol's handshake decides
+    ("http://127.0.0.1:{port}", True),  # the server's own page
+    ("https://portal.example", True),  # allowed by the operator
+    ("http://attacker.example", False), ("http://127.0.0.1:1", False), ("null", False),
+    ("https://127.0.0.1:{port}", False),  # another scheme is another origin
+])
+async def test_only_the_servers_own_page_may_open_the_websocket(address, origin, admitted):
+    host, port, server = address
+    origin = origin and origin.format(port=port)
+    answer = await trio.to_thread.run_sync(status_of, host, port, upgrade_request(f"127.0.0.1:{port}", origin))
+    assert answer.startswith(b"HTTP/1.1 101" if admitted else b"HTTP/1.1 403"), answer
+    await trio.testing.wait_all_tasks_blocked()  # the server has served what it accepted
+    assert len(server.peers) == (1 if admitted else 0)
+
+
+async def test_a_sign_in_trades_the_token_for_a_cookie_that_signs_the_websocket_in(address):
+    host, port, server = address
+    own = {"Origin": f"http://127.0.0.1:{port}", "Content-Type": "application/x-www-form-urlencoded"}
+    wrong, right = await trio.to_thread.run_sync(functools.partial(
+        exchange, host, port, ("POST", "/signin", "token=guess"), ("POST", "/signin", f"token={TOKEN}"), headers=own))
+    assert wrong[0] == 403 and "Set-Cookie" not in wrong[1]
+    assert right[0] == 200
+    cookie = right[1]["Set-Cookie"]
+    assert cookie.startswith(f"seq-{port}=") and "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    assert TOKEN not in cookie
+    [(foreign, _, _)] = await trio.to_thread.run_sync(functools.partial(
+        exchange, host, port, ("POST", "/signin", f"token={TOKEN}"),
+        headers={**own, "Origin": "http://attacker.example"}))
+    assert foreign == 403
+    session = cookie.split(";")[0]
+    for cookie_header in (session, f"seq-{port}=forged", None):
+        answer = await trio.to_thread.run_sync(status_of, host, port, upgrade_request(
+            f"127.0.0.1:{port}", f"http://127.0.0.1:{port}", cookie_header))
+        assert answer.startswith(b"HTTP/1.1 101")
+    await trio.testing.wait_all_tasks_blocked()
+    assert server.signed_in == [True, False, False]

@@ -3,11 +3,10 @@ import os
 import pathlib
 import signal
 
-import msgpack
 import trio
 
 import protocol
-from server_harness import chain_pids, is_notice, is_run, is_state, next_event
+from server_harness import chain_pids, hello, is_notice, is_run, is_state, next_event
 
 SCRIPTS = pathlib.Path(__file__).resolve().parent / "scripts"
 
@@ -46,7 +45,7 @@ async def test_a_client_that_leaves_mid_command_loses_nothing(server):
         assert (await watcher.command("modules")).ok  # the chain is up
         for line in (f"load {SCRIPTS / 'slow_import.py'}", "wait 30"):
             stream = await trio.open_tcp_stream(server.host, server.port)
-            await stream.send_all(msgpack.packb({"type": "hello", "version": 1, "client": "leaver"}))
+            await stream.send_all(hello("leaver"))
             await stream.send_all(protocol.encode(protocol.Cmd(id=1, line=line)))
             await stream.aclose()  # gone before the reply
         await next_event(watcher.events(), lambda e: e.get("kind") == "tree" and e["action"] == "loaded")
@@ -60,7 +59,7 @@ async def test_a_client_that_leaves_mid_command_loses_nothing(server):
 async def test_silent_and_half_sent_connections_do_not_hold_up_others(server):
     silent = [await trio.open_tcp_stream(server.host, server.port) for _ in range(20)]
     half_hello = await trio.open_tcp_stream(server.host, server.port)
-    await half_hello.send_all(msgpack.packb({"type": "hello", "version": 1, "client": "half"})[:7])
+    await half_hello.send_all(hello("half")[:7])
     async with server.connect("operator") as operator:
         assert (await operator.command("modules")).ok
     # The server gives up on them after its handshake timeout; each is closed, none is served.

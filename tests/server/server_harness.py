@@ -11,9 +11,11 @@ import sys
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
+import msgpack
 import trio
 
-from seqserver import client
+import protocol
+from seqserver import access, client
 
 SERVER = [sys.executable, "-m", "seqserver"]
 SCRIPTS = pathlib.Path(__file__).resolve().parent / "scripts"
@@ -57,6 +59,14 @@ async def running_server(*args: str, cwd=None, env=None) -> AsyncIterator[Server
             process.kill()
             await process.wait()
         await process.stdout.aclose()
+
+
+def hello(name: str, **fields) -> bytes:
+    """The encoded ``hello`` of a raw client, with the token this user's clients send to a server
+    of this machine (``fields`` change or add fields)."""
+    message = {"type": "hello", "version": protocol.VERSION, "client": name,
+               "token": access.client_token(None, "127.0.0.1"), **fields}
+    return msgpack.packb(message)
 
 
 async def _read_line(stream: trio.abc.ReceiveStream) -> str:

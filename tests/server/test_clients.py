@@ -7,7 +7,7 @@ import trio
 
 import protocol
 from seqserver.client import SyncClient
-from server_harness import SCRIPTS, is_run, is_state, next_event, states_in_nodes, states_in_snapshot
+from server_harness import SCRIPTS, hello, is_run, is_state, next_event, states_in_nodes, states_in_snapshot
 
 EXPOSURE = SCRIPTS / "exposure.py"
 
@@ -130,11 +130,11 @@ async def test_an_abort_sent_right_behind_a_run_still_comes_after_it(server):
         assert (await loader.command(f"load {EXPOSURE}")).ok
     with trio.fail_after(30):
         async with await trio.open_tcp_stream(server.host, server.port) as stream:
-            await stream.send_all(b"".join(protocol.encode(message) for message in (
-                protocol.Hello(version=1, client="hasty"),
-                protocol.Cmd(id=1, line="run"),
-                protocol.Cmd(id=2, line="abort"),
-            )))
+            await stream.send_all(b"".join([
+                hello("hasty"),
+                protocol.encode(protocol.Cmd(id=1, line="run")),
+                protocol.encode(protocol.Cmd(id=2, line="abort")),
+            ]))
             decoder, replies = protocol.Decoder(), {}
             while len(replies) < 2:
                 for message in decoder.feed(await stream.receive_some()):
@@ -150,7 +150,7 @@ async def test_a_clients_replies_and_errors_come_in_the_order_of_what_it_sent(se
         with trio.fail_after(30):
             async with await trio.open_tcp_stream(server.host, server.port) as stream:
                 await stream.send_all(b"".join([
-                    protocol.encode(protocol.Hello(version=1, client="pipelining")),
+                    hello("pipelining"),
                     protocol.encode(protocol.Cmd(id=1, line="wait")),  # answered when the run stops
                     msgpack.packb({"type": "bogus"}),
                 ]))

@@ -3,7 +3,7 @@ import msgpack
 import trio
 
 import protocol
-from server_harness import SCRIPTS, running_server
+from server_harness import SCRIPTS, hello, running_server
 
 
 class RawClient:
@@ -15,10 +15,10 @@ class RawClient:
         self.received = []
 
     @classmethod
-    async def open(cls, server, hello=True):
+    async def open(cls, server, greet=True):
         raw = cls(await trio.open_tcp_stream(server.host, server.port))
-        if hello:
-            await raw.send(msgpack.packb({"type": "hello", "version": 1, "client": "raw"}))
+        if greet:
+            await raw.send(hello("raw"))
             assert (await raw.receive()).type == "welcome"
         return raw
 
@@ -49,7 +49,7 @@ async def test_bad_messages_are_answered_with_errors_while_another_client_works(
                 "wrong types": msgpack.packb({"type": "cmd", "id": "seven", "line": 5}),
                 "not msgpack": b"\x81\xc1\xc1\xc1garbage",
                 "oversized": msgpack.packb({"type": "cmd", "id": 1, "line": "x" * 10_000}),
-                "hello again": msgpack.packb({"type": "hello", "version": 1, "client": "raw"}),
+                "hello again": hello("raw"),
             }
             for name, data in bad_inputs.items():
                 await raw.send(data)
@@ -71,18 +71,18 @@ async def test_bad_messages_are_answered_with_errors_while_another_client_works(
 
 async def test_connections_refused_at_the_handshake(server):
     async with server.connect("good") as good:
-        no_hello = await RawClient.open(server, hello=False)
+        no_hello = await RawClient.open(server, greet=False)
         await no_hello.send(msgpack.packb({"type": "cmd", "id": 1, "line": "modules"}))
         refusal = await no_hello.receive()
         assert refusal.fatal and "hello" in refusal.error
         assert await no_hello.receive() is None
 
-        wrong_version = await RawClient.open(server, hello=False)
-        await wrong_version.send(msgpack.packb({"type": "hello", "version": 99, "client": "future"}))
+        wrong_version = await RawClient.open(server, greet=False)
+        await wrong_version.send(hello("future", version=99))
         refusal = await wrong_version.receive()
         assert refusal.fatal and "version 99" in refusal.error
 
-        stranger = await RawClient.open(server, hello=False)
+        stranger = await RawClient.open(server, greet=False)
         await stranger.send(b"\x00\x01\x02 not a protocol")
         assert await stranger.receive() is None
 

@@ -4,7 +4,7 @@ import socket
 import trio
 
 import protocol
-from server_harness import SCRIPTS, is_run, is_state, next_event, running_server, states_in_nodes, states_in_snapshot
+from server_harness import SCRIPTS, hello, is_run, is_state, next_event, running_server, states_in_nodes, states_in_snapshot
 
 MANY_STEPS = SCRIPTS / "many_steps.py"
 EXPOSURE = SCRIPTS / "exposure.py"
@@ -16,7 +16,7 @@ async def open_sleeper(server) -> trio.SocketStream:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     await sock.connect((server.host, server.port))
     stream = trio.SocketStream(sock)
-    await stream.send_all(protocol.encode(protocol.Hello(version=protocol.VERSION, client="sleeper")))
+    await stream.send_all(hello("sleeper"))
     return stream
 
 
