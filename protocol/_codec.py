@@ -56,7 +56,9 @@ class Decoder:
 
     Feed it bytes as they arrive, in chunks of any size; it returns the messages
     completed so far and keeps partial ones buffered, never more than
-    ``max_size`` bytes. :meth:`feed` raises :class:`ProtocolError` and nothing
+    ``max_size`` bytes. ``max_size`` may be lowered and raised again (up to its
+    first value) between feeds: an answering side takes a first message of a
+    few kilobytes only. :meth:`feed` raises :class:`ProtocolError` and nothing
     else.
 
     Recovery after a problem:
@@ -74,13 +76,14 @@ class Decoder:
         if max_size < 1:
             raise ValueError("max_size must be positive")
         self.max_size = max_size
+        self._capacity = max_size  # what the unpacker is made to hold
         self._inbox = bytearray()  # bytes received but not yet given to the unpacker
         self._resynchronising = False
         self._restart()
 
     def _restart(self) -> None:
         self._unpacker = msgpack.Unpacker(
-            raw=False, strict_map_key=True, max_buffer_size=self.max_size, ext_hook=_refuse_ext
+            raw=False, strict_map_key=True, max_buffer_size=self._capacity, ext_hook=_refuse_ext
         )
         self._fed = 0  # bytes given to the unpacker
         self._boundary = 0  # stream offset where the message being received starts
@@ -92,6 +95,12 @@ class Decoder:
         self._restart()
         self._resynchronising = True
         return ProtocolError(reason, messages=decoded)
+
+    def reset(self) -> None:
+        """Drop whatever is buffered: the next byte fed starts a message (a websocket's next frame)."""
+        self._inbox.clear()
+        self._restart()
+        self._resynchronising = False
 
     @property
     def buffered(self) -> int:

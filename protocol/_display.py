@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from ._snapshot import top_level
+
 
 def display_state(state: str, flags: list[str]) -> str:
     """A node's state as the manual prints it: ``FINISHED|SKIP|RT.SKIP``."""
@@ -19,17 +21,12 @@ def format_nodes(snapshot: dict) -> str:
     ``A-- (3) a FINISHED|SKIP|RT.SKIP``, indented two spaces per depth; a ``+``
     after the type marks a node with children.
     """
-    return "\n".join(_lines(_top_level(snapshot), 0, _state_suffix))
+    return "\n".join(_lines(top_level(snapshot), 0, _state_suffix))
 
 
 def format_tree(snapshot: dict) -> str:
     """The ``tree`` view: the structure with serial numbers and descriptions."""
-    return "\n".join(_lines(_top_level(snapshot), 0, _description_suffix))
-
-
-def _top_level(snapshot: dict) -> list[dict]:
-    """The nodes shown unindented: the root's begin and end (its only children in a snapshot) first, then the scripts."""
-    return [*(snapshot.get("root") or {}).get("children", []), *snapshot.get("scripts", [])]
+    return "\n".join(_lines(top_level(snapshot), 0, _description_suffix))
 
 
 def _state_suffix(node: dict) -> str:

@@ -8,6 +8,8 @@ refused where it enters, never half-used later.
 """
 from __future__ import annotations
 
+import reprlib
+import time
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -16,6 +18,17 @@ from ._errors import ProtocolError
 VERSION = 1
 
 NODE_FLAGS = ("PAUSE", "SKIP")
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+"""A ``log`` event's levels, and what every ``--log-level`` option takes (``WARN`` is ``WARNING``)."""
+
+
+def log_level(name: str) -> str:
+    """A level name as given (any case, ``WARN`` for ``WARNING``) in its one spelling; ValueError otherwise."""
+    level = {"WARN": "WARNING"}.get(name.upper(), name.upper())
+    if level not in LOG_LEVELS:
+        raise ValueError(f"unknown log level {name!r}: one of {', '.join(LOG_LEVELS)} (or WARN)")
+    return level
 
 
 @dataclass(frozen=True)
@@ -52,12 +65,12 @@ class Field:
         if not _is_instance(value, self.types):
             return f"must be {_type_names(self.types, self.nullable)}, not {_describe(value)}"
         if self.choices and value not in self.choices:
-            return f"must be one of {', '.join(self.choices)}; got {value!r}"
+            return f"must be one of {', '.join(self.choices)}; got {_quoted(value)}"
         for index, item in enumerate(value if self.items is not None else ()):
             if not _is_instance(item, self.items):
                 return f"item {index} must be {_type_names(self.items, False)}, not {_describe(item)}"
             if self.item_choices and item not in self.item_choices:
-                return f"item {index} must be one of {', '.join(self.item_choices)}; got {item!r}"
+                return f"item {index} must be one of {', '.join(self.item_choices)}; got {_quoted(item)}"
         return None
 
 
@@ -96,7 +109,19 @@ def _type_names(types, nullable):
 
 
 def _describe(value):
-    return "nil" if value is None else f"{type(value).__name__} {value!r:.60}"
+    return "nil" if value is None else f"{type(value).__name__} {_quoted(value)}"
+
+
+def _short_repr() -> reprlib.Repr:
+    shortened = reprlib.Repr()
+    shortened.maxstring = shortened.maxother = 40
+    shortened.maxlist = shortened.maxdict = 4
+    shortened.maxlevel = 2
+    return shortened
+
+
+_quoted = _short_repr().repr
+"""A value a peer sent, as error texts (and logs) quote it: cut short, however long or deep it was."""
 
 
 INT = (int,)
@@ -139,7 +164,7 @@ class Message:
         schema = cls._schema_for(values)
         if not values.keys() <= schema.keys():
             unknown = next(name for name in values if name not in schema)
-            raise ProtocolError(f"{cls.type!r} message: unknown field {unknown!r}")
+            raise ProtocolError(f"{cls.type!r} message: unknown field {_quoted(unknown)}")
         fast = schema.fast
         for name, value in values.items():
             if type(value) not in fast[name] and (problem := schema[name].problem(value)) is not None:
@@ -289,7 +314,7 @@ EVENT_KINDS: dict[str, dict[str, Field]] = {
         "action": Field(STR, choices=("loaded", "reset", "cleared", "restored")),
         "snapshot": Field(MAP),
     },
-    "run": {"status": Field(STR, choices=("started", "finished", "error", "paused", "aborted"))},
+    "run": {"status": Field(STR, choices=("running", "finished", "error", "paused", "aborted"))},
     "log": {
         "level": Field(STR),
         "logger": Field(STR),
@@ -349,6 +374,11 @@ class Event(Message):
                 raise ProtocolError(f"{where}: field 'answer' is only allowed in a resolved dialog")
 
 
+def notice(message: str, level: str = "WARNING") -> Event:
+    """A ``notice`` event (something about the link itself: a kernel that died, a slow client...), now."""
+    return Event(kind="notice", ts=time.time(), level=level, message=message)
+
+
 MESSAGE_TYPES: dict[str, type[Message]] = {cls.type: cls for cls in (Hello, Welcome, Cmd, Reply, Event, Error)}
 
 
@@ -361,7 +391,7 @@ def from_dict(data: Any) -> Message:
         raise ProtocolError("message without a 'type' field")
     cls = MESSAGE_TYPES.get(kind) if isinstance(kind, str) else None
     if cls is None:
-        raise ProtocolError(f"unknown message type {kind!r}; known: {', '.join(MESSAGE_TYPES)}")
+        raise ProtocolError(f"unknown message type {_quoted(kind)}; known: {', '.join(MESSAGE_TYPES)}")
     message = cls.__new__(cls)
     message._values = cls._checked({k: v for k, v in data.items() if k != "type"})
     message._wire = None

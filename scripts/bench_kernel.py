@@ -107,7 +107,7 @@ async def run_through_kernel(directory):
         await kernel.command("run")
         outcome = (await kernel.command("wait")).output  # replies follow every event of the run
         replied = time.perf_counter() - start
-        seen = await kernel.wait_for(lambda m: m.type == "event" and m.kind == "run" and m.status != "started")
+        seen = await kernel.wait_for(lambda m: m.type == "event" and m.kind == "run" and m.status != "running")
         consumed = time.perf_counter() - start
         return replied, consumed, len(seen), outcome
 

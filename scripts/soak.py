@@ -30,7 +30,7 @@ import trio
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "server")]
 import protocol  # noqa: E402
-from seqserver import client  # noqa: E402
+import seqclient as client  # noqa: E402
 from server_harness import ServerProcess, chain_pids, hello, children_of, rss, running_server  # noqa: E402
 
 FD_GROWTH = 4  # descriptors per process
@@ -230,7 +230,7 @@ async def load(clients: int, steps: int, *, workdir: pathlib.Path | None = None)
                         count += 1
                         if event.get("kind") == "state" and event["state"] == "FINISHED":
                             done.add(event["name"])
-                        if event.get("kind") == "run" and event["status"] != "started":
+                        if event.get("kind") == "run" and event["status"] != "running":
                             break
                     counts.append(count)
                     finished_steps.append(sum(name.startswith("step") for name in done))

@@ -10,6 +10,9 @@ import importlib.abc
 import importlib.util
 import sys
 
+__version__ = "0.1.0"
+"""seq's version (the one place it is written: setup.cfg reads it from here)."""
+
 _PACKAGE = "samples"
 _CANONICAL = "seq.samples"
 

@@ -24,8 +24,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--session-dir", metavar="DIR", help="write kernel.log in this directory")
     parser.add_argument("--max-message-size", type=int, default=protocol.MAX_MESSAGE_SIZE, metavar="BYTES",
                         help="refuse protocol messages larger than this (default: %(default)s)")
-    parser.add_argument("--log-level", default="INFO", type=str.upper,
-                        choices=["DEBUG", "INFO", "WARNING", "WARN", "ERROR", "CRITICAL"], help="level of kernel.log")
+    parser.add_argument("--log-level", default="INFO", type=protocol.log_level, metavar="LEVEL",
+                        help=f"level of kernel.log: {', '.join(protocol.LOG_LEVELS)} (or WARN)")
     return parser
 
 

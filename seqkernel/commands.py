@@ -1,21 +1,21 @@
-"""The kernel's command language: one text line in, one reply out.
+"""The kernel's side of the command language: one text line in, one reply out.
 
-The shell, the server and the GUI all end up sending these lines, so the meaning
-of every command lives here, once. A line is split with shlex and parsed with
-argparse; a parser never exits the process: bad arguments become a failed reply
-carrying the usage text, ``CMD -h`` a successful one carrying the help.
+The shell, the server and the GUI all end up sending these lines, so what every
+kernel command does lives here, once; its words are the protocol's table's. A
+line is split like a shell would and parsed with argparse; a parser never exits
+the process: bad arguments become a failed reply carrying the usage text,
+``CMD -h`` a successful one carrying the help.
 """
 from __future__ import annotations
 
 import argparse
 import json
-import shlex
 import traceback
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
 import protocol
+from protocol import Outcome
 from seqkernel import ip, session
 from seqkernel.engine import EngineError, LoadError
 from seqkernel.ob import parse_ob
@@ -44,35 +44,13 @@ class _Parser(argparse.ArgumentParser):
         raise CommandError(message or f"{self.prog}: exited")
 
 
-@dataclass
-class Outcome:
-    """What a command produced: becomes the fields of its reply."""
-
-    output: str = ""
-    data: Any = None
-    error: str | None = None
-
-    def reply(self, request_id: int) -> protocol.Reply:
-        fields: dict[str, Any] = {"id": request_id, "ok": self.error is None, "output": self.output}
-        if self.error is not None:
-            fields["error"] = self.error
-        if self.data is not None:
-            fields["data"] = self.data
-        return protocol.Reply(**fields)
-
-
-@dataclass
-class Command:
-    name: str
-    help: str
-    parser: _Parser
-    run: Callable[[argparse.Namespace], Outcome | Awaitable[Outcome]]
-    waits: bool = False  # one of protocol.WAITING_COMMANDS: what it awaits runs concurrently
-    aliases: tuple[str, ...] = ()
-
-
 class Commands:
     """Parses command lines and carries them out on an engine.
+
+    The commands are those of the protocol's table (``protocol.COMMANDS``) that
+    the kernel carries out, each parsed with a parser built from the table, so
+    the kernel and the shell agree on every command's words; ``_do_<name>``
+    carries each one out.
 
     :meth:`start` carries a line out as far as it goes without waiting: every
     command does that part in arrival order. A command that waits (``wait``; the
@@ -86,103 +64,23 @@ class Commands:
     def __init__(self, engine, instrument: str | None = None) -> None:
         self.engine = engine
         self.instrument = instrument
-        self._commands: dict[str, Command] = {}
-        self._define()
-
-    # -- the table of commands -------------------------------------------------------------
-
-    def _add(self, name, help_text, run, *, aliases=(), arguments=()):
-        parser = _Parser(prog=name, description=help_text, add_help=True)
-        for args, kw in arguments:
-            parser.add_argument(*args, **kw)
-        command = Command(name, help_text, parser, run, name in protocol.WAITING_COMMANDS, tuple(aliases))
-        for key in (name, *aliases):
-            self._commands[key] = command
-
-    def _define(self) -> None:
-        sn = (("sn",), dict(type=int, metavar="SN", help="the node's serial number"))
-        ref = (("ref",), dict(metavar="SN|NAME", help="the node's serial number or name"))
-        add = self._add
-        add("help", "List the commands, or show one command's help.", self._help,
-            arguments=[(("command",), dict(nargs="?", help="a command name"))])
-        add("load", "Load sequencer scripts: dotted module names or paths to .py files.", self._load,
-            arguments=[(("targets",), dict(nargs="+", metavar="TARGET"))])
-        add("ob", "Load an OB file (JSON).", self._ob, arguments=[(("path",), dict(metavar="PATH"))])
-        add("obdata", "Load an OB given inline as JSON text.", self._obdata,
-            arguments=[(("json",), dict(metavar="JSON"))])
-        add("modules", "List the loaded modules.", lambda a: Outcome("\n".join(self.engine.modules())))
-        add("lsob", "List the loaded OBs.", self._lsob)
-        add("instrument", "Show the instrument whose package OBs are checked against, or change it (- for none).",
-            self._instrument, arguments=[(("insid",), dict(nargs="?", metavar="INSID"))])
-        add("nodes", "Show every node with its serial number, state and runtime flags.",
-            lambda a: Outcome(protocol.format_nodes(self.engine.snapshot())))
-        add("tree", "Show the tree of loaded scripts with serial numbers and descriptions.",
-            lambda a: Outcome(protocol.format_tree(self.engine.snapshot())))
-        add("snapshot", "Return the loaded tree and its states as data.",
-            lambda a: Outcome(data=self.engine.snapshot()))
-        add("run", "Run all loaded scripts from the start; replies once started.", self._run)
-        add("wait", "Reply when execution stops: finished, error, paused, aborted or idle.", self._wait,
-            arguments=[(("seconds",), dict(nargs="?", type=float, metavar="SECONDS",
-                                           help="give up after this long (reply: timeout)"))])
-        for flag in ("pause", "skip"):
-            add(flag, f"Set the {flag.upper()} runtime flag of a node (by serial number or -find_name NAME).",
-                self._flag_command(flag),
-                arguments=[
-                    (("sn",), dict(type=int, nargs="?", metavar="SN", help="the node's serial number")),
-                    (("-find_name", "--find-name"), dict(dest="name", metavar="NAME", help="find the node by name")),
-                    (("-no-flag", "--no-flag"), dict(dest="clear", action="store_true", help="clear the flag instead")),
-                ])
-        add("unskip", "Clear the SKIP flag of a node.", lambda a: self._set_flag(a.ref, "skip", False),
-            arguments=[ref])
-        add("unpause", "Clear the PAUSE flag of a node.", lambda a: self._set_flag(a.ref, "pause", False),
-            arguments=[ref])
-        add("flip", "Flip the pause or skip flag of a node (by serial number or name).",
-            lambda a: self._set_flag(a.ref, a.flag, None),
-            arguments=[(("flag",), dict(choices=("skip", "pause"))), ref])
-        add("resume", "Resume a paused node.", lambda a: self._control(f"resumed from node {a.sn}", self.engine.resume, a.sn),
-            arguments=[sn])
-        add("retry", "Run the failed node again, then the rest.", self._retry,
-            arguments=[(("sn",), dict(type=int, nargs="?", metavar="SN"))])
-        add("continue", "Go on with the nodes not yet finished, leaving a failed node as failed.",
-            lambda a: self._control("continuing", self.engine.cont), aliases=("cont",))
-        add("abort", "Cancel the running scripts, or the load in progress.", self._abort)
-        add("reset", "Return every node to NOT_STARTED and restart the engine.",
-            lambda a: self._control("reset", self.engine.reset))
-        add("clear", "Unload every script and OB.", lambda a: self._control("cleared", self.engine.clear))
-        add("lsvar", "List template variables by OB and template index.", self._lsvar)
-        add("setvar", "Set a template variable (checked against its declared type).", self._setvar,
-            arguments=[(("ob",), dict(type=int, metavar="OB")), (("template",), dict(type=int, metavar="TPL")),
-                       (("name",), dict(metavar="NAME")), (("value",), dict(metavar="VALUE"))])
-        add("save", "Save the session (loaded modules, OBs with their variable values, runtime flags) to a file.",
-            lambda a: Outcome(session.save(self.engine, a.path)),
-            arguments=[(("path",), dict(metavar="PATH"))])
-        add("session", "Restore a session saved with save (added to what is loaded).",
-            lambda a: _then(session.restore(self.engine, a.path), Outcome),
-            arguments=[(("path",), dict(metavar="PATH"))])
-        add("answer", "Answer a BasicDialog: perform its extra step, or stop.", self._answer,
-            arguments=[sn, (("answer",), dict(choices=("perform", "stop")))])
-        add("err", "Force an exception (to see how errors are reported).", self._err)
+        self._parsers: dict[str, _Parser] = {}
 
     # -- entry point -------------------------------------------------------------------------
 
-    def lookup(self, line: str) -> tuple[Command | None, list[str]]:
-        """Split a line: (its command or None, its arguments). Raises CommandError on bad quoting."""
+    def lookup(self, line: str) -> tuple[protocol.Command | None, list[str]]:
+        """Split a line: (its command or None, its arguments). Raises CommandError when the line
+        names no command the kernel carries out."""
         try:
-            words = shlex.split(line, comments=True)
-        except ValueError as exc:
-            raise CommandError(f"cannot parse the line: {exc}") from None
-        if not words:
-            return None, []
-        command = self._commands.get(words[0])
-        if command is None:
-            raise CommandError(f"unknown command {words[0]!r}; 'help' lists the commands")
-        return command, words[1:]
+            command, words = protocol.lookup(line)
+        except protocol.CommandLineError as exc:
+            raise CommandError(str(exc)) from None
+        if command is not None and command.runs_in != protocol.KERNEL:
+            raise CommandError(f"{command.name!r} is a command of the shell, not of the kernel")
+        return command, words
 
     def is_waiting(self, line: str) -> bool:
-        try:
-            command, _ = self.lookup(line)
-        except CommandError:
-            return False
+        command = protocol.verb(line)
         return command is not None and command.waits
 
     def start(self, line: str) -> Outcome | Awaitable[Outcome]:
@@ -193,32 +91,37 @@ class Commands:
             command, words = self.lookup(line)
             if command is None:
                 return Outcome()
-            result = command.run(command.parser.parse_args(words))
+            result = getattr(self, f"_do_{command.name}")(self._parser(command).parse_args(words))
         except Exception as exc:
             return _failure(exc)
         return result if isinstance(result, Outcome) else _finish(result)
 
+    def _parser(self, command: protocol.Command) -> _Parser:
+        if command.name not in self._parsers:
+            self._parsers[command.name] = command.build_parser(_Parser)
+        return self._parsers[command.name]
+
     # -- the commands ------------------------------------------------------------------------
 
-    def _help(self, args) -> Outcome:
+    def _do_help(self, args) -> Outcome:
+        ours = {name: command for name, command in protocol.COMMANDS.items()
+                if command.runs_in == protocol.KERNEL and name == command.name}
         if args.command:
-            command = self._commands.get(args.command)
-            if command is None:
+            if args.command not in ours:
                 raise CommandError(f"unknown command {args.command!r}")
-            return Outcome(command.parser.format_help())
-        unique = {c.name: c for c in self._commands.values()}
-        width = max(map(len, unique))
-        return Outcome("\n".join(f"{name:<{width}}  {c.help}" for name, c in sorted(unique.items())))
+            return Outcome(self._parser(ours[args.command]).format_help())
+        width = max(map(len, ours))
+        return Outcome("\n".join(f"{name:<{width}}  {command.summary}" for name, command in sorted(ours.items())))
 
-    def _load(self, args) -> Awaitable[Outcome]:
+    def _do_load(self, args) -> Awaitable[Outcome]:
         loaded = self.engine.begin_load([("module", target) for target in args.targets])
         return _then(loaded, lambda nodes: Outcome("\n".join(
             f"loaded {target}: ({node.sn}) {node.name}" for target, node in zip(args.targets, nodes))))
 
-    def _ob(self, args) -> Awaitable[Outcome]:
+    def _do_ob(self, args) -> Awaitable[Outcome]:
         return self._load_ob(args.path, f"loaded OB {args.path}: ")
 
-    def _obdata(self, args) -> Awaitable[Outcome]:
+    def _do_obdata(self, args) -> Awaitable[Outcome]:
         try:
             ob = json.loads(args.json)
         except json.JSONDecodeError as exc:
@@ -242,7 +145,7 @@ class Commands:
         loaded = self.engine.begin_load([("ob", data, path)])
         return _then(loaded, lambda nodes: Outcome("\n".join([f"{said}({nodes[0].sn}) {nodes[0].name}", *lines])))
 
-    def _instrument(self, args) -> Outcome:
+    def _do_instrument(self, args) -> Outcome:
         if args.insid is not None:
             self.instrument = None if args.insid == "-" else args.insid
         if self.instrument is None:
@@ -253,45 +156,85 @@ class Commands:
             found = f"not usable now: {exc}"
         return Outcome(f"OBs are checked against the {self.instrument} instrument package ({found})")
 
-    def _lsob(self, args) -> Outcome:
+    def _do_lsob(self, args) -> Outcome:
         obs = self.engine.obs()
         return Outcome("\n".join(map(_describe_ob, obs)), data=obs)
 
-    def _run(self, args) -> Outcome:
+    def _do_run(self, args) -> Outcome:
         self.engine.run()
         return Outcome("started")
 
-    async def _wait(self, args) -> Outcome:
+    async def _do_wait(self, args) -> Outcome:
         outcome = await self.engine.wait(args.seconds)
         return Outcome(outcome, data=outcome)
 
-    def _flag_command(self, flag: str):
-        def run(args) -> Outcome:
-            if (args.sn is None) == (args.name is None):
-                raise CommandError(f"{flag}: give either a serial number or -find_name NAME")
-            ref = args.sn if args.sn is not None else args.name
-            return self._set_flag(ref, flag, not args.clear)
+    def _do_modules(self, args) -> Outcome:
+        return Outcome("\n".join(self.engine.modules()))
 
-        return run
+    def _do_nodes(self, args) -> Outcome:
+        return Outcome(protocol.format_nodes(self.engine.snapshot()))
+
+    def _do_tree(self, args) -> Outcome:
+        return Outcome(protocol.format_tree(self.engine.snapshot()))
+
+    def _do_snapshot(self, args) -> Outcome:
+        return Outcome(data=self.engine.snapshot())
+
+    def _do_pause(self, args) -> Outcome:
+        return self._flag_command("pause", args)
+
+    def _do_skip(self, args) -> Outcome:
+        return self._flag_command("skip", args)
+
+    def _flag_command(self, flag: str, args) -> Outcome:
+        ref = args.sn if args.sn is not None else args.find_name
+        return self._set_flag(ref, flag, not args.no_flag)
+
+    def _do_unpause(self, args) -> Outcome:
+        return self._set_flag(args.ref, "pause", False)
+
+    def _do_unskip(self, args) -> Outcome:
+        return self._set_flag(args.ref, "skip", False)
+
+    def _do_flip(self, args) -> Outcome:
+        return self._set_flag(args.ref, args.flag, None)
 
     def _set_flag(self, ref, flag: str, value: bool | None) -> Outcome:
         node = self.engine.set_flag(ref, flag, value)
         return Outcome(_node_line(self.engine.snapshot(), node.sn))
 
-    def _abort(self, args) -> Outcome:
+    def _do_resume(self, args) -> Outcome:
+        self.engine.resume(args.sn)
+        return Outcome(f"resumed from node {args.sn}")
+
+    def _do_continue(self, args) -> Outcome:
+        self.engine.cont()
+        return Outcome("continuing")
+
+    def _do_reset(self, args) -> Outcome:
+        self.engine.reset()
+        return Outcome("reset")
+
+    def _do_clear(self, args) -> Outcome:
+        self.engine.clear()
+        return Outcome("cleared")
+
+    def _do_save(self, args) -> Outcome:
+        return Outcome(session.save(self.engine, args.path))
+
+    def _do_session(self, args) -> Awaitable[Outcome]:
+        return _then(session.restore(self.engine, args.path), Outcome)
+
+    def _do_abort(self, args) -> Outcome:
         loading = self.engine.loading
         self.engine.abort()
         return Outcome(f"aborted the load of {loading}" if loading else "aborted")
 
-    def _control(self, done: str, action, *args) -> Outcome:
-        action(*args)
-        return Outcome(done)
-
-    def _retry(self, args) -> Outcome:
+    def _do_retry(self, args) -> Outcome:
         self.engine.retry(args.sn)
         return Outcome("retrying" if args.sn is None else f"retrying node {args.sn}")
 
-    def _lsvar(self, args) -> Outcome:
+    def _do_lsvar(self, args) -> Outcome:
         variables = self.engine.variables()
         lines, group = [], None
         for var in variables:
@@ -302,15 +245,15 @@ class Commands:
             lines.append(f"  {var['name']} ({var.get('type', '?')}) = {var.get('value')!r}")
         return Outcome("\n".join(lines), data=variables)
 
-    def _setvar(self, args) -> Outcome:
+    def _do_setvar(self, args) -> Outcome:
         self.engine.set_variable(args.ob, args.template, args.name, args.value)
         return Outcome(f"OB {args.ob} template {args.template}: {args.name} = {args.value}")
 
-    def _answer(self, args) -> Outcome:
+    def _do_answer(self, args) -> Outcome:
         self.engine.answer_dialog(args.sn, args.answer == "perform")
         return Outcome(f"dialog {args.sn}: {args.answer}")
 
-    def _err(self, args) -> Outcome:
+    def _do_err(self, args) -> Outcome:
         try:
             raise RuntimeError("exception forced by the err command")
         except RuntimeError as exc:
@@ -322,7 +265,7 @@ def _failure(exc: Exception) -> Outcome:
     if isinstance(exc, _HelpShown):
         return Outcome(exc.text)
     if isinstance(exc, LoadError):
-        return Outcome(output=exc.traceback, error=str(exc))
+        return Outcome(output=exc.traceback, error=str(exc) or "the load failed")
     if isinstance(exc, (CommandError, EngineError, ValueError, ip.IPError, session.SessionError)):
         return Outcome(error=str(exc) or type(exc).__name__)
     return Outcome(output="".join(traceback.format_exception(exc)), error=f"{type(exc).__name__}: {exc}")

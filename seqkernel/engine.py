@@ -84,7 +84,6 @@ class _Loading(NamedTuple):
     importing: ThreadedImport
 
 
-_RUN_STATUS = {"running": "started"}
 _FLAGS = {"pause": RTFLAG.PAUSE, "skip": RTFLAG.SKIP}
 
 
@@ -429,7 +428,7 @@ class Engine:
     def _set_status(self, status, publish=True):
         self._status = status
         if publish:
-            self._publish({"kind": "run", "ts": time.time(), "status": _RUN_STATUS.get(status, status)})
+            self._publish({"kind": "run", "ts": time.time(), "status": status})
         self._changed.set()
         self._changed = trio.Event()
 

@@ -35,9 +35,10 @@ import configparser
 import copy
 import dataclasses
 import json
-import os
 import pathlib
 from collections.abc import Mapping
+
+from seqclient.config import cfgpath_folders
 
 PARAMETER_TYPES = ("integer", "number", "string", "boolean")
 
@@ -59,12 +60,6 @@ class InvalidOB(IPError):
             f" ({len(problems)} problem{'s' if len(problems) > 1 else ''}):\n  " + "\n  ".join(problems)
         )
         self.problems = problems
-
-
-def cfgpath_folders(environ: Mapping[str, str] | None = None) -> list[pathlib.Path]:
-    """The folders named by ``CFGPATH`` (several may be given, separated by ``os.pathsep``)."""
-    value = (os.environ if environ is None else environ).get("CFGPATH", "")
-    return [pathlib.Path(part) for part in value.split(os.pathsep) if part]
 
 
 def type_problem(expected: str, value) -> str | None:

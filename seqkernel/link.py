@@ -5,16 +5,19 @@ Used by the shell to own its kernel, by tests and by the benchmarks::
     async with KernelLink.spawn(session_dir=path) as kernel:
         reply = await kernel.command("load seq.samples.a")
         await kernel.command("run")
-        seen = await kernel.wait_for(lambda m: m.type == "event" and m.kind == "run" and m.status != "started")
+        seen = await kernel.wait_for(lambda m: m.type == "event" and m.kind == "run" and m.status != "running")
 
 The kernel is started as ``python -m seqkernel --fd N`` on one end of a
 socketpair, in a session of its own (a Ctrl-C at the parent's terminal is the
-parent's to interpret). Replies are matched to commands by id, so commands may
-be sent from several tasks at once. Everything else the kernel sends (events,
-protocol errors) arrives, in order, on ``kernel.messages``: drain it, since it
-is unbounded (the kernel itself bounds what it queues). When the kernel exits or
-dies, pending and later commands raise :class:`KernelDied` with its exit status,
-``messages`` ends, and :meth:`wait_exit` returns the status.
+parent's to interpret), and spoken to through a :class:`seqclient.link.Link`.
+Replies are matched to commands by id, so commands may be sent from several
+tasks at once. Everything else the kernel sends (events, protocol errors) goes,
+in order and a burst at a time, to ``on_events`` when the spawner gives one
+(the shell does: its handling of the events before a reply is done before the
+reply is seen), else to ``kernel.messages``, which is unbounded (the kernel
+itself bounds what it queues): drain it. When the kernel exits or dies, pending
+and later commands raise :class:`KernelDied` with its exit status, ``messages``
+ends, and :meth:`wait_exit` returns the status.
 """
 from __future__ import annotations
 
@@ -22,14 +25,15 @@ import math
 import socket
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager
 
 import trio
 
 import protocol
+from seqclient.link import Link, LinkClosed, LinkRefused
 
-RECEIVE_SIZE = 64 * 1024
+OnEvents = Callable[[list[protocol.Message]], Awaitable[None]]
 
 
 class KernelDied(Exception):
@@ -44,29 +48,22 @@ class KernelRefused(Exception):
     """The kernel answered ``hello`` with an error."""
 
 
-class _Pending:
-    __slots__ = ("done", "reply")
-
-    def __init__(self) -> None:
-        self.done = trio.Event()
-        self.reply: protocol.Reply | None = None
-
-
 class KernelLink:
     """A running kernel process and the protocol connection to it."""
 
-    def __init__(self, process: trio.Process, stream: trio.SocketStream) -> None:
+    def __init__(self, process: trio.Process, stream: trio.SocketStream, client: str,
+                 on_events: OnEvents | None = None) -> None:
         self.process = process
-        self.welcome: protocol.Welcome | None = None
         self.returncode: int | None = None
+        self.link = Link(stream, stream, name=client, peer="kernel")
         self._stream = stream
-        self._decoder = protocol.Decoder()
-        self._send_lock = trio.Lock()
-        self._next_id = 1
-        self._pending: dict[int, _Pending] = {}
         self._incoming, self.messages = trio.open_memory_channel(math.inf)
+        self._on_events = on_events or self._queue
         self._ended = trio.Event()
-        self._early: list[protocol.Message] = []  # what came with the welcome
+
+    @property
+    def welcome(self) -> protocol.Welcome | None:
+        return self.link.welcome
 
     @classmethod
     @asynccontextmanager
@@ -77,6 +74,7 @@ class KernelLink:
         log_level: str | None = None,
         instrument: str | None = None,
         client: str = "seqkernel.link",
+        on_events: OnEvents | None = None,
         stderr=None,
         cwd=None,
         env=None,
@@ -100,20 +98,20 @@ class KernelLink:
                 argv, pass_fds=[child_end.fileno()], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                 stderr=stderr, cwd=cwd, env=env, start_new_session=True,
             )
-        link = cls(process, trio.SocketStream(trio.socket.from_stdlib_socket(parent_end)))
+        kernel = cls(process, trio.SocketStream(trio.socket.from_stdlib_socket(parent_end)), client, on_events)
         try:
             with trio.fail_after(handshake_timeout):
-                await link._greet(client)
+                await kernel._greet(client)
             async with trio.open_nursery() as nursery:
-                nursery.start_soon(link._receive)
+                nursery.start_soon(kernel._receive)
                 try:
-                    yield link
+                    yield kernel
                 finally:
                     with trio.CancelScope(shield=True):
-                        await link.aclose()
+                        await kernel.aclose()
         finally:
             with trio.CancelScope(shield=True):
-                await link._stream.aclose()
+                await kernel._stream.aclose()
                 if process.returncode is None:
                     process.kill()
                     await process.wait()
@@ -122,31 +120,22 @@ class KernelLink:
 
     async def command(self, line: str) -> protocol.Reply:
         """Send one command line and return its reply (``reply.ok`` says whether it worked)."""
-        request_id = self._next_id
-        self._next_id += 1
-        pending = self._pending[request_id] = _Pending()
         try:
-            await self.send(protocol.Cmd(id=request_id, line=line))
-            await pending.done.wait()
-        finally:
-            self._pending.pop(request_id, None)
-        if pending.reply is None:
-            raise KernelDied(self.returncode)
-        return pending.reply
+            return await self.link.command(line)
+        except LinkClosed:
+            await self._ended.wait()
+            raise KernelDied(self.returncode) from None
 
     async def send(self, message: protocol.Message) -> None:
         await self.send_raw(protocol.encode(message))
 
     async def send_raw(self, data: bytes) -> None:
         """Send bytes as they are (tests use it to send what no client should)."""
-        if self._ended.is_set():
-            raise KernelDied(self.returncode)
-        async with self._send_lock:
-            try:
-                await self._stream.send_all(data)
-            except (trio.BrokenResourceError, trio.ClosedResourceError):
-                await self._ended.wait()
-                raise KernelDied(self.returncode) from None
+        try:
+            await self.link.send_raw(data)
+        except LinkClosed:
+            await self._ended.wait()
+            raise KernelDied(self.returncode) from None
 
     async def wait_for(self, predicate: Callable[[protocol.Message], bool]) -> list[protocol.Message]:
         """Take messages from ``messages`` up to the first that matches; return them all, in order."""
@@ -180,49 +169,23 @@ class KernelLink:
 
     async def _greet(self, client: str) -> None:
         """Send ``hello`` and wait for ``welcome``; KernelRefused or KernelDied otherwise."""
-        await self.send(protocol.Hello(version=protocol.VERSION, client=client))
-        while self.welcome is None:
-            batch = await self._receive_batch()
-            if batch is None:
-                self.returncode = await self.process.wait()
-                raise KernelDied(self.returncode)
-            first, *self._early = batch
-            if not isinstance(first, protocol.Welcome):
-                raise KernelRefused(getattr(first, "error", None) or f"unexpected {first.type!r} message")
-            self.welcome = first
+        try:
+            await self.link.greet(protocol.Hello(version=protocol.VERSION, client=client))
+        except LinkRefused as exc:
+            raise KernelRefused(str(exc)) from None
+        except LinkClosed:
+            self.returncode = await self.process.wait()
+            raise KernelDied(self.returncode) from None
 
     async def _receive(self) -> None:
         try:
-            batch = self._early
-            while batch is not None:
-                for message in batch:
-                    self._dispatch(message)
-                batch = await self._receive_batch()
+            await self.link.run(self._on_events)
         finally:
             with trio.CancelScope(shield=True):
                 self.returncode = await self.process.wait()
-            for pending in self._pending.values():
-                pending.done.set()
             self._incoming.close()
             self._ended.set()
 
-    def _dispatch(self, message: protocol.Message) -> None:
-        if isinstance(message, protocol.Reply) and message.id in self._pending:
-            pending = self._pending[message.id]
-            pending.reply = message
-            pending.done.set()
-        else:
+    async def _queue(self, messages: list[protocol.Message]) -> None:
+        for message in messages:
             self._incoming.send_nowait(message)
-
-    async def _receive_batch(self) -> list[protocol.Message] | None:
-        """The messages in the next chunk of bytes (bad input from the kernel as Error messages); None at the end."""
-        try:
-            data = await self._stream.receive_some(RECEIVE_SIZE)
-        except (trio.BrokenResourceError, trio.ClosedResourceError):
-            return None
-        if not data:
-            return None
-        return [
-            protocol.Error(error=f"from the kernel: {item}", fatal=False) if isinstance(item, protocol.ProtocolError) else item
-            for item in self._decoder.feed_with_errors(data)
-        ]

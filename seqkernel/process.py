@@ -1,9 +1,11 @@
 """The kernel process: one protocol connection, one engine, one nursery.
 
 ``serve`` is the whole life of a kernel, visible in one function: the writer
-sends what the publisher queues, the reader decodes the peer's bytes and hands
-commands to the command language, the engine runs scripts and publishes what
-happens, and the watchdog warns the peer when a step blocks the event loop.
+sends what the publisher queues, the reader feeds the peer's bytes to the
+protocol's connection core (which answers the handshake's and bad input's
+cases as every process does) and hands commands to the command language, the
+engine runs scripts and publishes what happens, and the watchdog warns the peer
+when a step blocks the event loop.
 Commands are carried out in the order they arrive; a command that waits
 (``wait``, or a load importing modules in a worker thread) finishes in a task of
 its own, so that an ``abort`` sent after it is served at once. Replies carry the
@@ -20,14 +22,17 @@ import structlog
 import trio
 
 import protocol
+import seq
+from seqclient.link import RECEIVE_SIZE
 from seqkernel.capture import OutputCapture
-from seqkernel.commands import Commands, Outcome
+from protocol import Outcome
+from seqkernel.commands import Commands
 from seqkernel.engine import Engine
 from seqkernel.publisher import Publisher
 from seqkernel.watchdog import StallWatchdog
 
-RECEIVE_SIZE = 64 * 1024
-SERVER_NAME = "seqkernel 0.1.0"
+SERVER_NAME = f"seqkernel {seq.__version__}"
+FLUSH_TIMEOUT = 2.0  # seconds for the last messages to reach a peer that is leaving
 MAX_WAITING = 64  # concurrent waiting commands (wait, load...) per connection
 
 
@@ -67,7 +72,8 @@ class Kernel:
         self.log = log
         self.engine: Engine | None = None
         self.commands: Commands | None = None
-        self.greeted = False
+        self.connection = protocol.Connection(protocol.SERVER, name="seqkernel",
+                                              max_message_size=publisher.max_message_size)
         self.waiting = 0  # commands running in their own task (each holds memory until it replies)
         self.watchdog = StallWatchdog(publisher, log)
         self._logs_every_event = log.is_enabled_for(logging.DEBUG)  # (checked once: events are the hot path)
@@ -90,7 +96,7 @@ class Kernel:
             self.log.debug("event", **record)
 
     async def serve(self, stream: trio.abc.Stream) -> None:
-        """Serve the peer on ``stream`` until it closes its end."""
+        """Serve the peer on ``stream`` until it closes its end (or the connection is closed by a fatal error)."""
         async with Engine.open(publish=self.publish) as engine:
             self.engine = engine
             self.commands = Commands(engine, self.instrument)
@@ -98,16 +104,12 @@ class Kernel:
                 await nursery.start(self._write, stream, nursery.cancel_scope)
                 await nursery.start(self.watchdog.run)
                 try:
-                    await read_messages(
-                        stream,
-                        protocol.Decoder(self.publisher.max_message_size),
-                        self.publisher,
-                        lambda m: self.handle(m, nursery),
-                        self._refuse,
-                    )
-                    self.log.info("peer closed the connection")
+                    await self._read(stream, nursery)
+                    self.log.info("connection ended")
                 except trio.BrokenResourceError as exc:
                     self.log.info("connection broken while reading", problem=str(exc))
+                with trio.move_on_after(FLUSH_TIMEOUT):
+                    await self.publisher.flushed()  # a fatal error, the last thing said, reaches the peer
                 nursery.cancel_scope.cancel()
 
     async def _write(self, stream, connection_scope: trio.CancelScope, task_status=trio.TASK_STATUS_IGNORED) -> None:
@@ -117,46 +119,41 @@ class Kernel:
             self.log.info("connection broken while writing", problem=str(exc))
             connection_scope.cancel()
 
-    async def handle(self, message: protocol.Message, nursery: trio.Nursery) -> None:
-        if not self.greeted:
-            await self._greet(message)
-        elif isinstance(message, protocol.Cmd):
-            if self.commands.is_waiting(message.line) and self.waiting >= MAX_WAITING:
-                self.publisher.send(protocol.Reply(
-                    id=message.id, ok=False, output="",
-                    error=f"too many commands waiting ({MAX_WAITING}); wait for one to finish first"))
-                return
-            self.log.info("command", id=message.id, line=message.line)
-            started = self.commands.start(message.line)
-            if isinstance(started, Outcome):
-                self._reply(message, started)
-            else:
-                self.waiting += 1
-                nursery.start_soon(self._reply_when_finished, message, started)
-        elif isinstance(message, protocol.Hello):
-            self._refuse("already greeted: 'hello' is only sent once")
-        else:
-            self._refuse(f"unexpected {message.type!r} message: the kernel accepts 'cmd' messages")
+    async def _read(self, stream: trio.abc.ReceiveStream, nursery: trio.Nursery) -> None:
+        """Take the peer's messages in order until its stream ends.
 
-    async def _greet(self, message: protocol.Message) -> None:
-        if isinstance(message, protocol.Cmd):
-            self.publisher.send(protocol.Reply(id=message.id, ok=False, output="", error="send 'hello' first"))
-        elif not isinstance(message, protocol.Hello):
-            self._refuse(f"expected 'hello' first, got {message.type!r}")
-        elif message.version != protocol.VERSION:
-            self._refuse(f"protocol version {message.version} is not supported; this kernel speaks {protocol.VERSION}")
-        else:
-            self.greeted = True
-            self.log.info("hello", client=message.client)
-            self.publisher.send(
-                protocol.Welcome(
-                    version=protocol.VERSION, server=f"{SERVER_NAME} pid {os.getpid()}", snapshot=self.engine.snapshot()
-                )
-            )
+        Reading pauses while the outgoing backlog is full, so a peer that sends
+        commands but does not read the replies cannot grow the kernel's memory.
+        """
+        while True:
+            await self.publisher.wait_for_room()
+            self.connection.receive_data(await stream.receive_some(RECEIVE_SIZE))
+            while (event := self.connection.next_event()) is not protocol.NEED_DATA:
+                if event is protocol.ENDED:
+                    return
+                if isinstance(event, protocol.Refused):
+                    self.log.warning("refused input", problem=event.answer.error)
+                    self.publisher.send(self.connection.send(event.answer))
+                elif isinstance(event, protocol.Hello):
+                    self.log.info("hello", client=event.client)
+                    self.publisher.send(self.connection.welcome(protocol.Welcome(
+                        version=protocol.VERSION, server=f"{SERVER_NAME} pid {os.getpid()}",
+                        snapshot=self.engine.snapshot())))
+                else:
+                    self._command(event, nursery)
 
-    def _refuse(self, problem: str) -> None:
-        self.log.warning("refused message", problem=problem)
-        self.publisher.send(protocol.Error(error=problem, fatal=False))
+    def _command(self, command: protocol.Cmd, nursery: trio.Nursery) -> None:
+        if self.commands.is_waiting(command.line) and self.waiting >= MAX_WAITING:
+            self._reply(command, Outcome(error=f"too many commands waiting ({MAX_WAITING}); wait for one to "
+                                              "finish first"))
+            return
+        self.log.info("command", id=command.id, line=command.line)
+        started = self.commands.start(command.line)
+        if isinstance(started, Outcome):
+            self._reply(command, started)
+        else:
+            self.waiting += 1
+            nursery.start_soon(self._reply_when_finished, command, started)
 
     async def _reply_when_finished(self, command: protocol.Cmd, finishing: Awaitable[Outcome]) -> None:
         try:
@@ -168,38 +165,12 @@ class Kernel:
         reply = outcome.reply(command.id)
         self.catch_up_output()  # what the command made steps write comes before its reply
         try:
-            self.publisher.send(reply)
+            data = self.connection.send(reply)
         except protocol.ProtocolError as exc:  # a reply too large for one message
-            self.publisher.send(protocol.Reply(id=command.id, ok=False, output="", error=str(exc)))
+            data = self.connection.send(protocol.Reply(id=command.id, ok=False, output="", error=str(exc)))
+        self.publisher.send(data)
         if not reply.ok:
             self.log.info("command failed", id=command.id, error=reply.error)
-
-
-async def read_messages(
-    stream: trio.abc.ReceiveStream,
-    decoder: protocol.Decoder,
-    publisher: Publisher,
-    handle: Callable[[protocol.Message], Awaitable[None]],
-    refuse: Callable[[str], None],
-) -> None:
-    """Decode the peer's bytes and hand each message to ``handle``, in order, until end of stream.
-
-    A bad message or malformed bytes are passed to ``refuse`` (which answers
-    with an ``error`` message) and reading goes on; messages that arrived
-    intact around the bad one are all handled.
-    Reading pauses while the outgoing backlog is full, so a peer that sends
-    commands but does not read the replies cannot grow the kernel's memory.
-    """
-    while True:
-        await publisher.wait_for_room()
-        chunk = await stream.receive_some(RECEIVE_SIZE)
-        if not chunk:
-            return
-        for item in decoder.feed_with_errors(chunk):
-            if isinstance(item, protocol.ProtocolError):
-                refuse(str(item))
-            else:
-                await handle(item)
 
 
 def run(

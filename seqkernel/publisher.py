@@ -66,6 +66,7 @@ class Publisher:
         self._writer_waiting = False
         self._wakeup = trio.Event()
         self._room = trio.Event()
+        self._written = trio.lowlevel.ParkingLot()  # who waits for everything queued to be written
         self._closed = False
         self._urgent = False  # a reply or error is queued: send without holding back
         self._holding: trio.CancelScope | None = None
@@ -74,9 +75,10 @@ class Publisher:
 
     # -- queuing (any thread, never blocks) --------------------------------------------
 
-    def send(self, message: protocol.Message) -> None:
-        """Queue a reply, an error or a welcome (from the trio thread): never coalesced, sent at once."""
-        self._queue_entry(protocol.encode(message, self.max_message_size), None, kind=None)
+    def send(self, data: bytes) -> None:
+        """Queue a reply, an error or a welcome, encoded by the connection (from the trio thread):
+        never coalesced, sent at once."""
+        self._queue_entry(data, None, kind=None)
         self._urgent = True
         if self._holding is not None:
             self._holding.cancel()
@@ -165,6 +167,11 @@ class Publisher:
             self._room = trio.Event()
             await self._room.wait()
 
+    async def flushed(self) -> None:
+        """Return once everything queued so far has been written."""
+        while self._queue or self._unsent:
+            await self._written.park()
+
     async def run_writer(self, stream: trio.abc.SendStream, task_status=trio.TASK_STATUS_IGNORED) -> None:
         """Send queued messages, in order and in batches, until cancelled."""
         self._token = trio.lowlevel.current_trio_token()
@@ -182,6 +189,7 @@ class Publisher:
                     await self._write(batch)
                 last_send = trio.current_time()
                 continue
+            self._written.unpark_all()
             await self._wakeup.wait()
 
     async def _hold_back(self, until: float) -> None:

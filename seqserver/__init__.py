@@ -1,3 +1,1 @@
-"""seqserver: the instrument host's daemon, its client library and the web GUI's side."""
-
-__version__ = "0.1.0"
+"""seqserver: the instrument host's daemon: one shell and kernel, any number of clients, one port."""

@@ -3,13 +3,12 @@ import argparse
 import sys
 
 from seqserver import tool
-from seqserver.seqtool import LOG_LEVELS
+from seqtool.cli import add_log_level
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="seqserver", description="Starts the sequencer server.")
-    parser.add_argument("--log-level", type=str.upper, choices=LOG_LEVELS, default="INFO",
-                        help="Will present logs at this level or higher [default: INFO]")
+    add_log_level(parser)
     tool.configure(parser)
     return tool.main(parser.parse_args(argv))
 

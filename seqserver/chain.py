@@ -11,7 +11,6 @@ the server.
 """
 from __future__ import annotations
 
-import itertools
 import os
 import signal
 import subprocess
@@ -24,8 +23,8 @@ import structlog
 import trio
 
 import protocol
+from seqclient.link import Link, LinkClosed
 from seqserver.reaper import end_orphans
-from seqserver.snapshot import LiveSnapshot
 from seqserver.worklog import FLAG_COMMANDS, WorkLog
 
 log = structlog.get_logger("seqserver.chain")
@@ -35,140 +34,10 @@ HANDSHAKE_TIMEOUT = 30.0  # seconds for a fresh shell (and its kernel) to answer
 STOP_GRACE = 3.0  # seconds between SIGTERM and SIGKILL when ending a chain
 RESTART_DELAYS = (0.0, 0.5, 1.0, 2.0, 5.0)  # back-off after chains that die at once
 STABLE_AFTER = 10.0  # a chain that lived this long resets the back-off
-RECEIVE_SIZE = 65536
 READY_TIMEOUT = 60.0  # seconds a command waits for a (re)starting chain before it is refused
 TREE_TIMEOUT = 10.0  # seconds for a replayed load's tree to arrive before its flags are set
 
 Publish = Callable[[list[protocol.Event]], None]  # events, in order: a burst at a time
-
-
-def notice(level: str, message: str) -> protocol.Event:
-    return protocol.Event(kind="notice", ts=time.time(), level=level, message=message)
-
-
-class ChainGone(Exception):
-    """The shell ended before the command could be sent to it."""
-
-
-class _Pending:
-    """A command sent to the shell, waiting for its reply."""
-
-    def __init__(self, on_reply: Callable[[protocol.Reply], None] | None = None) -> None:
-        self.answered = trio.Event()
-        self.reply: protocol.Reply | None = None
-        self.on_reply = on_reply
-
-    def resolve(self, reply: protocol.Reply) -> None:
-        self.reply = reply
-        self.answered.set()
-        if self.on_reply is not None:
-            self.on_reply(reply)
-
-
-class ShellLink:
-    """One running shell: command lines go to its stdin; replies and events come from its stdout.
-
-    Request ids are the link's own (clients' ids are restored by the server), so
-    clients may reuse ids freely. Commands are written whole, one after the
-    other; the shell serves them concurrently and replies in any order.
-    """
-
-    def __init__(self, process: trio.Process, publish: Publish) -> None:
-        self.process = process
-        self._publish = publish
-        self._decoder = protocol.Decoder()
-        self._ids = itertools.count(1)
-        self._pending: dict[int, _Pending] = {}
-        self._write_lock = trio.StrictFIFOLock()
-        self._welcomed = trio.Event()
-        self.welcome: protocol.Welcome | None = None
-        self.closed = False  # the shell's output has ended: no more commands
-        self.ended = trio.Event()  # the server has let go of this shell
-
-    async def handshake(self) -> protocol.Welcome:
-        await self._write(protocol.Hello(version=protocol.VERSION, client="seqserver"))
-        await self._welcomed.wait()
-        return self.welcome
-
-    async def command(self, line: str, on_reply: Callable[[protocol.Reply], None] | None = None) -> protocol.Reply:
-        """Send one command line and wait for its reply; ChainGone if the shell ended first.
-
-        ``on_reply`` is called with the reply when it comes, even if the caller
-        was cancelled meanwhile (its client left): the command ran all the same.
-        """
-        if self.closed:
-            raise ChainGone
-        request_id = next(self._ids)
-        pending = self._pending[request_id] = _Pending(on_reply)
-        try:
-            await self._write(protocol.Cmd(id=request_id, line=line))
-        except (trio.BrokenResourceError, trio.ClosedResourceError):
-            self._pending.pop(request_id, None)
-            raise ChainGone from None
-        await pending.answered.wait()
-        return pending.reply
-
-    async def _write(self, message: protocol.Message) -> None:
-        async with self._write_lock:
-            await self.process.stdin.send_all(protocol.encode(message))
-
-    async def pump(self) -> None:
-        """Read the shell's output until it closes: replies to their commands, events to the server."""
-        try:
-            while data := await self.process.stdout.receive_some(RECEIVE_SIZE):
-                events = []  # consecutive events are published together, before what follows them
-                for message in self._decode(data):
-                    if isinstance(message, protocol.Event):
-                        events.append(message)
-                        continue
-                    if events:
-                        self._publish(events)
-                        events = []
-                    self._dispatch(message)
-                if events:
-                    self._publish(events)
-        except (trio.BrokenResourceError, trio.ClosedResourceError):
-            pass
-        finally:
-            self.closed = True
-            self._fail_pending()
-
-    def _decode(self, data: bytes) -> list[protocol.Message]:
-        messages = []
-        while True:
-            try:
-                return messages + self._decoder.feed(data)
-            except protocol.ProtocolError as exc:
-                log.error("bad message from the shell", error=str(exc))
-                messages += exc.messages
-                data = b""
-
-    def _dispatch(self, message: protocol.Message) -> None:
-        if isinstance(message, protocol.Reply):
-            pending = self._pending.pop(message.id, None)
-            if pending is None:
-                log.error("reply from the shell to no command", id=message.id)
-            else:
-                pending.resolve(message)
-        elif isinstance(message, protocol.Welcome) and not self._welcomed.is_set():
-            self.welcome = message
-            self._welcomed.set()
-        elif isinstance(message, protocol.Error):
-            log.error("the shell reports a protocol error", error=message.error)
-        else:
-            log.error("unexpected message from the shell", type=message.type)
-
-    def _fail_pending(self) -> None:
-        for request_id, pending in self._pending.items():
-            pending.resolve(
-                protocol.Reply(
-                    id=request_id,
-                    ok=False,
-                    output="",
-                    error="the shell ended before answering; a fresh shell and kernel are being started",
-                )
-            )
-        self._pending.clear()
 
 
 async def end_process_group(process: trio.Process) -> None:
@@ -194,12 +63,13 @@ def _signal_group(pgid: int, signum: int) -> None:
 class ShellChain:
     """The shell and kernel the server relays to, restarted with the loaded work whenever they die."""
 
-    def __init__(self, publish: Publish, snapshot: LiveSnapshot, argv=SHELL_COMMAND) -> None:
+    def __init__(self, publish: Publish, snapshot: protocol.Snapshot, argv=SHELL_COMMAND) -> None:
         self._publish = publish
         self._snapshot = snapshot
         self._argv = list(argv)
         self._worklog = WorkLog()
-        self._link: ShellLink | None = None
+        self._link: Link | None = None
+        self._link_ended = trio.Event()  # set when the server has let go of the running shell
         self._ready = trio.Event()
         self._flagged: list = []  # runtime flags to set again, by position in the tree
         self._restore_attempts = 0
@@ -213,7 +83,8 @@ class ShellChain:
         """Relay one command line to the shell (waiting while a chain starts) and return its reply.
 
         A command that was sent to a shell which then died gets an ``ok: false``
-        reply saying so; it is never sent twice.
+        reply saying so; it is never sent twice. Whatever the shell answers is
+        noted in the work log, even when the client that asked has left.
         """
         while True:
             if not self._ready.is_set():
@@ -224,13 +95,14 @@ class ShellChain:
                 return protocol.Reply(id=0, ok=False, output="",
                                       error=f"no shell and kernel to run the command: none started in "
                                             f"{READY_TIMEOUT:g} s{why}")
-            link = self._link
+            link, ended = self._link, self._link_ended
             try:
-                # Recorded when the reply comes, even for a client that has left by then.
-                return await link.command(line, lambda reply: self._worklog.record(line, reply.ok, reply.output))
-            except ChainGone:
-                await link.ended.wait()  # until the server has let go of this chain
-                continue
+                return await link.command(line)
+            except LinkClosed as exc:
+                if exc.sent:
+                    return protocol.Reply(id=0, ok=False, output="", error="the shell ended before answering; a "
+                                          "fresh shell and kernel are being started")
+                await ended.wait()  # not sent: to the next chain, once the server has let go of this one
 
     async def run(self) -> None:
         """Keep a chain running until cancelled, restarting (with back-off) each one that dies."""
@@ -253,7 +125,7 @@ class ShellChain:
             quick_deaths = 0 if trio.current_time() - started_at > STABLE_AFTER else quick_deaths + 1
             delay = RESTART_DELAYS[min(quick_deaths, len(RESTART_DELAYS)) - 1] if quick_deaths else 0.0
             later = f" in {delay:g} s" if delay else ""
-            self._publish([notice("ERROR", f"{ending}; restoring the loaded work into a fresh shell and kernel{later}")])
+            self._publish([protocol.notice(f"{ending}; restoring the loaded work into a fresh shell and kernel{later}", "ERROR")])
             await trio.sleep(delay)
 
     async def _run_once(self) -> tuple[str, bool]:
@@ -275,17 +147,17 @@ class ShellChain:
                 )
             )
             self.managed_pids.add(process.pid)
-            link = ShellLink(process, self._from_shell)
-            nursery.start_soon(self._watch, link, nursery.cancel_scope)
+            link = Link(process.stdin, process.stdout, name="seqserver", peer="shell", on_reply=self._worklog.record)
             try:
                 with trio.fail_after(HANDSHAKE_TIMEOUT):
-                    welcome = await link.handshake()
+                    welcome = await link.greet(protocol.Hello(version=protocol.VERSION, client="seqserver"))
+                nursery.start_soon(self._watch, link, process, nursery.cancel_scope)
                 log.info("shell started", pid=process.pid, shell=welcome.server)
                 self._publish(
                     [protocol.Event(kind="tree", ts=time.time(), action="restored", snapshot=welcome.snapshot)]
                 )
                 await self._restore(link)
-            except (trio.TooSlowError, ChainGone, trio.BrokenResourceError) as exc:
+            except (trio.TooSlowError, LinkClosed) as exc:
                 log.error("the fresh shell did not start serving", error=repr(exc))
                 self._ending = f"the fresh shell did not start serving ({exc!r})"
                 nursery.cancel_scope.cancel()
@@ -297,14 +169,20 @@ class ShellChain:
         if served:
             self._ready = trio.Event()  # commands wait for the next chain
         self._link = None
-        link.ended.set()
+        self._link_ended.set()
+        self._link_ended = trio.Event()
         if self._ending is None and process.returncode and self._last_words:
             self._ending = self._last_words
         return self._ending or f"the shell ended ({describe_exit(process.returncode)})", served
 
-    def _from_shell(self, events: list[protocol.Event]) -> None:
-        """Events of the shell: published (a tree event also wakes a restore waiting for its nodes;
-        an error notice is kept: a shell that exits says why in its last one)."""
+    async def _from_shell(self, messages: list[protocol.Message]) -> None:
+        """What the shell sends besides replies: events are published (a tree event also wakes a
+        restore waiting for its nodes; an error notice is kept: a shell that exits says why in its
+        last one); a protocol error the shell reports is logged."""
+        events = [message for message in messages if isinstance(message, protocol.Event)]
+        for message in messages:
+            if isinstance(message, protocol.Error):
+                log.error("the shell reports a protocol error", error=message.error)
         self._publish(events)
         for event in events:
             if event.kind == "tree":
@@ -313,17 +191,17 @@ class ShellChain:
             elif event.kind == "notice" and event.level == "ERROR":
                 self._last_words = event.message
 
-    async def _watch(self, link: ShellLink, cancel_scope: trio.CancelScope) -> None:
+    async def _watch(self, link: Link, process: trio.Process, cancel_scope: trio.CancelScope) -> None:
         """Follow the shell until its output ends, then make sure the whole group is gone."""
-        await link.pump()
+        await link.run(self._from_shell)
         with trio.move_on_after(STOP_GRACE):
-            await link.process.wait()
-        _signal_group(link.process.pid, signal.SIGKILL)
+            await process.wait()
+        _signal_group(process.pid, signal.SIGKILL)
         # A kernel whose shell was killed outright is orphaned: ours to end.
-        await end_orphans(STOP_GRACE, spare={link.process.pid})
+        await end_orphans(STOP_GRACE, spare={process.pid})
         cancel_scope.cancel()
 
-    async def _restore(self, link: ShellLink) -> None:
+    async def _restore(self, link: Link) -> None:
         """Give a fresh chain the work the last one had: the settings and loading commands, then the flags.
 
         Work that kills two fresh chains in a row while being restored is dropped,
@@ -334,8 +212,9 @@ class ShellChain:
             return
         self._restore_attempts += 1
         if self._restore_attempts > 2:
-            self._publish([notice("ERROR", "the loaded work killed the chain while being restored; not restored: "
-                                  + "; ".join(settings + lines + [f"flags {f}" for _, f in flagged]))])
+            self._publish([protocol.notice("the loaded work killed the chain while being restored; not restored: "
+                                           + "; ".join(settings + lines + [f"flags {f}" for _, f in flagged]),
+                                           "ERROR")])
             self._worklog.forget()
             self._flagged = []
             return
@@ -359,9 +238,9 @@ class ShellChain:
         counts.append(f"{len(lines)} loading command(s)")
         restored = f"restored {', '.join(counts)} and {sum(map(len, (f for _, f in flagged)))} flag(s)"
         if failures:
-            self._publish([notice("ERROR", f"{restored}; could not restore: " + "; ".join(failures))])
+            self._publish([protocol.notice(f"{restored}; could not restore: " + "; ".join(failures), "ERROR")])
         else:
-            self._publish([notice("INFO", restored)])
+            self._publish([protocol.notice(restored, "INFO")])
 
 
 def describe_exit(status: int | None) -> str:

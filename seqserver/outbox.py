@@ -2,11 +2,12 @@
 
 Every message for a client goes through its :class:`Client` queue, written out
 in batches by one writer task. Events are offered to every client's queue at
-once (an event is encoded once, however many clients get it); while a client
-has ``queue_limit`` messages waiting, the events a fresh snapshot supersedes
-(``state``, ``log``, ``output``) are dropped for it, and once it has read its
-queue it is resynchronised: a ``notice`` saying what it missed, then a ``tree``
-event (action ``restored``) with the current snapshot. Everything else is kept.
+once, as the bytes they were received in (an event is encoded once, however
+many clients get it); while a client has ``queue_limit`` messages waiting, the
+events a fresh snapshot supersedes (``state``, ``log``, ``output``) are dropped
+for it, and once it has read its queue it is resynchronised: a ``notice`` saying
+what it missed, then a ``tree`` event (action ``restored``) with the current
+snapshot. Everything else is kept.
 """
 from __future__ import annotations
 
@@ -14,13 +15,10 @@ import collections
 import time
 from typing import TYPE_CHECKING
 
-import msgpack
 import structlog
 import trio
 
 import protocol
-from seqserver.chain import notice
-from seqserver.snapshot import LiveSnapshot
 
 if TYPE_CHECKING:
     from seqserver.server import Transport
@@ -35,21 +33,25 @@ HARD_LIMIT_FACTOR = 4  # a client with this many times queue_limit messages wait
 
 
 class Outgoing:
-    """One message on its way to clients, encoded once (at once) however many clients get it."""
+    """One message on its way to clients, as bytes: encoded once however many clients get it."""
 
-    __slots__ = ("message", "encoded", "droppable")
+    __slots__ = ("encoded", "droppable")
 
-    def __init__(self, message: protocol.Message, droppable: bool = False) -> None:
-        self.message = message
-        self.encoded = protocol.encode(message)
+    def __init__(self, encoded: bytes, droppable: bool = False) -> None:
+        self.encoded = encoded
         self.droppable = droppable  # an event a fresh snapshot supersedes (see SUPERSEDED_BY_SNAPSHOT)
+
+    @classmethod
+    def event(cls, event: protocol.Event) -> Outgoing:
+        return cls(protocol.encode(event), droppable=event.kind in SUPERSEDED_BY_SNAPSHOT)
 
 
 class Client:
-    """A connected client: its transport and its queue of outgoing messages."""
+    """A connected client: its transport, its end of the protocol, and its queue of outgoing messages."""
 
-    def __init__(self, transport: Transport, name: str, queue_limit: int) -> None:
+    def __init__(self, transport: Transport, connection: protocol.Connection, name: str, queue_limit: int) -> None:
         self.transport = transport
+        self.connection = connection
         self.name = name
         self.log = log.bind(peer=transport.peer, client=name)
         self._queue_limit = queue_limit
@@ -60,8 +62,12 @@ class Client:
         self.cancel_scope = trio.CancelScope()  # ends the client's connection
 
     def post(self, message: protocol.Message) -> None:
-        """Queue a message that must arrive (welcome, reply, error)."""
-        self._put([Outgoing(message)])
+        """Queue a message that must arrive (a reply, an error)."""
+        self.post_encoded(self.connection.send(message))
+
+    def post_encoded(self, data: bytes) -> None:
+        """Queue the bytes of a message that must arrive (the welcome)."""
+        self._put([Outgoing(data)])
 
     def offer(self, events: list[Outgoing]) -> None:
         """Queue events; while the client is too far behind, drop those a snapshot supersedes."""
@@ -96,34 +102,21 @@ class Client:
         self._finished = True
         self._queued.unpark()
 
-    async def next_batch(self, snapshot: LiveSnapshot) -> list[Outgoing]:
+    async def next_batch(self, snapshot: protocol.Snapshot) -> list[bytes]:
         """The queued messages (waiting for one), then a resynchronisation if events were dropped.
 
         Returns an empty list once the queue is finished and delivered.
         """
         while not self._queue and not self._finished:
             await self._queued.park()
-        batch = [self._queue.popleft() for _ in range(min(BATCH, len(self._queue)))]
+        batch = [self._queue.popleft().encoded for _ in range(min(BATCH, len(self._queue)))]
         if self.dropped and not self._queue:
             # Caught up: the snapshot taken now is followed by every later event.
             self.log.warning("client resynchronised", dropped=self.dropped)
             message = (f"this client fell behind: {self.dropped} state, log and output events were dropped; "
                        "the tree that follows is the current state")
-            batch.append(Outgoing(notice("WARNING", message)))
-            batch.append(Outgoing(protocol.Event(kind="tree", ts=time.time(), action="restored",
-                                                 snapshot=snapshot.current())))
+            batch.append(protocol.encode(protocol.notice(message)))
+            batch.append(protocol.encode(protocol.Event(kind="tree", ts=time.time(), action="restored",
+                                                        snapshot=snapshot.current())))
             self.dropped = 0
         return batch
-
-
-async def send_batch(transport: Transport, batch: list[Outgoing]) -> None:
-    """Write a batch: in one piece where the transport allows (TCP), else message by message.
-
-    Messages are sent as encoded when queued (a snapshot in them may have changed since).
-    """
-    send_encoded = getattr(transport, "send_encoded", None)
-    if send_encoded is not None:
-        await send_encoded(b"".join(item.encoded for item in batch))
-    else:
-        for item in batch:
-            await transport.send(msgpack.unpackb(item.encoded))

@@ -24,10 +24,12 @@ For each client the server:
   client with four times ``queue_limit`` messages waiting (one that has stopped
   reading for good) is disconnected (see :mod:`seqserver.outbox`).
 
-Bad input on one connection (bytes that are not msgpack, wrong fields, an
-unknown message, an oversized one) is answered with an ``error`` and logged;
-after ``MAX_BAD_MESSAGES`` in a row the client is told and disconnected. No
-other client notices.
+Each client has its own ``protocol.Connection``, the core every process
+speaks through: it takes the first message (a ``hello`` of a few kilobytes at
+most, since nobody is trusted yet) and answers bad input (bytes that are not
+msgpack, wrong fields, an unknown message, an oversized one) with an ``error``;
+after ``protocol.MAX_BAD_IN_A_ROW`` in a row the client is told and
+disconnected. No other client notices.
 """
 from __future__ import annotations
 
@@ -43,11 +45,13 @@ import structlog
 import trio
 
 import protocol
-import seqserver
-from seqserver import access, reaper
-from seqserver.chain import ShellChain, notice
-from seqserver.outbox import SUPERSEDED_BY_SNAPSHOT, Client, Outgoing, send_batch
-from seqserver.snapshot import LiveSnapshot
+import seq
+from seqclient.addresses import format_address, parse_address
+from seqclient.link import RECEIVE_SIZE
+from seqclient import access
+from seqserver import reaper
+from seqserver.chain import ShellChain
+from seqserver.outbox import Client, Outgoing
 from seqserver.webguard import WebGuard
 
 log = structlog.get_logger("seqserver")
@@ -55,12 +59,10 @@ log = structlog.get_logger("seqserver")
 MSGPACK_MAP_FIRST_BYTES = frozenset([*range(0x80, 0x90), 0xDE, 0xDF])
 TLS_HANDSHAKE_FIRST_BYTE = 0x16  # a TLS record of the handshake: a client's hello
 TLS_ONLY = "this server speaks TLS only: connect with TLS (seqshell --connect ADDRESS --tls, or --cacert CA_FILE)"
-RECEIVE_SIZE = 65536
 SEND_BUFFER = 256 * 1024  # kernel send buffer per TCP client: bounds memory held for slow readers
 FIRST_BYTES_TIMEOUT = 10.0  # seconds a new connection has to say something
 HANDSHAKE_TIMEOUT = 10.0  # seconds a protocol client has to send a complete hello
 FLUSH_TIMEOUT = 5.0  # seconds to deliver what is queued for a client that is leaving
-MAX_BAD_MESSAGES = 10  # bad messages in a row before a client is disconnected
 COMMANDS_READ_AHEAD = 64  # a client's commands read while one is in progress (then reading waits)
 DEFAULT_QUEUE_LIMIT = 10_000
 PROTECTED_MODE = (
@@ -74,57 +76,38 @@ DEFAULT_MAX_CLIENTS = 100
 
 
 class Transport(Protocol):
-    """One client connection, whatever carries it (TCP, websocket)."""
+    """One client connection, whatever carries it (TCP, websocket): it moves bytes; the client's
+    ``protocol.Connection`` makes them into messages."""
 
     peer: str  # "host:port" of the other end, for logs
+    signed_in: bool  # a browser that brought its sign-in cookie needs no token in its hello
 
-    async def send(self, message: dict) -> None:
-        """Send one message (raises trio.BrokenResourceError once the client has gone)."""
+    async def receive_into(self, connection: protocol.Connection) -> None:
+        """Feed the next bytes the client sent to ``connection`` (the end of its stream, too)."""
 
-    async def receive(self) -> dict | None:
-        """The next message, validated; None at the end; protocol.ProtocolError on bad input."""
+    async def send(self, messages: list[bytes]) -> None:
+        """Send encoded messages, in order (raises trio.BrokenResourceError once the client has gone)."""
 
     async def aclose(self) -> None:
         """Close the connection."""
 
 
 class StreamTransport:
-    """A byte stream (TCP) as a transport: msgpack maps back to back."""
+    """A byte stream (TCP) as a transport: msgpack maps back to back, a batch in one write."""
 
-    def __init__(self, stream: trio.abc.Stream, peer: str, first_bytes: bytes = b"",
-                 max_size: int = protocol.MAX_MESSAGE_SIZE) -> None:
+    signed_in = False
+
+    def __init__(self, stream: trio.abc.Stream, peer: str, first_bytes: bytes = b"") -> None:
         self.peer = peer
         self._stream = stream
-        self._decoder = protocol.Decoder(max_size=max_size)
-        self._to_feed: bytes | None = first_bytes or None  # bytes for the decoder before reading more
-        self._received: list[protocol.Message] = []
-        self._error: protocol.ProtocolError | None = None
+        self._first_bytes = first_bytes  # what the listener read to tell the protocol from HTTP
 
-    async def send(self, message: dict) -> None:
-        await self._stream.send_all(protocol.encode(protocol.from_dict(message)))
+    async def receive_into(self, connection: protocol.Connection) -> None:
+        data, self._first_bytes = self._first_bytes or await self._stream.receive_some(RECEIVE_SIZE), b""
+        connection.receive_data(data)
 
-    async def send_encoded(self, data: bytes) -> None:
-        """Write messages already encoded (several at once: one write for a whole batch)."""
-        await self._stream.send_all(data)
-
-    async def receive(self) -> dict | None:
-        """The next message; a bad one raises ProtocolError once the good ones before it are served."""
-        while not self._received:
-            if self._error is not None:
-                error, self._error = self._error, None
-                raise error
-            if self._to_feed is not None:
-                data, self._to_feed = self._to_feed, None
-            else:
-                data = await self._stream.receive_some(RECEIVE_SIZE)
-                if not data:
-                    return None
-            try:
-                self._received = self._decoder.feed(data)
-            except protocol.ProtocolError as exc:
-                self._received, self._error = exc.messages, exc
-                self._to_feed = b""  # the decoder may hold more messages after the bad one
-        return self._received.pop(0).to_dict()
+    async def send(self, messages: list[bytes]) -> None:
+        await self._stream.send_all(b"".join(messages))
 
     async def aclose(self) -> None:
         await self._stream.aclose()
@@ -149,15 +132,15 @@ class Server:
         self.queue_limit = queue_limit
         self.max_clients = max_clients
         self.max_message_size = max_message_size
-        self.identity = f"seqserver {seqserver.__version__} pid {os.getpid()}"
-        self.snapshot = LiveSnapshot()
+        self.identity = f"seqserver {seq.__version__} pid {os.getpid()}"
+        self.snapshot = protocol.Snapshot()
         self.clients: set[Client] = set()
         self._clients_changed = trio.Event()  # set (and replaced) whenever a client leaves
         self.chain = ShellChain(self.publish, self.snapshot, *([shell_argv] if shell_argv else []))
 
     async def say_goodbye(self) -> None:
         """Tell every client the server is shutting down and let their queues drain (for a while)."""
-        self.publish([notice("WARNING", "the server is shutting down")])
+        self.publish([protocol.notice("the server is shutting down")])
         for client in self.clients:
             client.finish()
         with trio.move_on_after(FLUSH_TIMEOUT):
@@ -170,7 +153,7 @@ class Server:
         outgoing = []
         for event in events:
             self.snapshot.apply(event)
-            outgoing.append(Outgoing(event, droppable=event.kind in SUPERSEDED_BY_SNAPSHOT))
+            outgoing.append(Outgoing.event(event))
         for client in self.clients:
             client.offer(outgoing)
 
@@ -189,8 +172,8 @@ class Server:
                     first = await stream.receive_some(RECEIVE_SIZE)
             tune_client_socket(accepted)
             if first and first[0] in MSGPACK_MAP_FIRST_BYTES:
-                await self.handle_client(StreamTransport(stream, peer, first, self.max_message_size))
-            elif first and chr(first[0]).isalpha():
+                await self.handle_client(StreamTransport(stream, peer, first))
+            elif first[:1].isalpha():
                 from seqserver import web  # the GUI's side of the port
 
                 await web.handle_http(self, stream, first)
@@ -210,19 +193,20 @@ class Server:
         log.warning("connection without TLS: refused", peer=peer)
         if first[0] in MSGPACK_MAP_FIRST_BYTES:
             await stream.send_all(protocol.encode(protocol.Error(error=TLS_ONLY, fatal=True)))
-        elif chr(first[0]).isalpha():
+        elif first[:1].isalpha():
             from seqserver import web
 
             await web.refuse_http(stream, first, 400, "This seqserver speaks HTTPS only: use an https:// address.")
 
     async def handle_client(self, transport: Transport) -> None:
         """Serve one protocol client from its ``hello`` until it leaves."""
+        connection = protocol.Connection(protocol.SERVER, name="seqserver", max_message_size=self.max_message_size)
         try:
-            client = await self._handshake(transport)
+            client = await self._handshake(transport, connection)
         except Refused as exc:
             log.warning("client refused", peer=transport.peer, reason=str(exc))
             with trio.move_on_after(FLUSH_TIMEOUT):
-                await transport.send(protocol.Error(error=str(exc), fatal=True).to_dict())
+                await transport.send([connection.refuse(str(exc))])
             return
         if client is None:
             return
@@ -240,45 +224,47 @@ class Server:
             self._clients_changed = trio.Event()
             client.log.info("client disconnected", clients=len(self.clients))
 
-    async def _handshake(self, transport: Transport) -> Client | None:
-        """Wait for ``hello``, check it, register the client and queue its ``welcome``."""
+    async def _handshake(self, transport: Transport, connection: protocol.Connection) -> Client | None:
+        """Wait for ``hello``, check it, register the client and queue its ``welcome``.
+
+        None when the peer left, or sent something the protocol refuses (it has been told why).
+        """
         try:
             with trio.fail_after(HANDSHAKE_TIMEOUT):
-                hello = await transport.receive()
+                while (event := connection.next_event()) is protocol.NEED_DATA:
+                    await transport.receive_into(connection)
         except trio.TooSlowError:
             raise Refused(f"no hello within {HANDSHAKE_TIMEOUT:g} s") from None
-        except protocol.ProtocolError as exc:
-            raise Refused(f"bad hello: {exc}") from None
-        if hello is None:
+        if event is protocol.ENDED:
             return None
-        if hello["type"] != "hello":
-            raise Refused(f"the first message must be hello, not {hello['type']}")
-        if hello["version"] != protocol.VERSION:
-            raise Refused(f"protocol version {hello['version']} is not supported: this server speaks "
-                          f"version {protocol.VERSION}")
+        if isinstance(event, protocol.Refused):
+            log.warning("client refused", peer=transport.peer, reason=event.answer.error)
+            with trio.move_on_after(FLUSH_TIMEOUT):
+                await transport.send([connection.send(event.answer)])
+            return None
         if self.local_only and not is_loopback(transport.peer):
             raise Refused(PROTECTED_MODE)
-        if not getattr(transport, "signed_in", False) and not hmac.compare_digest(
-            (hello.get("token") or "").encode(), self.token.encode()
-        ):
+        if not transport.signed_in and not hmac.compare_digest((event.token or "").encode(), self.token.encode()):
             raise Refused(WRONG_TOKEN)
         if len(self.clients) >= self.max_clients:
             raise Refused(f"too many clients: this server serves at most {self.max_clients}")
-        client = Client(transport, hello["client"], self.queue_limit)
+        client = Client(transport, connection, event.client, self.queue_limit)
         # Registering and copying the snapshot happen together: every later event follows it.
-        client.post(protocol.Welcome(version=protocol.VERSION, server=self.identity, snapshot=self.snapshot.current()))
+        client.post_encoded(connection.welcome(
+            protocol.Welcome(version=protocol.VERSION, server=self.identity, snapshot=self.snapshot.current())))
         self.clients.add(client)
         return client
 
     async def _serve_commands(self, client: Client) -> None:
-        """Relay the client's commands in order until it closes (or sends too much garbage).
+        """Relay the client's commands in order until it closes (or is disconnected for bad input).
 
         What the client sends is answered in order: replies, and the errors refusing
-        bad messages. An ``abort`` that comes while one of the client's commands is
-        in progress is the exception: it is relayed at once, ahead of what is queued
-        behind that command, since a ``load`` stuck in a module's import, or a
-        ``wait``, would otherwise hold up the abort meant to end it. It still reaches
-        the shell after the command in progress (a ``run`` sent just before, say).
+        bad messages. A command that ``interrupts`` (``abort``) coming while one of the
+        client's commands is in progress is the exception: it is relayed at once, ahead
+        of what is queued behind that command, since a ``load`` stuck in a module's
+        import, or a ``wait``, would otherwise hold up the abort meant to end it. It
+        still reaches the shell after the command in progress (a ``run`` sent just
+        before, say).
         """
         in_progress = False
 
@@ -300,51 +286,51 @@ class Server:
             nursery.start_soon(answer_in_order, queued)
             async with queue:
                 async for item in self._received(client):
-                    if in_progress and isinstance(item, dict) and item["line"].split(None, 1)[:1] == ["abort"]:
+                    if in_progress and isinstance(item, protocol.Cmd) and _interrupts(item.line):
                         nursery.start_soon(self._relay, client, item)
                     else:
                         await queue.send(item)
 
-    async def _relay(self, client: Client, message: dict) -> None:
-        reply = await self.chain.command(message["line"])
-        client.post(protocol.Reply(**_reply_fields(reply, message["id"])))
+    async def _relay(self, client: Client, command: protocol.Cmd) -> None:
+        reply = await self.chain.command(command.line)
+        client.post(protocol.Reply(**{**reply, "id": command.id}))
 
-    async def _received(self, client: Client) -> AsyncIterator[dict | protocol.Error]:
-        """The client's ``cmd`` messages until it closes, and an ``error`` for anything else;
-        after ``MAX_BAD_MESSAGES`` bad ones in a row, a fatal one, and the end."""
-        bad_in_a_row = 0
+    async def _received(self, client: Client) -> AsyncIterator[protocol.Cmd | protocol.Error]:
+        """The client's commands until it closes, and the error answering each message refused;
+        after a fatal one (too many bad messages in a row), the end."""
+        connection = client.connection
         while True:
-            try:
-                message = await client.transport.receive()
-            except (trio.BrokenResourceError, trio.ClosedResourceError):
-                return
-            except protocol.ProtocolError as exc:
-                bad_in_a_row += 1
-                client.log.warning("bad message", error=str(exc))
-                if bad_in_a_row >= MAX_BAD_MESSAGES:
-                    yield protocol.Error(error=f"{exc}; disconnected after {bad_in_a_row} bad messages in a row",
-                                         fatal=True)
+            event = connection.next_event()
+            if event is protocol.NEED_DATA:
+                try:
+                    await client.transport.receive_into(connection)
+                except (trio.BrokenResourceError, trio.ClosedResourceError):
                     return
-                yield protocol.Error(error=str(exc), fatal=False)
-                continue
-            if message is None:
+            elif event is protocol.ENDED:
                 return
-            bad_in_a_row = 0
-            if message["type"] != "cmd":
-                yield protocol.Error(error=f"unexpected {message['type']} message: after the handshake "
-                                     "a client sends cmd messages", fatal=False)
-                continue
-            yield message
+            elif isinstance(event, protocol.Refused):
+                client.log.warning("bad message", error=event.answer.error)
+                yield event.answer
+                if event.fatal:
+                    return
+            else:
+                yield event
 
     async def _write_to(self, client: Client, cancel_scope: trio.CancelScope) -> None:
         """Deliver the client's queue; when the client has gone, stop serving it."""
         try:
             while batch := await client.next_batch(self.snapshot):
-                await send_batch(client.transport, batch)
+                await client.transport.send(batch)
         except (trio.BrokenResourceError, trio.ClosedResourceError):
             client.log.info("client connection lost")
         finally:
             cancel_scope.cancel()
+
+
+def _interrupts(line: str) -> bool:
+    """Whether a command line goes ahead of what its client queued (``abort``)."""
+    command = protocol.verb(line)
+    return command is not None and command.interrupts
 
 
 def tune_client_socket(stream: trio.SocketStream) -> None:
@@ -364,13 +350,6 @@ def tune_client_socket(stream: trio.SocketStream) -> None:
     for level, option, value in options:
         if option is not None:  # the last three are Linux's
             stream.setsockopt(level, option, value)
-
-
-def _reply_fields(reply: protocol.Reply, request_id: int) -> dict:
-    fields = reply.to_dict()
-    del fields["type"]
-    fields["id"] = request_id
-    return fields
 
 
 class ReplayStream(trio.abc.Stream):
@@ -430,14 +409,6 @@ def is_loopback(peer: str) -> bool:
     return access.is_this_machine(peer.rpartition(":")[0])
 
 
-def parse_address(address: str) -> tuple[str | None, int]:
-    """``[HOST:]PORT`` as (host, port); host None means every interface."""
-    host, _, port = address.rpartition(":")
-    if not port.isdigit():
-        raise ValueError(f"bad address {address!r}: expected [HOST:]PORT, e.g. 8000 or 127.0.0.1:8000")
-    return (host.strip("[]") or None), int(port)
-
-
 async def open_listeners(host: str | None, port: int) -> list[trio.SocketListener]:
     """Listen on ``host`` (every interface when None); with port 0, on one port chosen by the system."""
     listeners = await trio.open_tcp_listeners(port, host=host)
@@ -453,7 +424,7 @@ async def open_listeners(host: str | None, port: int) -> list[trio.SocketListene
 def listening_address(listeners: list[trio.SocketListener]) -> str:
     names = [listener.socket.getsockname() for listener in listeners]
     host, port = next((name for name in names if len(name) == 2), names[0])[:2]
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    return format_address(host, port)
 
 
 async def accept_clients(server: Server, listeners, handler_nursery: trio.Nursery, *,
@@ -471,7 +442,7 @@ async def serve(address: str, **options) -> None:
     down, gives their queues ``FLUSH_TIMEOUT`` seconds to drain, then ends the
     shell and kernel (see :mod:`seqserver.chain`) and returns.
     """
-    host, port = parse_address(address)
+    host, port = parse_address(address, default_host=None)
     server = Server(**options)
     reaper.become_subreaper()
     listeners = await open_listeners(host, port)

@@ -10,9 +10,11 @@ import structlog
 import trio
 
 import protocol
-from seqserver import access, server
+from seqclient import access
+from seqclient.addresses import parse_address
+from seqserver import server
 from seqserver.chain import SHELL_COMMAND
-from seqshell.config import ConfigError, load_config
+from seqclient.config import ConfigError, load_config
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -115,7 +117,7 @@ def access_options(args: argparse.Namespace) -> dict:
 def main(args: argparse.Namespace) -> int:
     configure_logging(args.log_level)
     try:
-        server.parse_address(args.address)
+        parse_address(args.address, default_host=None)
     except ValueError as exc:
         print(f"seqserver: {exc}", file=sys.stderr)
         return 2

@@ -49,33 +49,23 @@ CONTENT_TYPES = {
 class WebSocketTransport:
     """A websocket as a protocol transport: one msgpack map per binary frame."""
 
-    def __init__(self, websocket: trio_websocket.WebSocketConnection, peer: str, max_size: int,
-                 signed_in: bool = False):
+    def __init__(self, websocket: trio_websocket.WebSocketConnection, peer: str, signed_in: bool = False):
         self.peer = peer
         self.signed_in = signed_in  # the browser brought the cookie of a sign-in: no token needed in hello
         self._websocket = websocket
-        self._max_size = max_size
 
-    async def send(self, message: dict) -> None:
-        data = protocol.encode(protocol.from_dict(message))
+    async def receive_into(self, connection: protocol.Connection) -> None:
         try:
-            await self._websocket.send_message(data)
+            connection.receive_frame(await self._websocket.get_message())
+        except trio_websocket.ConnectionClosed:
+            connection.receive_data(b"")
+
+    async def send(self, messages: list[bytes]) -> None:
+        try:
+            for message in messages:
+                await self._websocket.send_message(message)
         except trio_websocket.ConnectionClosed:
             raise trio.BrokenResourceError(f"websocket {self.peer} closed") from None
-
-    async def receive(self) -> dict | None:
-        """The next message, or None once the browser has gone."""
-        try:
-            frame = await self._websocket.get_message()
-        except trio_websocket.ConnectionClosed:
-            return None
-        if isinstance(frame, str):
-            raise protocol.ProtocolError("text frame: send each message as one binary frame")
-        decoder = protocol.Decoder(self._max_size)  # frames stand alone: nothing carries over
-        messages = decoder.feed(frame)
-        if len(messages) != 1 or decoder.buffered:
-            raise protocol.ProtocolError("a binary frame must hold exactly one whole message")
-        return messages[0].to_dict()
 
     async def aclose(self) -> None:
         await self._websocket.aclose()
@@ -276,7 +266,7 @@ async def _serve_websocket(server, stream: ReplayStream, peer: str, signed_in: b
         if websocket is None:
             nursery.cancel_scope.cancel()
             return
-        transport = WebSocketTransport(websocket, peer, server.max_message_size, signed_in)
+        transport = WebSocketTransport(websocket, peer, signed_in)
         try:
             await server.handle_client(transport)
         finally:

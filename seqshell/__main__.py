@@ -3,13 +3,12 @@ import argparse
 import sys
 
 from seqshell import tool
+from seqtool.cli import add_log_level
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="seqshell", description="The sequencer's shell (manual 7.1).")
-    parser.add_argument("--log-level", type=str.upper, default="INFO",
-                        choices=["DEBUG", "INFO", "WARN", "CRITICAL", "ERROR"],
-                        help="level of the shell's own log (seq.log in the session directory)")
+    add_log_level(parser, "Shows the scripts' log records, and keeps the shell's own log (seq.log),")
     tool.configure(parser)
     return tool.main(parser.parse_args(argv))
 

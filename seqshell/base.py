@@ -19,6 +19,7 @@ loaded nodes to completion.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import pathlib
 import pkgutil
 import sys
@@ -30,13 +31,27 @@ import cmd2
 import structlog
 from cmd2 import Choices, CompletionItem, plugin
 
+from protocol import Outcome
 from seqshell.display import PROMPT, OutputLines, TreeView, dialog_prompt, format_dialog, format_event
-from seqshell.outcome import Outcome
 from seqshell.portal import TrioPortal
 
 log = structlog.get_logger("seqshell")
 
 Action = Callable[[], Awaitable[Outcome]]
+
+_help_shown: contextvars.ContextVar[bool] = contextvars.ContextVar("help_shown", default=False)
+
+
+class ShellArgumentParser(cmd2.Cmd2ArgumentParser):
+    """cmd2's parser, for which asking a command for its help (``CMD -h``) is a command that succeeded,
+    as it is for the kernel (cmd2 counts the parser's exit after the help as a failure)."""
+
+    def print_help(self, file=None) -> None:
+        super().print_help(file)
+        _help_shown.set(True)
+
+
+cmd2.argparse_utils.set_default_argument_parser(ShellArgumentParser)  # cmd2's own commands (help) too
 
 
 class ShellBase(cmd2.Cmd):
@@ -155,7 +170,9 @@ class ShellBase(cmd2.Cmd):
         """Run one line and count it as failed unless it completed and reported success."""
         self._command_failed = False
         self._command_completed = not line.strip() or line.lstrip().startswith("#")
+        _help_shown.set(False)
         stop = super().onecmd_plus_hooks(line, **kwargs)
+        self._command_completed = self._command_completed or _help_shown.get()
         if self._command_failed or not self._command_completed:
             self.failed_commands += 1
             log.info("command failed", line=line)
@@ -186,7 +203,7 @@ class ShellBase(cmd2.Cmd):
 
     def observe(self, event: dict) -> None:
         """Fold an event into the shell's picture of the kernel (every mode)."""
-        self.tree.update(event)
+        self.tree.apply(event)
         if event.get("kind") == "run" and event.get("status") == "error":
             self.failed_runs += 1
 

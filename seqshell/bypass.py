@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import trio
 
-from seqshell.outcome import Outcome
+from protocol import Outcome
 
 
 async def run(command: str) -> Outcome:

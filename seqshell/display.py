@@ -8,10 +8,11 @@ everywhere else.
 """
 from __future__ import annotations
 
-import time
+from collections.abc import Mapping
 
 from rich.text import Text
 
+import protocol
 from protocol import display_state
 
 STATE_STYLES = {
@@ -23,7 +24,7 @@ STATE_STYLES = {
 }
 
 RUN_MESSAGES = {
-    "started": "run started",
+    "running": "run started",
     "finished": "run finished",
     "error": "run stopped on an error (retry, continue, or reset)",
     "paused": "run paused (resume SN after a PAUSE flag, answer SN for a dialog)",
@@ -37,11 +38,6 @@ def state_style(state: str) -> str:
     if "ERROR" in state:
         return STATE_STYLES["ERROR"]
     return STATE_STYLES.get(state.split("|")[0], "")
-
-
-def notice(message: str, level: str = "WARNING") -> dict:
-    """A ``notice`` event of the shell's own (the kernel died, OTTO did not answer...)."""
-    return {"kind": "notice", "level": level, "message": message, "ts": time.time()}
 
 
 QUIET_STATES = {"NOT_STARTED", "SCHEDULED"}
@@ -137,56 +133,24 @@ class OutputLines:
         return pending
 
 
-class TreeView:
-    """The latest loaded tree as the kernel described it: snapshots, then state and dialog events."""
-
-    def __init__(self) -> None:
-        self.snapshot: dict = {"status": "idle", "modules": [], "obs": [], "scripts": [], "dialogs": []}
-        self._nodes: dict[int, dict] = {}
-
-    def update(self, event: dict) -> None:
-        """Fold one event into the picture (called for every event, in order)."""
-        kind = event.get("kind")
-        if kind == "tree":
-            self.replace(event.get("snapshot") or {})
-        elif kind == "state" and event.get("sn") in self._nodes:
-            node = self._nodes[event["sn"]]
-            node["state"], node["flags"] = event["state"], event.get("flags", [])
-        elif kind == "run":
-            self.snapshot["status"] = event.get("status")
-            if event.get("status") in ("finished", "error", "aborted"):
-                self.snapshot["dialogs"] = []
-        elif kind == "dialog":
-            fields = {k: v for k, v in event.items() if k not in ("kind", "action", "answer")}
-            others = [d for d in self.open_dialogs() if d.get("sn") != event.get("sn")]
-            self.snapshot["dialogs"] = others + ([fields] if event.get("action") == "request" else [])
-
-    def open_dialogs(self) -> list[dict]:
-        """The dialogs waiting for an answer (the fields of their request events)."""
-        return self.snapshot.get("dialogs") or []
-
-    def replace(self, snapshot: dict) -> None:
-        self.snapshot = snapshot
-        self._nodes = {}
-        stack = list(snapshot.get("scripts", []))
-        while stack:
-            node = stack.pop()
-            self._nodes[node["sn"]] = node
-            stack.extend(node.get("children", []))
+class TreeView(protocol.Snapshot):
+    """The protocol's snapshot model, with what the shell's completion and ``break`` read from it."""
 
     def state_of(self, sn: int | None) -> str | None:
-        node = self._nodes.get(sn)
+        """The state of a node of the loaded scripts; None for others (the root and its own begin and
+        end, which the shell does not show)."""
+        root = self.current().get("root") or {}
+        if sn == root.get("sn") or any(child["sn"] == sn for child in root.get("children", [])):
+            return None
+        node = self.node(sn)
         return node["state"] if node else None
-
-    def nodes(self) -> list[dict]:
-        return sorted(self._nodes.values(), key=lambda node: node["sn"])
 
     def serial_choices(self) -> list[tuple[str, str]]:
         """(serial number, "name STATE") pairs for tab completion."""
         return [(str(n["sn"]), f"{n['name']} {display_state(n['state'], n.get('flags', []))}") for n in self.nodes()]
 
     def name_choices(self) -> list[str]:
-        return sorted({n["name"] for n in self._nodes.values() if n["name"] not in ("begin", "end")})
+        return sorted({n["name"] for n in self.nodes() if n["name"] not in ("begin", "end")})
 
-    def paused_nodes(self) -> list[dict]:
+    def paused_nodes(self) -> list[Mapping]:
         return [n for n in self.nodes() if "PAUSE" in n.get("flags", [])]

@@ -17,8 +17,7 @@ import trio
 
 import protocol
 from seqkernel.link import KernelDied, KernelLink, KernelRefused
-from seqshell.display import notice
-from seqshell.outcome import Outcome
+from protocol import Outcome
 
 log = structlog.get_logger("seqshell.local")
 
@@ -31,16 +30,13 @@ class LocalKernel:
         self.session_dir = session_dir
         self.log_level = log_level
         self.instrument = instrument  # the kernel checks OBs against this instrument's package
-        self.on_event = None  # async callable(event: a dict or a received protocol.Event), set by the owner
+        self.on_event = None  # async callable(event: a received protocol.Event), set by the owner
         self.after_events = lambda: None  # called once a burst of events has been handled
         self.on_death = None  # async callable(exit status) for a kernel that died unasked; default: a notice
         self._nursery: trio.Nursery | None = None
         self._link: KernelLink | None = None
         self._stopping = False
         self._ended: trio.Event | None = None
-        self._taken = 0  # messages taken from the link so far
-        self._forwarded = 0  # ... and fully handled
-        self._progress = trio.Event()
 
     async def start(self, nursery: trio.Nursery) -> Outcome:
         """Spawn a kernel; returns once it has answered the handshake."""
@@ -58,50 +54,37 @@ class LocalKernel:
         self._ended = ended = trio.Event()
         try:
             async with KernelLink.spawn(session_dir=self.session_dir, log_level=self.log_level,
-                                        instrument=self.instrument, client="seqshell") as link:
+                                        instrument=self.instrument, client="seqshell",
+                                        on_events=self._forward) as link:
                 self._link = link
                 log.info("kernel started", pid=link.process.pid)
-                await self.on_event({"kind": "tree", "action": "restored", "ts": time.time(),
-                                     "snapshot": link.welcome.snapshot})
+                await self.on_event(protocol.Event(kind="tree", action="restored", ts=time.time(),
+                                                   snapshot=link.welcome.snapshot))
                 task_status.started(link.process.pid)
-                async for message in link.messages:
-                    await self._forward_all(link, message)
-                self._link = None
                 status = await link.wait_exit()
+                self._link = None
                 if not self._stopping:
                     log.error("kernel died", status=status)
                     if self.on_death is not None:
                         await self.on_death(status)
                     else:
-                        await self.on_event(notice(
-                            level="ERROR", message=f"the kernel died (exit status {status}); what it had loaded is "
-                            "lost. Type init to start a new one."))
+                        await self.on_event(protocol.notice(
+                            f"the kernel died (exit status {status}); what it had loaded is lost. Type init to "
+                            "start a new one.", "ERROR"))
         finally:
             self._link = None
-            self._progress.set()
             ended.set()
 
-    async def _forward_all(self, link: KernelLink, message: protocol.Message) -> None:
-        """Forward a message and every one already behind it, without yielding between them:
-        a burst of events goes on as one batch."""
-        while message is not None:
-            self._taken += 1
-            await self._forward(message)
-            self._forwarded += 1
-            try:
-                message = link.messages.receive_nowait()
-            except (trio.WouldBlock, trio.EndOfChannel):
-                message = None
+    async def _forward(self, messages: list[protocol.Message]) -> None:
+        """A burst of what the kernel sent besides replies, handled before anything after it
+        (so a command's reply comes after what its run printed)."""
+        for message in messages:
+            if isinstance(message, protocol.Event):
+                await self.on_event(message)  # read like its body; passed on as the bytes it came in
+            else:  # a protocol error the kernel reported: worth an operator's eye, not a crash
+                log.warning("message from the kernel", message=message.to_dict())
+                await self.on_event(protocol.notice(f"kernel: {message.error}"))
         self.after_events()
-        self._progress.set()
-        self._progress = trio.Event()
-
-    async def _forward(self, message: protocol.Message) -> None:
-        if isinstance(message, protocol.Event):
-            await self.on_event(message)  # read like its body; passed on as the bytes it came in
-        else:  # a protocol error the kernel reported: worth an operator's eye, not a crash
-            log.warning("message from the kernel", message=message.to_dict())
-            await self.on_event(notice(f"kernel: {getattr(message, 'error', message)}"))
 
     async def command(self, line: str) -> Outcome:
         link = self._link
@@ -111,15 +94,7 @@ class LocalKernel:
             reply = await link.command(line)
         except KernelDied as exc:
             return Outcome.failure(f"the kernel died during the command ({exc})")
-        await self._events_before_reply_handled(link)
         return Outcome.from_reply(reply)
-
-    async def _events_before_reply_handled(self, link: KernelLink) -> None:
-        """Wait until the events the kernel sent before a reply have been handled, so that
-        what a command prints comes after what its run printed."""
-        target = self._taken + link.messages.statistics().current_buffer_used
-        while self._forwarded < target and self._link is link:
-            await self._progress.wait()
 
     async def stop(self) -> Outcome:
         """Stop the kernel (``clear``)."""
@@ -146,7 +121,7 @@ class LocalKernel:
     async def close(self) -> None:
         """End of the shell: stop the kernel once the events it already sent have been shown.
 
-        A round trip first: what the kernel published before its reply arrives before it.
+        A round trip first: what the kernel published before its reply is handled before it.
         """
         if self._link is not None:
             await self.command("modules")

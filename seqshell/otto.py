@@ -27,7 +27,7 @@ import urllib.request
 
 import trio
 
-from seqshell.config import Config, OttoConfig
+from seqclient.config import Config, OttoConfig
 from seqshell.ob_events import OBEvent, OBEventTracker, ob_name
 
 logger = logging.getLogger("seq.otto")
@@ -247,9 +247,9 @@ class OttoSession:
         self.directory = pathlib.Path(directory).resolve()
         self.reporter = OttoReporter(self.client, on_problem)
 
-    async def fetch(self, command) -> str:
-        """Fetch the next OB, keep it, load it with ``ob PATH``; what to show the operator.
-        OttoError when OTTO fails or the kernel refuses the OB (which stays in its file)."""
+    async def fetch(self, command) -> tuple[pathlib.Path, str]:
+        """Fetch the next OB, keep it, load it with ``ob PATH``: the file it was kept in, and what to
+        show the operator. OttoError when OTTO fails or the kernel refuses the OB (which stays in its file)."""
         fetched = await trio.to_thread.run_sync(self.client.fetch_next)
         ob = fetched["ob"]
         path = await trio.to_thread.run_sync(store_ob, ob, self.directory)
@@ -265,7 +265,7 @@ class OttoSession:
             self.reporter.loaded(ob, snapshot.data if snapshot.ok else {}, str(path))
         except LookupError as exc:
             said.append(f"its OB events will not be reported to OTTO: {exc}")
-        return "\n".join(said)
+        return path, "\n".join(said)
 
     async def list_queue(self) -> dict:
         """The queue (see :meth:`OttoClient.list_queue`; :func:`format_queue` shows it), once

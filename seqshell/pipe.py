@@ -18,8 +18,9 @@ import structlog
 import trio
 
 import protocol
+from protocol import Outcome
+from seqclient.link import RECEIVE_SIZE
 from seqshell.base import ShellBase
-from seqshell.outcome import Outcome
 
 log = structlog.get_logger("seqshell.pipe")
 
@@ -111,45 +112,41 @@ class Outbox:
 
 
 class PipeServer:
+    """The shell's side of the protocol towards the server: its commands in, replies and events out."""
+
     def __init__(self, app: ShellBase, target, receive_stream, send_stream) -> None:
         self.app = app
         self.target = target
         self._receive_stream = receive_stream
+        self.connection = protocol.Connection(protocol.SERVER, name="seqshell")
         self.outbox = Outbox(send_stream)  # its writer is run by the owner, to outlast serve()
-        self.greeted = False
 
-    async def send(self, message: protocol.Message) -> None:
-        await self.outbox.send_urgent(protocol.encode(message))
-
-    async def forward_event(self, event: dict) -> None:
+    async def forward_event(self, event: protocol.Event) -> None:
         """The target's event handler: keep the shell's picture current and pass the event on
-        (once the server has said hello: its welcome carries the picture until then)."""
+        (once the server is welcomed: until then, the welcome's snapshot carries it)."""
         self.app.observe(event)
-        if self.greeted:
-            if not isinstance(event, protocol.Event):  # one the shell made: the kernel's come checked
-                event = protocol.Event(**event)
-            self.outbox.put(protocol.encode(event))
+        if self.connection.state is protocol.State.OPEN:
+            self.outbox.put(protocol.encode(event))  # the kernel's events go on as the bytes they came in
             await self.outbox.wait_for_room()
 
     async def serve(self) -> None:
-        """Serve until the server closes our stdin."""
-        decoder = protocol.Decoder()
+        """Serve until the server closes our stdin (or the connection is closed by a fatal error)."""
         async with trio.open_nursery() as nursery:
             send_command, receive_command = trio.open_memory_channel(COMMANDS_QUEUED)
             nursery.start_soon(self._execute_in_order, receive_command, nursery)
-            async for data in self._receive_stream:
-                for message in decoder.feed_with_errors(data):
-                    if isinstance(message, protocol.ProtocolError):
-                        log.warning("bad input on the pipe", error=str(message))
-                        await self.send(protocol.Error(error=str(message), fatal=False))
-                    elif isinstance(message, protocol.Hello):
-                        await self.welcome()
-                        self.greeted = True
-                    elif isinstance(message, protocol.Cmd) and self.greeted:
-                        await send_command.send(message)
+            while True:
+                self.connection.receive_data(await self._receive_stream.receive_some(RECEIVE_SIZE))
+                while (event := self.connection.next_event()) is not protocol.NEED_DATA:
+                    if event is protocol.ENDED:
+                        nursery.cancel_scope.cancel()
+                        return
+                    if isinstance(event, protocol.Refused):
+                        log.warning("bad input on the pipe", error=event.answer.error)
+                        await self.outbox.send_urgent(self.connection.send(event.answer))
+                    elif isinstance(event, protocol.Hello):
+                        self.welcome()
                     else:
-                        await self.send(protocol.Error(error=self._refusal(message, self.greeted), fatal=False))
-            nursery.cancel_scope.cancel()
+                        await send_command.send(event)
 
     async def _execute_in_order(self, commands, nursery) -> None:
         """Run lines in arrival order, as the kernel does (a ``pause 3`` sent before
@@ -157,45 +154,42 @@ class PipeServer:
         and the loads, whose modules may hang while imported) run beside the others, so
         that one client's ``wait`` or hung ``load`` never holds up another's ``abort``."""
         async for cmd in commands:
-            if self.app.statement_parser.parse_command_only(cmd.line).command in protocol.WAITING_COMMANDS:
+            if (command := protocol.verb(cmd.line)) is not None and command.waits:
                 nursery.start_soon(self.execute, cmd)
             else:
                 await self.execute(cmd)
 
-    @staticmethod
-    def _refusal(message: protocol.Message, greeted: bool) -> str:
-        if not greeted:
-            return f"send 'hello' before {message.type!r}"
-        return f"unexpected {message.type!r} message: this side accepts 'hello' and 'cmd'"
-
-    async def welcome(self) -> None:
-        snapshot = await self.target.command("snapshot")
-        await self.send(
-            protocol.Welcome(
-                version=protocol.VERSION,
-                server=f"seqshell pid {os.getpid()}",
-                snapshot=snapshot.data if snapshot.ok and snapshot.data else self.app.tree.snapshot,
-            )
-        )
+    def welcome(self) -> None:
+        """Welcome the server with the shell's own picture of the tree, which every event
+        forwarded so far has brought up to date, and from which every later one follows."""
+        self.outbox.put(self.connection.welcome(protocol.Welcome(
+            version=protocol.VERSION, server=f"seqshell pid {os.getpid()}", snapshot=self.app.tree.current())))
 
     async def execute(self, cmd: protocol.Cmd) -> None:
-        """Run one line as if typed at the prompt; reply with its text."""
+        """Run one line as if typed at the prompt; reply with its text.
+
+        Only the commands of the protocol's table are taken: cmd2's own (``alias``,
+        ``history``, ``set``...) would be shared by every client of the server.
+        """
+        if protocol.verb(cmd.line) is None:
+            try:
+                protocol.lookup(cmd.line)
+                outcome = Outcome()  # an empty line, or a comment
+            except protocol.CommandLineError as exc:
+                outcome = Outcome.failure(str(exc))
+            await self.outbox.send_urgent(self.connection.send(outcome.reply(cmd.id)))
+            return
         with capture_output(self.app) as (stdout, stderr), self.app.deferring() as actions:
-            self.app.onecmd_plus_hooks(cmd.line)
+            self.app.onecmd_plus_hooks(cmd.line, add_to_history=False)
             parsed = Outcome(ok=not self.app.last_failed)
-        outcome = parsed.then(Outcome(ok=True, output=stdout.getvalue(), error=stderr.getvalue()))
+        outcome = parsed.then(Outcome(output=stdout.getvalue(), error=stderr.getvalue(), ok=True))
         for action in actions:
             try:
                 outcome = outcome.then(await action())
             except Exception as exc:
                 log.exception("command failed", line=cmd.line)
                 outcome = outcome.then(Outcome.failure(f"{type(exc).__name__}: {exc}"))
-        reply = {"id": cmd.id, "ok": outcome.ok, "output": outcome.output.rstrip("\n")}
-        if outcome.data is not None:
-            reply["data"] = outcome.data
-        if not outcome.ok:
-            reply["error"] = outcome.error.rstrip("\n") or "the command failed"
-        await self.send(protocol.Reply(**reply))
+        await self.outbox.send_urgent(self.connection.send(outcome.reply(cmd.id)))
 
 
 @contextlib.contextmanager

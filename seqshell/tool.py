@@ -15,9 +15,10 @@ import sys
 
 import trio
 
+import protocol
+
 from seqshell.app import SeqShell
-from seqshell.config import Config, ConfigError, OttoConfig, load_config
-from seqshell.display import notice
+from seqclient.config import Config, ConfigError, OttoConfig, load_config
 from seqshell.otto import OttoSession
 from seqshell.portal import TrioPortal
 from seqshell.session import SessionDirectory
@@ -60,7 +61,7 @@ def main(args: argparse.Namespace) -> int:
 
 def make_target(args: argparse.Namespace, session: SessionDirectory, config: Config):
     if args.connect:
-        from seqserver import access
+        from seqclient import access
         from seqshell.remote import RemoteServer
 
         try:
@@ -118,7 +119,7 @@ def run_shell(args: argparse.Namespace, session: SessionDirectory, config: Confi
         app = SeqShell(target, portal=portal, remote=bool(args.connect), interactive=interactive,
                        follow_runs=not interactive, exit_on_error=args.exit_on_error)
         app.poutput(f"session directory: {session.path}")
-        app.start_otto = otto_starter(session, portal.nursery, lambda problem: app.on_event(notice(problem)))
+        app.start_otto = otto_starter(session, portal.nursery, lambda problem: app.on_event(protocol.notice(problem)))
         if config.otto and not args.connect:  # through a server, OTTO is the server's shell's business
             app.otto_session = portal.run(app.start_otto, config.otto)
 
@@ -153,7 +154,7 @@ async def serve_pipe(session: SessionDirectory, config: Config, log_level: str) 
         app = SeqShell(target, portal=None)
         server = PipeServer(app, target, trio.lowlevel.FdStream(protocol_in), trio.lowlevel.FdStream(protocol_out))
         app.start_otto = otto_starter(
-            session, nursery, lambda problem: nursery.start_soon(server.forward_event, notice(problem)))
+            session, nursery, lambda problem: nursery.start_soon(server.forward_event, protocol.notice(problem)))
         if config.otto:
             app.otto_session = await app.start_otto(config.otto)
         attach_event_handling(target, session, app, server.forward_event)
@@ -164,8 +165,8 @@ async def serve_pipe(session: SessionDirectory, config: Config, log_level: str) 
             """The server restarts the shell and kernel together and restores their work: say why, and go."""
             nonlocal kernel_died
             kernel_died = True
-            await server.forward_event(notice(f"the kernel died (exit status {status}); the shell ends with it",
-                                              level="ERROR"))
+            await server.forward_event(protocol.notice(f"the kernel died (exit status {status}); the shell ends "
+                                                       "with it", "ERROR"))
             serving.cancel()
 
         target.on_death = end_with_kernel

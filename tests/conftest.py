@@ -37,9 +37,9 @@ def session_directories_under_the_test_run(tmp_path_factory):
 
 @pytest.fixture
 def tino_url(tmp_path):
-    """A tino (``seqserver.tino``) serving the FORS2 OBs of samples/obs; yields its URL."""
+    """A tino (``seqtool.tino``) serving the FORS2 OBs of samples/obs; yields its URL."""
     tino = subprocess.Popen(
-        [sys.executable, "-m", "seqserver.tino", str(REPO_ROOT / "samples" / "obs"), "--port", "0",
+        [sys.executable, "-m", "seqtool.tino", str(REPO_ROOT / "samples" / "obs"), "--port", "0",
          "--instrument", "FORS2"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp_path,
     )

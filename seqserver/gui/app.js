@@ -98,7 +98,7 @@ const EVENT_HANDLERS = {
   error: (event) => errorDialog.show(event),
   dialog: (event) => (event.action === "request" ? prompt.show(event) : prompt.resolved(event.sn)),
   run: (event) => {
-    if (event.status === "started") errorDialog.close();
+    if (event.status === "running" || event.status === "started") errorDialog.close();
     $("#connection-state").textContent = `Connected, run ${event.status}`;
   },
   notice: (event) => logs.add({ ...event, logger: "seqserver" }),

@@ -371,7 +371,7 @@ async def test_state_records_per_node_are_in_order(engine, tmp_path):
     assert await run_to_end(engine) == "finished"
     for node in engine.root.walk():
         assert engine.recorder.states_of(node.sn)[-3:] in (["SCHEDULED", "RUNNING", "FINISHED"],)
-    assert [r["status"] for r in engine.recorder.of("run")] == ["started", "finished"]
+    assert [r["status"] for r in engine.recorder.of("run")] == ["running", "finished"]
     assert "FINISHED" in nodes(engine)
 
 

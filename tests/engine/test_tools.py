@@ -8,7 +8,7 @@ import trio
 
 from .helpers import write_script
 
-SEQTOOL = [sys.executable, "-m", "seqserver.seqtool"]
+SEQTOOL = [sys.executable, "-m", "seqtool"]
 
 
 async def seqtool(*args, cwd, env=None):
@@ -69,7 +69,7 @@ async def test_run_stops_at_a_pause_nobody_can_resume(tmp_path):
 async def test_run_shows_a_live_tree_on_a_terminal(tmp_path):
     session = f"seqrun{os.getpid()}"
     command = (
-        f"cd {tmp_path} && {sys.executable} -m seqserver.seqtool run seq.samples.test_err; "
+        f"cd {tmp_path} && {sys.executable} -m seqtool run seq.samples.test_err; "
         f"echo EXIT=$?; tmux wait-for -S {session}; cat"
     )
     subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "100", "-y", "40", command], check=True,

@@ -6,7 +6,7 @@ import sys
 import threading
 import urllib.parse
 
-from seqserver import access
+from seqclient import access
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

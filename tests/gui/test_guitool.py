@@ -10,13 +10,13 @@ import pytest
 import trio
 from gui_support import REPO_ROOT
 
-import seqserver.client
+import seqclient
 
-SEQTOOL = [sys.executable, "-m", "seqserver.seqtool"]
+SEQTOOL = [sys.executable, "-m", "seqtool"]
 
 
 async def snapshot_of(port):
-    async with seqserver.client.connect("127.0.0.1", port, client="test") as connection:
+    async with seqclient.connect("127.0.0.1", port, client="test") as connection:
         return connection.welcome["snapshot"]
 
 
@@ -44,7 +44,7 @@ async def test_gui_against_a_running_server_loads_and_runs_the_scripts(server):
     )
     assert result.returncode == 0, result.stderr.decode()
     assert f"http://127.0.0.1:{server.port}/" in result.stdout.decode()
-    async with seqserver.client.connect("127.0.0.1", server.port, client="test") as connection:
+    async with seqclient.connect("127.0.0.1", server.port, client="test") as connection:
         assert "seq.samples.a" in " ".join(connection.welcome["snapshot"]["modules"])
         reply = await connection.command("wait 30")
         assert reply.ok and "finished" in reply.output
@@ -104,7 +104,7 @@ async def test_gui_hands_its_configuration_to_the_server_it_starts(tmp_path):
             assert chunk, output.decode()
             output += chunk
         assert f"http://127.0.0.1:{port}/" in output.decode()
-        async with seqserver.client.connect("127.0.0.1", port, client="test") as connection:
+        async with seqclient.connect("127.0.0.1", port, client="test") as connection:
             settings = await connection.command("otto")  # what the GUI's OTTO menu asks
             assert settings.ok, settings.error
             assert settings.data["url"] == "http://127.0.0.1:5999/" and settings.data["insid"] == "FORS2"

@@ -35,18 +35,21 @@ class EchoServer:
     async def handle_client(self, transport):
         self.peers.append(transport.peer)
         self.signed_in.append(transport.signed_in)
+        connection = protocol.Connection(protocol.SERVER, name="echo")
         while True:
-            try:
-                message = await transport.receive()
-            except protocol.ProtocolError as exc:
-                await transport.send({"type": "error", "error": str(exc), "fatal": False})
-                continue
-            if message is None:
+            event = connection.next_event()
+            if event is protocol.NEED_DATA:
+                await transport.receive_into(connection)
+            elif event is protocol.ENDED:
                 return
-            if message["type"] == "hello":
-                await transport.send({"type": "welcome", "version": 1, "server": "echo", "snapshot": {}})
+            elif isinstance(event, protocol.Refused):
+                await transport.send([connection.send(event.answer)])
+            elif isinstance(event, protocol.Hello):
+                welcome = protocol.Welcome(version=1, server="echo", snapshot={})
+                await transport.send([connection.welcome(welcome)])
             else:
-                await transport.send({"type": "reply", "id": message["id"], "ok": True, "output": message["line"]})
+                reply = protocol.Reply(id=event.id, ok=True, output=event.line)
+                await transport.send([connection.send(reply)])
 
 
 @pytest.fixture
@@ -148,6 +151,8 @@ async def test_websocket_carries_one_message_per_binary_frame(address):
 async def test_bad_frames_get_an_error_and_the_websocket_stays_usable(address):
     host, port, _ = address
     async with trio_websocket.open_websocket(host, port, "/ws", use_ssl=False) as ws:
+        await ws.send_message(msgpack.packb({"type": "hello", "version": 1, "client": "test"}))
+        assert msgpack.unpackb(await ws.get_message())["type"] == "welcome"
         bad_frames = [
             "text frame",
             b"\xc1 not msgpack",

@@ -19,7 +19,7 @@ def event(kind, **fields):
 
 
 def run_stopped(message):
-    return message.type == "event" and message.kind == "run" and message.status != "started"
+    return message.type == "event" and message.kind == "run" and message.status != "running"
 
 
 def write_module(directory, name, source):

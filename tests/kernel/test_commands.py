@@ -59,7 +59,7 @@ async def test_flags_by_name_and_clearing_them(kernel):
     await ok(kernel, "skip 4")
     assert (await ok(kernel, "unskip b")).output == "(4) b NOT_STARTED"
     assert (await ok(kernel, "flip pause b")).output == "(4) b NOT_STARTED|RT.PAUSE"
-    assert "give either a serial number or -find_name NAME" in (await fails(kernel, "skip")).error
+    assert "one of the arguments SN -find_name/--find-name is required" in (await fails(kernel, "skip")).error
     assert (await fails(kernel, "skip -find_name nosuch")).error == "no node named 'nosuch'"
     assert (await fails(kernel, "pause 99")).error == "no node with serial number 99"
 
@@ -252,7 +252,7 @@ async def test_err_help_and_comments(kernel):
                  "lsvar", "setvar", "answer", "err"):
         assert any(line.startswith(name + " ") for line in listing.splitlines()), name
     assert (await ok(kernel, "help flip")).output.startswith("usage: flip [-h] {skip,pause} SN|NAME")
-    assert (await ok(kernel, "load -h")).output.startswith("usage: load [-h] TARGET [TARGET ...]")
+    assert (await ok(kernel, "load -h")).output.startswith("usage: load [-h] MODULE [MODULE ...]")
     assert (await ok(kernel, "")).output == ""
     assert (await ok(kernel, "   # just a comment")).output == ""
 

@@ -54,7 +54,7 @@ async def test_tree_run_and_error_events(kernel, tmp_path):
     seen = await run_to_end(kernel)
     kinds = [m.kind for m in seen]
     assert kinds[0] == "state" and "run" in kinds and "log" in kinds and "error" in kinds
-    assert [m.status for m in seen if m.kind == "run"] == ["started", "error"]
+    assert [m.status for m in seen if m.kind == "run"] == ["running", "error"]
     error = next(m for m in seen if m.kind == "error")
     assert error.exception == "ZeroDivisionError: division by zero"
     assert error.file.endswith("samples/test_err.py") and error.traceback.endswith("ZeroDivisionError: division by zero\n")

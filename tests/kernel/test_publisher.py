@@ -38,7 +38,7 @@ async def test_a_stalled_reader_gets_final_states_errors_and_a_count_of_what_was
         thread = threading.Thread(target=lambda: [publisher.publish_output("stdout", "y" * 1000) for _ in range(2000)])
         thread.start()
         thread.join()
-        publisher.send(protocol.Reply(id=1, ok=True, output="done"))
+        publisher.send(protocol.encode(protocol.Reply(id=1, ok=True, output="done")))
         await trio.testing.wait_all_tasks_blocked()
         assert publisher._size < 64 * 1024 + 10 * 200 + 4 * 300  # high water + one state per node + errors
 

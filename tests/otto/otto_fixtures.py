@@ -14,7 +14,7 @@ SAMPLES = pathlib.Path(__file__).resolve().parents[2] / "samples"
 
 
 class TinoProcess:
-    """A running ``python -m seqserver.tino``: its URL and everything it printed."""
+    """A running ``python -m seqtool.tino``: its URL and everything it printed."""
 
     def __init__(self, process: trio.Process):
         self.process = process
@@ -44,7 +44,7 @@ class TinoProcess:
 
 @contextlib.asynccontextmanager
 async def run_tino(folder, *args):
-    command = [sys.executable, "-m", "seqserver.tino", str(folder), "--port", "0", *args]
+    command = [sys.executable, "-m", "seqtool.tino", str(folder), "--port", "0", *args]
     process = await trio.lowlevel.open_process(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     tino = TinoProcess(process)
     async with trio.open_nursery() as nursery:

@@ -7,7 +7,7 @@ import pytest
 import trio
 
 from otto_fixtures import closed_port_url, request, run_tino
-from seqshell.config import Config, OttoConfig
+from seqclient.config import Config, OttoConfig
 from seqshell.otto import OttoClient, OttoError, OttoSession, QueueEmpty, fetch_next, format_queue
 
 

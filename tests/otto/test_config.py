@@ -5,7 +5,7 @@ import socket
 import pytest
 
 from otto_fixtures import SAMPLES
-from seqshell.config import ConfigError, OttoConfig, change_otto, load_config, otto_settings
+from seqclient.config import ConfigError, OttoConfig, change_otto, load_config, otto_settings
 
 FULL = """\
 seq_server:
@@ -75,7 +75,7 @@ def test_missing_file_says_where_it_looked(tmp_path):
         ("otto:\n  insid: FORS2\n", r"otto.url is missing"),
         ("otto:\n  url: 127.0.0.1:5000\n", r"otto.url must start with http:// or https://"),
         ("seq_server:\n  url: host:port\n", r"seq_server.url must be \[HOST:\]PORT, got 'host:port'"),
-        ("seq_server:\n  loglevel: LOUD\n", r"seq_server.loglevel must be one of DEBUG, INFO"),
+        ("seq_server:\n  loglevel: LOUD\n", r"seq_server.loglevel: unknown log level .LOUD.: one of DEBUG, INFO"),
         ("seq_server: 8000\n", r"section seq_server must hold keys loglevel, url"),
     ],
 )

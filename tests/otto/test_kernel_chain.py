@@ -8,7 +8,7 @@ import pytest
 
 from otto_fixtures import request, run_tino, sample_ob
 from seqkernel.link import KernelLink
-from seqshell.config import OttoConfig
+from seqclient.config import OttoConfig
 from seqshell.otto import OttoError, OttoSession
 
 TEMPLATE = '''
@@ -55,8 +55,9 @@ async def test_fetch_run_and_ob_events(night, tmp_path, nursery):
         nursery.start_soon(session.reporter.run)
         nursery.start_soon(forward_events, kernel, session.reporter, logs)
 
-        said = await session.fetch(kernel.command)
+        path, said = await session.fetch(kernel.command)
         kept = tmp_path / "fetched" / "ob_42.json"
+        assert path == kept
         fetched, loaded = said.splitlines()
         assert fetched == f"fetched OB 42 'Night OB' from OTTO (0 left in the queue), kept as {kept}"
         assert re.fullmatch(rf"loaded OB {re.escape(str(kept))}: \(\d+\) Night OB", loaded)

@@ -2,7 +2,7 @@
 import trio
 
 from otto_fixtures import closed_port_url, request, run_tino, sample_ob
-from seqshell.config import OttoConfig
+from seqclient.config import OttoConfig
 from seqshell.ob_events import OBEvent, OBEventTracker, find_ob_node
 from seqshell.otto import OttoClient, OttoReporter
 

@@ -126,7 +126,7 @@ async def test_serves_the_sample_folder_and_stops_cleanly():
 
 
 async def run_tino_to_the_end(*args):
-    command = [sys.executable, "-m", "seqserver.tino", *args]
+    command = [sys.executable, "-m", "seqtool.tino", *args]
     with trio.fail_after(20):
         return await trio.run_process(command, capture_stdout=True, capture_stderr=True, check=False)
 

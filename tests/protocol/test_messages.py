@@ -33,7 +33,7 @@ def _valid(message_type, kind=None):
     if message_type == "event":
         examples = {
             "state": dict(sn=3, id="a_1", name="a", state="FINISHED", flags=["SKIP"]),
-            "run": dict(status="started"),
+            "run": dict(status="running"),
         }
         return {"type": "event", "kind": kind, "ts": 1.5, **examples[kind]}
     return {

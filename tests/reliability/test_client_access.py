@@ -6,7 +6,7 @@ import sys
 import pytest
 import trio
 
-from seqserver import access
+from seqclient import access
 from server_harness import running_server
 from test_access import outward_address  # the server's tests find this machine's network address
 

@@ -11,7 +11,7 @@ import pytest
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "gui"))
 from gui_support import CHROMIUM, CHROMIUM_ARGS, ServerProcess  # noqa: E402  (as the GUI tests do)
 
-GUI = [sys.executable, "-m", "seqserver.seqtool", "gui", "--no-browser"]
+GUI = [sys.executable, "-m", "seqtool", "gui", "--no-browser"]
 TOKEN = "s3cret/token+"
 
 

@@ -42,7 +42,7 @@ async def test_a_blocking_step_is_reported_while_it_blocks_and_abort_works_after
 
             abort = await kernel.command("abort")  # read only once the step has returned
             assert abort.ok, abort.error
-            rest = await kernel.wait_for(lambda m: m.type == "event" and m.kind == "run" and m.status != "started")
+            rest = await kernel.wait_for(lambda m: m.type == "event" and m.kind == "run" and m.status != "running")
             assert rest[-1].status == "aborted"
             if not any(map(notice, rest)):
                 rest += await kernel.wait_for(notice)

@@ -6,8 +6,8 @@ import sys
 import pytest
 import trio
 
-from seqserver import access
-from seqserver.client import SyncClient
+from seqclient import access
+from seqclient import SyncClient
 from server_harness import running_server
 
 pytest.importorskip("cryptography")  # for the test's certificate authority

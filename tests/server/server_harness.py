@@ -15,7 +15,8 @@ import msgpack
 import trio
 
 import protocol
-from seqserver import access, client
+import seqclient as client
+from seqclient import access
 
 SERVER = [sys.executable, "-m", "seqserver"]
 SCRIPTS = pathlib.Path(__file__).resolve().parent / "scripts"

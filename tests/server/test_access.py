@@ -11,7 +11,7 @@ import trio
 
 import protocol
 
-from seqserver.client import ConnectionClosed
+from seqclient import ConnectionClosed
 from server_harness import ServerProcess, next_event, running_server
 
 

@@ -6,7 +6,7 @@ import msgpack
 import trio
 
 import protocol
-from seqserver.client import SyncClient
+from seqclient import SyncClient
 from server_harness import SCRIPTS, hello, is_run, is_state, next_event, states_in_nodes, states_in_snapshot
 
 EXPOSURE = SCRIPTS / "exposure.py"
@@ -41,7 +41,7 @@ async def test_replies_go_to_the_client_that_asked_and_events_to_all(server):
         # b starts the run and c aborts it: everybody sees it start and end.
         assert (await b.command("run")).ok
         for conn in (a, b, c):
-            await next_event(conn.events(), is_run("started"))
+            await next_event(conn.events(), is_run("running"))
         assert (await c.command("abort")).ok
         for conn in (a, b, c):
             await next_event(conn.events(), is_run("aborted"))

@@ -65,5 +65,5 @@ async def test_the_server_s_protocol_errors_are_shown_plainly(tmp_path):
     assert "refused by the server: message larger than the limit of 1024 bytes" in output, output
     # The fatal error itself, as it came (the notice of the closed connection follows it).
     assert (f"ERROR: seqserver at {server.address}: message larger than the limit of 1024 bytes; "
-            "disconnected after 10 bad messages in a row") in output
+            "closing the connection after 10 bad messages in a row") in output
     assert result.returncode == 1

@@ -26,10 +26,16 @@ from collections.abc import Mapping
 
 import yaml
 
-from seqkernel.ip import cfgpath_folders
+import protocol
 
-LOG_LEVELS = ("DEBUG", "INFO", "WARN", "WARNING", "ERROR", "CRITICAL")
+
 DEFAULT_SERVER_PORT = 8000
+
+
+def cfgpath_folders(environ: Mapping[str, str] | None = None) -> list[pathlib.Path]:
+    """The folders named by ``CFGPATH`` (several may be given, separated by ``os.pathsep``)."""
+    value = (os.environ if environ is None else environ).get("CFGPATH", "")
+    return [pathlib.Path(part) for part in value.split(os.pathsep) if part]
 
 
 class ConfigError(Exception):
@@ -117,9 +123,10 @@ def parse_config(data: object) -> Config:
     port = server_url.rpartition(":")[2]
     if not port.isdigit() or not 0 < int(port) < 65536:
         raise ConfigError(f"seq_server.url must be [HOST:]PORT, got {server_url!r}")
-    loglevel = (_text(server, "seq_server", "loglevel") or defaults.loglevel).upper()
-    if loglevel not in LOG_LEVELS:
-        raise ConfigError(f"seq_server.loglevel must be one of {', '.join(LOG_LEVELS)}, got {loglevel!r}")
+    try:
+        loglevel = protocol.log_level(_text(server, "seq_server", "loglevel") or defaults.loglevel)
+    except ValueError as exc:
+        raise ConfigError(f"seq_server.loglevel: {exc}") from None
 
     otto = parse_otto(data["otto"]) if "otto" in data else None
     return Config(server_url=server_url, loglevel=loglevel, otto=otto)

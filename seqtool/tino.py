@@ -3,7 +3,7 @@
 ``seqtool tino PATH [--port N]`` serves the OB files of folder PATH as a queue
 (the visitor execution sequence, VES) over HTTP with JSON bodies: list the queue,
 fetch the next OB, report OB events. Only the OBs of the configured instrument
-are served. The endpoints are specified in ``seqserver/TINO.md``.
+are served. The endpoints are specified in ``seqtool/TINO.md``.
 
 Built on the standard library's ``http.server``: a simulator for one night's
 testing needs no more, and no dependency.
@@ -24,7 +24,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from seqshell.config import ConfigError, load_config
+from seqclient.config import ConfigError, load_config
 from seqshell.ob_events import ob_name
 
 OB_EVENTS = ("Initiated", "Started", "Executed")
@@ -334,7 +334,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    logging.basicConfig(level=getattr(args, "log_level", "INFO").replace("WARN", "WARNING"),
+    logging.basicConfig(level=getattr(args, "log_level", "INFO"),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     instrument = args.instrument
     if instrument is None and args.config:
@@ -372,6 +372,6 @@ def _stop(signum, frame):
 
 
 if __name__ == "__main__":
-    from seqserver.seqtool import main as seqtool_main
+    from seqtool.cli import main as seqtool_main
 
     sys.exit(seqtool_main(["tino", *sys.argv[1:]]))

@@ -29,8 +29,8 @@ import webbrowser
 import trio
 
 import protocol
-import seqserver.client
-from seqserver import access
+import seqclient
+from seqclient import access
 
 DEFAULT_PORT = 8000
 PORT_ATTEMPTS = 11  # the port asked for, then up to 10 following ones
@@ -63,7 +63,7 @@ def main(args: argparse.Namespace) -> int:
     problems = []
     try:
         return trio.run(functools.partial(serve_gui, args))
-    except* (GuiError, seqserver.client.ConnectionClosed) as group:
+    except* (GuiError, seqclient.ConnectionClosed) as group:
         problems = list(leaves(group))
     except* KeyboardInterrupt:
         pass
@@ -84,16 +84,16 @@ def leaves(error: BaseException):
 def parse_address(address: str | None, config_path: str | None) -> tuple[str, int]:
     """(host, port) from ``--address``, else the config's ``seq_server.url``, else 8000 on this host."""
     if address is None and config_path is not None:
-        from seqshell.config import ConfigError, load_config
+        from seqclient.config import ConfigError, load_config
 
         try:
             address = load_config(config_path).server_url
         except ConfigError as exc:
             raise GuiError(str(exc)) from None
-    host, _, port = (address or str(DEFAULT_PORT)).rpartition(":")
-    if not port.isdigit() or not 0 < int(port) < 65536:
-        raise GuiError(f"--address must be [HOST:]PORT, got {address!r}")
-    return host or "127.0.0.1", int(port)
+    try:
+        return seqclient.parse_address(address or str(DEFAULT_PORT))
+    except ValueError as exc:
+        raise GuiError(f"--address: {exc}") from None
 
 
 def load_commands(scripts: list[str], run: bool) -> list[str]:
@@ -148,8 +148,8 @@ async def find_or_start_server(nursery, host: str, port: int, log_level: str, co
     raise GuiError(f"ports {port} to {port + PORT_ATTEMPTS - 1} on {host} are all taken by other programs")
 
 
-REFUSED = "refused by the server: "  # how seqserver.client reports a server's refusal
-NOT_A_SEQSERVER = (seqserver.client.ConnectionClosed, trio.TooSlowError, trio.BrokenResourceError,
+REFUSED = "refused by the server: "  # how seqclient reports a server's refusal
+NOT_A_SEQSERVER = (seqclient.ConnectionClosed, trio.TooSlowError, trio.BrokenResourceError,
                    protocol.ProtocolError, OSError)
 
 
@@ -161,12 +161,12 @@ async def probe(host: str, port: int, token: str | None = None) -> str:
     """
     try:
         with trio.fail_after(CONNECT_TIMEOUT):
-            async with seqserver.client.connect(host, port, client="seqtool gui", token=token):
+            async with seqclient.connect(host, port, client="seqtool gui", token=token):
                 return "seqserver"
     except Exception as error:
         problems = list(leaves(error))
         refusals = [str(p).removeprefix(REFUSED) for p in problems
-                    if isinstance(p, seqserver.client.ConnectionClosed) and str(p).startswith(REFUSED)]
+                    if isinstance(p, seqclient.ConnectionClosed) and str(p).startswith(REFUSED)]
         if refusals:
             raise GuiError(f"the sequencer server at {host}:{port} refused this client: {refusals[0]} "
                            "(give its token with --token, --token-file or SEQ_TOKEN)") from None
@@ -224,7 +224,7 @@ async def prepare(host: str, port: int, lines: list[str], token: str | None = No
     """Send the loading commands in order; the first failure stops with its message."""
     if not lines:
         return
-    async with seqserver.client.connect(host, port, client="seqtool gui", token=token) as connection:
+    async with seqclient.connect(host, port, client="seqtool gui", token=token) as connection:
         for line in lines:
             reply = await connection.command(line)
             if not reply.ok:
