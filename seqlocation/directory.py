@@ -131,11 +131,12 @@ class Directory:
             await holding.release_all()
 
     async def claims(self) -> list[Claim]:
-        """The live claims, by name."""
+        """The live claims, by name (not those of a holder seen dead, which are about to expire)."""
         found = []
         for key, record in sorted((await self.store.scan(CLAIM)).items()):
             owner, payload = decode(record.value)
-            found.append(Claim(key[len(CLAIM):], payload["purpose"], owner))
+            if not owner.is_dead():
+                found.append(Claim(key[len(CLAIM):], payload["purpose"], owner))
         return found
 
 

@@ -51,7 +51,7 @@ class RedisStore:
             connect_timeout=OPERATION_TIMEOUT, stream_timeout=OPERATION_TIMEOUT,
         )
         store = cls(client, host, port, db)
-        with store.translated_errors():
+        with store.translated_errors(), _unwrapped():
             async with client:
                 await client.ping()
                 yield store
@@ -163,6 +163,21 @@ class RedisStore:
     @staticmethod
     def _key(key: str) -> str:
         return PREFIX + key
+
+
+@contextlib.contextmanager
+def _unwrapped():
+    """What the block of ``open`` raises, as it raised it: coredis's client is a task group,
+    which would wrap it in an exception group; a group of several stays one."""
+    try:
+        yield
+    except BaseExceptionGroup as group:
+        single = group
+        while isinstance(single, BaseExceptionGroup) and len(single.exceptions) == 1:
+            single = single.exceptions[0]
+        if isinstance(single, BaseExceptionGroup):
+            raise
+        raise single from None
 
 
 def _ms(seconds: float) -> int:

@@ -16,6 +16,7 @@ SUBCOMMANDS = {
     "server": ("seqserver.tool", "Starts the sequencer server"),
     "gui": ("seqserver.guitool", "Starts the sequencer GUI"),
     "tino": ("seqserver.tino", "Friend of OTTO: serves OBs from a folder"),
+    "locate": ("seqlocation.tool", "Lists the sequence components and sequencers of the location service"),
 }
 
 LOG_LEVELS = ["DEBUG", "INFO", "WARN", "CRITICAL", "ERROR"]
