@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 
 import coredis
 import coredis.exceptions
-from coredis.retry import NoRetryPolicy
+from coredis.retry import ConstantRetryPolicy, NoRetryPolicy
 
 from seqlocation.errors import RegistryUnavailable
 from seqlocation.store import OPERATION_TIMEOUT, RESYNC, Hint, Record
@@ -49,6 +49,8 @@ class RedisStore:
         client = coredis.Redis(
             host, port, db, decode_responses=True,
             connect_timeout=OPERATION_TIMEOUT, stream_timeout=OPERATION_TIMEOUT,
+            # One new connection when a pooled one was closed (Redis restarted); a timeout is final.
+            retry_policy=ConstantRetryPolicy((coredis.exceptions.ConnectionError,), retries=1, delay=0.05),
         )
         store = cls(client, host, port, db)
         with store.translated_errors(), _unwrapped():

@@ -48,11 +48,11 @@ class RedisServer:
         """For ``SEQ_REGISTRY``."""
         return f"redis://{self.host}:{self.port}/0"
 
-    def start(self) -> bool:
+    def start(self, notifications: str = "Kg$x") -> bool:
         """Start on ``port``; False when the port was taken."""
         self.process = subprocess.Popen(
             ["redis-server", "--port", str(self.port), "--bind", self.host, "--save", "", "--appendonly", "no",
-             "--notify-keyspace-events", "Kg$x"],
+             "--notify-keyspace-events", notifications],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )
         deadline = time.monotonic() + START_TIMEOUT
@@ -76,10 +76,10 @@ class RedisServer:
         if self.process:
             self.process.wait(timeout=10)
 
-    def restart(self) -> None:
+    def restart(self, notifications: str = "Kg$x") -> None:
         """Kill Redis (losing everything it held) and start it again on the same port."""
         self.stop()
-        if not self.start():
+        if not self.start(notifications):
             raise RuntimeError(f"port {self.port} was taken while Redis restarted")
 
     def command(self, *words: str) -> str:
