@@ -1,7 +1,7 @@
 """A process that holds a name in the location service, for the tests and the benchmark.
 
 ``owner.py NAME [--host H] [--port P]`` registers the component NAME, prints
-``{"instance": ...}`` and then obeys lines on its standard input, answering each with a
+``{"instance": ..., "registered_at": TIME}`` and then obeys lines on its standard input, answering each with a
 JSON line: ``state STATE``, ``sequencer SEQUENCER``, ``unload``, ``claim NAME...``.
 It unregisters and exits when its input closes; on a refused name it prints the
 reason on stderr and exits with status 3.
@@ -9,6 +9,7 @@ reason on stderr and exits with status 3.
 import argparse
 import json
 import sys
+import time
 
 import structlog
 import trio
@@ -20,7 +21,7 @@ async def main(args):
     async with open_directory() as directory:
         try:
             async with directory.registered(Entry(args.name, host=args.host, port=args.port)) as registration:
-                answer({"instance": registration.instance})
+                answer({"instance": registration.instance, "registered_at": time.time()})
                 await obey(directory, registration)
         except NameTaken as exc:
             print(exc, file=sys.stderr, flush=True)

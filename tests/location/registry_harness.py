@@ -47,6 +47,7 @@ class Registry:
 class Owner:
     process: trio.Process
     instance: str
+    registered_at: float  # when it had registered (time.time() in the owner)
     stdout: trio.abc.ReceiveStream
 
     async def send(self, line: str) -> dict:
@@ -88,7 +89,7 @@ async def owner(registry: Registry, name: str, *args: str) -> AsyncIterator[Owne
         with trio.fail_after(TIMEOUT):
             said = await read_json(process.stdout)
         assert "instance" in said, said
-        yield Owner(process, said["instance"], process.stdout)
+        yield Owner(process, said["instance"], said["registered_at"], process.stdout)
     finally:
         if process.returncode is None:
             process.kill()
