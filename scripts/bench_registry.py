@@ -20,7 +20,6 @@ import contextlib
 import os
 import pathlib
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -116,7 +115,7 @@ async def bare_redis(redis, rounds: int) -> tuple[list[float], list[float], floa
             for n in range(20):
                 started = time.perf_counter()
                 await client.set(f"bare:n{n}", "x")
-                while (message := await pubsub.get_message(timeout=5))["data"] != "set":
+                while (await pubsub.get_message(timeout=5))["data"] != "set":
                     pass
                 notified.append(time.perf_counter() - started)
         for n in range(LISTED):

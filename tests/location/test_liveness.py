@@ -9,7 +9,7 @@ import pytest
 import trio
 
 from registry_harness import SEQTOOL, TIMEOUT, owner, read_line, run_owner_expecting_failure
-from seqlocation import EXPIRED, REGISTERED, REMOVED, NameTaken, NotFound, TAKEN_OVER, UNREGISTERED, Entry
+from seqlocation import EXPIRED, REGISTERED, REMOVED, NotFound, TAKEN_OVER, UNREGISTERED, Entry
 
 #: The location service promises that a killed owner is seen gone within this.
 KILL_SEEN_WITHIN = 3.0

@@ -1,5 +1,4 @@
 """What only Redis does: it restarts (losing everything) and it can be unreachable."""
-import subprocess
 import time
 
 import pytest
