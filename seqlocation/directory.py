@@ -18,7 +18,7 @@ import trio
 
 from seqlocation import watch
 from seqlocation.entry import Entry, Owner, decode
-from seqlocation.errors import NotFound
+from seqlocation.errors import NotFound, unwrapped
 from seqlocation.holding import Holding
 from seqlocation.names import lookup_names
 from seqlocation.registration import Registration
@@ -76,13 +76,14 @@ class Directory:
     @contextlib.asynccontextmanager
     async def watch(self, pattern: str | None = None) -> AsyncIterator[watch.Watcher]:
         """The entries matching ``pattern`` now (``watcher.entries``) and every change after
-        (``async for change in watcher``), until the block ends."""
+        (``async for change in watcher``), until the block ends (what it raises comes out as raised)."""
         send, receive = watch.open_changes()
-        async with trio.open_nursery() as nursery:
-            entries = await nursery.start(watch.follow, self.store, lambda name: matches(pattern, name), send)
-            with receive:
-                yield watch.Watcher(entries, receive)
-            nursery.cancel_scope.cancel()
+        with unwrapped():
+            async with trio.open_nursery() as nursery:
+                entries = await nursery.start(watch.follow, self.store, lambda name: matches(pattern, name), send)
+                with receive:
+                    yield watch.Watcher(entries, receive)
+                nursery.cancel_scope.cancel()
 
     # -- registering
 
@@ -164,11 +165,12 @@ class Data:
 
 @contextlib.asynccontextmanager
 async def _refreshing(holding: Holding) -> AsyncIterator[None]:
-    """Keep ``holding``'s names alive while the block runs."""
-    async with trio.open_nursery() as nursery:
-        nursery.start_soon(holding.keep_alive)
-        yield
-        nursery.cancel_scope.cancel()
+    """Keep ``holding``'s names alive while the block runs (what the block raises comes out as raised)."""
+    with unwrapped():
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(holding.keep_alive)
+            yield
+            nursery.cancel_scope.cancel()
 
 
 def _describe(key: str, record: Record) -> tuple[str, object]:

@@ -16,7 +16,7 @@ import coredis
 import coredis.exceptions
 from coredis.retry import ConstantRetryPolicy, NoRetryPolicy
 
-from seqlocation.errors import RegistryUnavailable
+from seqlocation.errors import RegistryUnavailable, unwrapped
 from seqlocation.store import OPERATION_TIMEOUT, RESYNC, Hint, Record
 
 PREFIX = "seq:"
@@ -53,7 +53,7 @@ class RedisStore:
             retry_policy=ConstantRetryPolicy((coredis.exceptions.ConnectionError,), retries=1, delay=0.05),
         )
         store = cls(client, host, port, db)
-        with store.translated_errors(), _unwrapped():
+        with store.translated_errors(), unwrapped():
             async with client:
                 await client.ping()
                 yield store
@@ -165,21 +165,6 @@ class RedisStore:
     @staticmethod
     def _key(key: str) -> str:
         return PREFIX + key
-
-
-@contextlib.contextmanager
-def _unwrapped():
-    """What the block of ``open`` raises, as it raised it: coredis's client is a task group,
-    which would wrap it in an exception group; a group of several stays one."""
-    try:
-        yield
-    except BaseExceptionGroup as group:
-        single = group
-        while isinstance(single, BaseExceptionGroup) and len(single.exceptions) == 1:
-            single = single.exceptions[0]
-        if isinstance(single, BaseExceptionGroup):
-            raise
-        raise single from None
 
 
 def _ms(seconds: float) -> int:

@@ -9,7 +9,7 @@ import pytest
 import trio
 
 from registry_harness import SEQTOOL, TIMEOUT, owner, read_line, run_owner_expecting_failure
-from seqlocation import EXPIRED, REGISTERED, REMOVED, NotFound, TAKEN_OVER, UNREGISTERED, Entry
+from seqlocation import EXPIRED, REGISTERED, REMOVED, TAKEN_OVER, UNREGISTERED, Entry, NotFound
 
 #: The location service promises that a killed owner is seen gone within this.
 KILL_SEEN_WITHIN = 3.0
@@ -208,3 +208,12 @@ async def test_watch_api_sees_the_entries_there_and_registrations(registry):
                     async for change in watcher:
                         assert (change.kind, change.entry.name, change.entry.port) == (REGISTERED, "ESW.ESW_2", 9)
                         break
+
+
+async def test_what_a_block_raises_comes_out_as_raised(registry):
+    with pytest.raises(NotFound, match="ESW.missing"):
+        async with registry.open() as directory, directory.registered(Entry("ESW.r")), directory.watch():
+            async with directory.claiming(["ESW.x"], "one"):
+                await directory.resolve("ESW.missing")
+    async with registry.open() as directory:
+        assert await directory.entries() == [] and await directory.claims() == []  # released on the way out
