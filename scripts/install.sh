@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs seq and everything it needs on a fresh Debian machine:
 # the system packages (Graphviz for `seqtool draw`, Chromium for the GUI tests,
-# tmux for the terminal tests) and the Python package with its test extras.
+# tmux for the terminal tests, Redis for the location service across hosts and its
+# tests) and the Python package with its test extras.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-system_packages=(graphviz chromium tmux)
+system_packages=(graphviz chromium tmux redis-server)
 missing=()
 for pkg in "${system_packages[@]}"; do
     dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")

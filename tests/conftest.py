@@ -63,3 +63,14 @@ def pytest_runtest_makereport(item, call):
     report = outcome.get_result()
     if os.environ.get("CI") and report.skipped and "is not installed" in str(report.longrepr):
         report.outcome = "failed"
+
+
+@pytest.fixture
+def redis_server():
+    """A ``redis-server`` of this test's own on 127.0.0.1 (see tests/redis_harness.py)."""
+    from redis_harness import redis_installed, running_redis
+
+    if not redis_installed():
+        pytest.skip("redis-server is not installed (scripts/install.sh installs it)")
+    with running_redis() as server:
+        yield server
