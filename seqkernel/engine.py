@@ -1,7 +1,7 @@
 """The engine: loaded scripts under one root, and the controls the kernel process drives.
 
-``Engine.open(publish=callback)`` opens a trio-asyncio loop and a nursery and
-yields an engine. Everything that happens is passed to ``publish(record)``
+``Engine.open(publish=callback)`` opens a nursery (and finds the asyncio loop
+that asyncio steps run on, see :mod:`seqkernel.host`) and yields an engine. Everything that happens is passed to ``publish(record)``
 synchronously and in order, as dicts already shaped like the protocol's event
 bodies (kinds ``state``, ``tree``, ``run``, ``error``, ``dialog``, ``log``).
 The control methods are plain functions called from within trio; they raise
@@ -17,13 +17,13 @@ from collections.abc import Awaitable
 from typing import NamedTuple
 
 import trio
-import trio_asyncio
 
 from . import context
 from . import ob as obs_module
 from .errors import describe_exception
 from .exceptions import EngineBusy, EngineError, LoadError, NodeNotFound, NotAllowed
 from .execution import CONTINUE, FRESH, RETRY, Run, schedule, state_record
+from .host import open_asyncio_loop
 from .loading import ThreadedImport, import_all
 from .log import PublishingHandler, lib_logger
 from .nodes import Sequence, seq_factory
@@ -91,9 +91,10 @@ _FLAGS = {"pause": RTFLAG.PAUSE, "skip": RTFLAG.SKIP}
 class Engine:
     """Loaded scripts and their execution. Build it with :meth:`Engine.open`."""
 
-    def __init__(self, publish, nursery, *, task_logs=True):
+    def __init__(self, publish, nursery, loop, *, task_logs=True):
         self._publish = publish or (lambda record: None)
         self._nursery = nursery
+        self._loop = loop
         self._task_logs = task_logs
         self._status = "idle"
         self._changed = trio.Event()
@@ -109,9 +110,9 @@ class Engine:
     @contextlib.asynccontextmanager
     async def open(cls, publish=None, *, task_logs=True, log_level="INFO"):
         """Open an engine; on exit a running script is cancelled."""
-        async with trio_asyncio.open_loop():
+        async with open_asyncio_loop() as loop:
             async with trio.open_nursery() as nursery:
-                engine = cls(publish, nursery, task_logs=task_logs)
+                engine = cls(publish, nursery, loop, task_logs=task_logs)
                 root_logger = logging.getLogger()
                 handler = PublishingHandler(engine._publish, trio.lowlevel.current_trio_token(), log_level)
                 previous_level = root_logger.level
@@ -438,7 +439,7 @@ class Engine:
 
     def _start(self, mode):
         self._answered = {}
-        run = Run(self._publish, mode=mode, task_logs=self._task_logs, on_blocked=self._on_blocked)
+        run = Run(self._loop, self._publish, mode=mode, task_logs=self._task_logs, on_blocked=self._on_blocked)
         self._run = run
         self._set_status("running")
         self._nursery.start_soon(self._execute, run)

@@ -13,9 +13,9 @@ import math
 import time
 
 import trio
-import trio_asyncio
 
 from . import context
+from .host import open_asyncio_loop
 from .errors import describe_exception, error_record
 from .log import lib_logger, task_record
 from .states import RTFLAG, State, flag_names
@@ -57,12 +57,16 @@ def _raised_while_cancelled(node, exc):
 class Run:
     """Executes a tree once, publishing what happens through ``publish(record)``.
 
+    ``loop`` (a :class:`seqkernel.host.AsyncioLoop`) is where asyncio steps run.
+
     ``on_blocked(blocked)`` is called when every branch of the run is waiting
     for an operator (a paused node or an open dialog), and again when one of
     them is released.
     """
 
-    def __init__(self, publish=None, *, mode=FRESH, task_logs=True, on_blocked=None):
+    def __init__(self, loop, publish=None, *, mode=FRESH, task_logs=True, on_blocked=None):
+        self.loop = loop
+        self.batches_asyncio = loop.same_thread
         self.publish = publish or _ignore
         self.done_states = _DONE[mode]
         self.task_logs = task_logs
@@ -116,7 +120,7 @@ class Run:
             if node.call is None:
                 await node._body(self)
             else:  # a leaf step: the hot path, without the extra frame of a body
-                await self.step(node, node.call, node.fn)
+                await self.step(node, node.call, node.fn, self.loop)
         except BaseException:
             if node.state is not State.FINISHED_ERROR:
                 self.set_state(node, State.CANCELLED_ERROR if node in self.error_path else State.CANCELLED)
@@ -124,7 +128,7 @@ class Run:
         self.set_state(node, State.FINISHED)
 
     def _joins_asyncio_task(self, node) -> bool:
-        return node.asyncio_only and not node.flags and node.state not in self.done_states
+        return node.asyncio_only and self.batches_asyncio and not node.flags and node.state not in self.done_states
 
     async def execute_in_order(self, nodes):
         """Execute ``nodes`` one after the other.
@@ -132,7 +136,8 @@ class Run:
         Consecutive asyncio steps run in one asyncio task, one after the other,
         as they would in a plain asyncio program (``await a(); await b()``):
         crossing between trio and asyncio once per step would cost more than
-        the steps themselves.
+        the steps themselves. (Only on the loop hosting trio; a loop in a helper
+        thread runs each asyncio step on its own.)
         """
         index, count = 0, len(nodes)
         while index < count:
@@ -143,7 +148,7 @@ class Run:
                 index += 1
 
     async def _execute_asyncio_steps(self, nodes, index) -> int:
-        index, failure = await trio_asyncio.aio_as_trio(self._asyncio_steps(nodes, index))
+        index, failure = await self.loop.run(self._asyncio_steps(nodes, index))
         if failure is not None:
             self.fail(nodes[index], failure)
             await trio.lowlevel.checkpoint()  # raises Cancelled: the run's scope is cancelled now
@@ -168,7 +173,7 @@ class Run:
         try:
             result = await node.fn()
         except BaseException as exc:
-            if not self.scope.cancel_called:
+            if not asyncio.current_task().cancelling():  # not cancelled by the engine: the step failed
                 return exc
             if not isinstance(exc, asyncio.CancelledError):
                 _raised_while_cancelled(node, exc)
@@ -198,7 +203,7 @@ class Run:
                 nursery.start_soon(self._branch, self._execute_asyncio_together, asyncio_steps, remaining)
 
     async def _execute_asyncio_together(self, nodes):
-        await trio_asyncio.aio_as_trio(self._asyncio_together(nodes))
+        await self.loop.run(self._asyncio_together(nodes))
         if self.scope.cancel_called:
             await trio.lowlevel.checkpoint()  # a step failed: the run's scope is cancelled
 
@@ -206,9 +211,8 @@ class Run:
         """(asyncio) Run asyncio steps together, each in an asyncio task of its own.
 
         The tasks count themselves down instead of reporting through done
-        callbacks (as ``asyncio.gather`` does): on trio-asyncio's loop each
-        callback costs a pass of trio's scheduler, so this halves the cost of a
-        parallel of short steps.
+        callbacks, as ``asyncio.gather`` would: a callback per task costs as much
+        again as a short task.
         """
         loop = asyncio.get_running_loop()
         all_ended = loop.create_future()
@@ -383,16 +387,13 @@ def schedule(top, mode, publish=None, retry_node=None):
 
 
 async def run_tree(top):
-    """Run a tree in process (``await node.start()``), raising the exception of a failed step."""
+    """(trio) Run a tree in process (``await node.start()``), raising the exception of a failed step."""
     top.add_endpoints()
     schedule(top, FRESH)
-    run = Run(task_logs=False)
     token = context.root.set(top)
     try:
-        if trio_asyncio.current_loop.get() is None:
-            async with trio_asyncio.open_loop():
-                await run.execute_top(top)
-        else:
+        async with open_asyncio_loop() as loop:
+            run = Run(loop, task_logs=False)
             await run.execute_top(top)
     finally:
         context.root.reset(token)

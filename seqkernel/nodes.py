@@ -11,10 +11,18 @@ import sys
 
 import trio
 
-from . import context
+from . import context, host
 from .serials import new_id, next_serial
 from .states import RTFLAG, State
-from .steps import call_step, call_step_in_thread, describe, is_asyncio_function
+from .steps import (
+    call_coroutine,
+    call_function,
+    call_step,
+    call_step_in_thread,
+    describe,
+    is_asyncio_function,
+    is_coroutine_function,
+)
 
 
 def _first_line(doc) -> str:
@@ -30,7 +38,7 @@ class Node:
     """What every node has: id, name, serial number, state, runtime flags, result."""
 
     type_code = "A"
-    #: How a leaf's step is called (``call(fn)``); None for nodes whose ``_body`` does the work.
+    #: How a leaf's step is called (``call(fn, loop)``); None for nodes whose ``_body`` does the work.
     call = None
     asyncio_only = False
     __slots__ = ("id", "name", "sn", "state", "flags", "result", "description", "parent", "_ctx", "__dict__")
@@ -83,10 +91,14 @@ class Node:
         """Forget progress kept between runs (a loop's iteration); called before the node runs anew."""
 
     async def start(self):
-        """Run this node's tree in process under trio; raises the exception of a failed step."""
+        """Run this node's tree in process, from trio or asyncio code (``asyncio.run``, a Jupyter
+        cell); raises the exception of a failed step."""
         from .execution import run_tree
 
-        await run_tree(self)
+        if trio.lowlevel.in_trio_task():
+            await run_tree(self)
+        else:
+            await host.run_as_guest(run_tree, self)
 
     async def _body(self, run):
         pass
@@ -99,25 +111,32 @@ class _Endpoint(Node):
 
 
 class Action(Node):
-    """Calls one step: a coroutine function, or a plain function run inline."""
+    """Calls one step: a coroutine function, or a plain function in a worker thread (manual 2.3)."""
 
-    call = staticmethod(call_step)
-    __slots__ = ("fn", "asyncio_only")
+    __slots__ = ("fn", "call", "asyncio_only")
 
     def __init__(self, fn, *, id=None, name=None, description=None):
         if not callable(fn):
             raise TypeError(f"{type(self).__name__} needs a function or coroutine function, not {fn!r}")
         super().__init__(id=id, name=name or describe(fn), description=description or _first_line(fn.__doc__))
         self.fn = fn
+        self.call = self._caller(fn)
         #: a coroutine function written for asyncio only: consecutive ones share one asyncio task
-        self.asyncio_only = self.call is call_step and is_asyncio_function(fn)
+        self.asyncio_only = self.call is call_coroutine and is_asyncio_function(fn)
+
+    @staticmethod
+    def _caller(fn):
+        return call_coroutine if is_coroutine_function(fn) else call_function
 
 
 class ActionInThread(Action):
     """Calls a plain function in a worker thread, so it cannot block the other steps."""
 
-    call = staticmethod(call_step_in_thread)
     __slots__ = ()
+
+    @staticmethod
+    def _caller(fn):
+        return call_step_in_thread
 
 
 def as_node(item) -> Node:
@@ -295,12 +314,12 @@ class BasicDialog(Node):
         await run.step(self, self._interact, run)
 
     async def _interact(self, run):
-        if await call_step(self.check_condition):
+        if await call_step(self.check_condition, run.loop):
             return True
         if not await run.ask(self):
             run.abort()
             await trio.lowlevel.checkpoint()
-        return await call_step(self.condition_extra_step)
+        return await call_step(self.condition_extra_step, run.loop)
 
 
 class Template(Sequence):

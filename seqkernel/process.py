@@ -20,6 +20,7 @@ import structlog
 import trio
 
 import protocol
+from seqkernel import host
 from seqkernel.capture import OutputCapture
 from seqkernel.commands import Commands, Outcome
 from seqkernel.engine import Engine
@@ -217,7 +218,7 @@ def run(
     capture.start()
     log.info("kernel started", instrument=instrument)
     try:
-        trio.run(_serve, Kernel(publisher, log, instrument, capture), open_stream)
+        host.run(_serve, Kernel(publisher, log, instrument, capture), open_stream)  # (trio as asyncio's guest)
     except BaseException:
         log.exception("kernel stopped by an exception")
         raise

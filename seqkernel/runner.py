@@ -18,6 +18,7 @@ from rich.live import Live
 from rich.text import Text
 from rich.tree import Tree
 
+from . import host
 from .engine import Engine, LoadError
 from .states import display_state
 
@@ -38,7 +39,7 @@ def configure(parser):
 
 
 def main(args) -> int:
-    return trio.run(run_modules, args.modules, getattr(args, "log_level", "INFO"), sys.stdout.isatty())
+    return host.run(run_modules, args.modules, getattr(args, "log_level", "INFO"), sys.stdout.isatty())
 
 
 def _timestamp(ts) -> str:

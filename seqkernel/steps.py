@@ -1,21 +1,25 @@
-"""Calling a step: a plain function, an asyncio coroutine or a trio coroutine.
+"""Calling a step: a plain function, or a coroutine function written for asyncio, trio or both.
 
-Scripts written for the manual are pure asyncio: they run in real asyncio tasks
-through ``trio_asyncio.aio_as_trio``, so ``asyncio.current_task()``,
-``asyncio.timeout()`` and ``except asyncio.CancelledError`` behave exactly as
-under ``asyncio.run`` (the engine runs consecutive asyncio steps of a sequence
-in one task, see :mod:`seqkernel.execution`). A coroutine whose code refers to trio (``trio.sleep``,
-``from trio import ...``) runs as trio code in the engine's task; when it
-refers to asyncio as well it runs through ``trio_asyncio.allow_asyncio``,
-where awaiting asyncio objects works too. A
-step can also declare its flavour with :func:`trio_step` / :func:`asyncio_step`.
+Scripts written for the manual are pure asyncio: their coroutines run as real
+asyncio tasks of the loop that hosts trio (:mod:`seqkernel.host`), so
+``asyncio.current_task()``, ``asyncio.timeout()`` and ``except
+asyncio.CancelledError`` behave exactly as under ``asyncio.run`` (the engine
+runs consecutive asyncio steps of a sequence in one task, see
+:mod:`seqkernel.execution`). A coroutine whose code refers to trio
+(``trio.sleep``, ``from trio import ...``) runs as trio code in the engine's
+task; when it refers to asyncio as well, it runs there too and awaits asyncio
+objects through the hosting loop (:meth:`AsyncioLoop.drive`). A step can also
+declare its flavour with :func:`trio_step` / :func:`asyncio_step`.
+
+A plain function runs in a worker thread, as the manual's 2.3 says, so a
+blocking call holds up neither the other branches nor ``abort``; its context
+variables (``Sequence.current_seq``, ``Loop.index``) are those of its node.
 """
 import functools
 import inspect
 import types
 
 import trio
-import trio_asyncio
 
 from .log import lib_logger
 
@@ -118,51 +122,72 @@ def is_asyncio_function(fn) -> bool:
     return _flavour(fn, target.__code__, target.__globals__) == ASYNCIO
 
 
-async def _asyncio_guard(coro):
+def is_coroutine_function(fn) -> bool:
+    """True for a coroutine function, also through partials, bound methods and ``async def __call__``."""
+    return inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(getattr(fn, "__call__", None))
+
+
+async def _asyncio_guard(awaitable):
     try:
-        return await coro
+        return await awaitable
+    except SystemExit as exc:  # (in an asyncio task it would stop the loop itself)
+        raise StepExit(exc) from exc
+
+
+async def _await_result(fn, result, loop):
+    """What a step's call gave: awaited on the loop it is written for, when it is awaitable."""
+    if type(result) is types.CoroutineType:
+        flavour = coroutine_flavour(fn, result)
+        if flavour == ASYNCIO:
+            return await loop.run(_asyncio_guard(result))
+        if flavour == TRIO:
+            return await result
+        return await loop.drive(result)
+    if inspect.isawaitable(result):
+        return await loop.run(_asyncio_guard(result))
+    return result
+
+
+async def call_coroutine(fn, loop):
+    """Call ``fn()`` in the engine's task and run the coroutine it gives on the loop it is written for."""
+    try:
+        return await _await_result(fn, fn(), loop)
     except SystemExit as exc:
         raise StepExit(exc) from exc
 
 
-async def _trio_guard(coro):
-    return await coro
-
-
-async def call_step(fn):
-    """Call ``fn()`` and, when it gives a coroutine, run it on the loop it is written for."""
+def _guarded(fn):
     try:
-        result = fn()
-        if result is None:
-            return None
-        if type(result) is types.CoroutineType:
-            flavour = coroutine_flavour(fn, result)
-            if flavour == ASYNCIO:
-                return await trio_asyncio.aio_as_trio(_asyncio_guard(result))
-            if flavour == TRIO:
-                return await result
-            return await trio_asyncio.allow_asyncio(_trio_guard, result)
-        if inspect.isawaitable(result):
-            return await trio_asyncio.aio_as_trio(result)
-        return result
+        return fn()
     except SystemExit as exc:
         raise StepExit(exc) from exc
 
 
-async def call_step_in_thread(fn):
-    """Run a plain function in a worker thread; on cancel the thread is left to finish."""
-
-    def guarded():
-        try:
-            return fn()
-        except SystemExit as exc:
-            raise StepExit(exc) from exc
-
+async def _in_thread(fn):
+    """``fn()`` in a worker thread; on cancel the thread is left to finish, and the caller goes on at once."""
     try:
-        result = await trio.to_thread.run_sync(guarded, abandon_on_cancel=True)
+        return await trio.to_thread.run_sync(_guarded, fn, abandon_on_cancel=True)
     except trio.Cancelled:
         lib_logger(step=describe(fn)).warning("cancelled while running in a thread; the thread is left to finish")
         raise
+
+
+async def call_function(fn, loop):
+    """Call ``fn()`` in a worker thread; when it gives an awaitable, await that as :func:`call_coroutine` would."""
+    result = await _in_thread(fn)
+    if result is None:
+        return None
+    return await _await_result(fn, result, loop)
+
+
+async def call_step(fn, loop):
+    """Call the step ``fn``: a coroutine function in the engine's task, a plain function in a thread."""
+    return await (call_coroutine if is_coroutine_function(fn) else call_function)(fn, loop)
+
+
+async def call_step_in_thread(fn, loop):
+    """Run a plain function in a worker thread (``ActionInThread``)."""
+    result = await _in_thread(fn)
     if inspect.iscoroutine(result):
         result.close()
         raise TypeError(f"{describe(fn)} is a coroutine function: use Action, not ActionInThread")
