@@ -102,21 +102,25 @@ class Run:
 
     # -- walking the tree -----------------------------------------------------
 
-    async def execute(self, node):
-        """Execute one node, honouring its flags; a node already done is passed over."""
+    async def execute(self, node, branches=None):
+        """Execute one node, honouring its flags; a node already done is passed over.
+
+        ``branches`` counts the branches of a Parallel still running, when ``node`` is one.
+        A node cancelled while it waits to be resumed becomes CANCELLED too (its flag stays).
+        """
         if node.state in self.done_states:
             return
-        if node.flags:
-            if node.flags & RTFLAG.SKIP:
-                self.set_state(node, State.FINISHED_SKIP)
-                return
-            if node.flags & RTFLAG.PAUSE:
-                await self.hold(node, State.PAUSED)
+        try:
+            if node.flags:
                 if node.flags & RTFLAG.SKIP:
                     self.set_state(node, State.FINISHED_SKIP)
                     return
-        self.set_state(node, State.RUNNING)
-        try:
+                if node.flags & RTFLAG.PAUSE:
+                    await self.hold(node, State.PAUSED)
+                    if node.flags & RTFLAG.SKIP:
+                        self.set_state(node, State.FINISHED_SKIP)
+                        return
+            self.set_state(node, State.RUNNING)
             if node.call is None:
                 await node._body(self)
             else:  # a leaf step: the hot path, without the extra frame of a body
@@ -125,7 +129,11 @@ class Run:
             if node.state is not State.FINISHED_ERROR:
                 self.set_state(node, State.CANCELLED_ERROR if node in self.error_path else State.CANCELLED)
             raise
-        self.set_state(node, State.FINISHED)
+        else:
+            self.set_state(node, State.FINISHED)
+        finally:
+            if branches is not None:
+                self._branch_ended(branches)
 
     def _joins_asyncio_task(self, node) -> bool:
         return node.asyncio_only and self.batches_asyncio and not node.flags and node.state not in self.done_states
@@ -187,6 +195,31 @@ class Run:
         self.set_state(node, State.FINISHED)
         return None
 
+    async def execute_turns(self, loop):
+        """Run a Loop's turns (``loop.turns``); when its condition and body are asyncio steps, all
+        in one asyncio task, as ``while await condition(): await a(); ...`` would run them."""
+        if self.batches_asyncio and loop.turns_in_asyncio:
+            finished, failure = await self.loop.run(self._asyncio_turns(loop))
+            if failure is not None:
+                self.fail(*failure)
+                await trio.lowlevel.checkpoint()  # raises Cancelled: the run's scope is cancelled now
+            if finished:
+                return
+        await loop.turns(self)  # (goes on from where the asyncio task stopped)
+
+    async def _asyncio_turns(self, loop):
+        """(asyncio) Run the loop's turns here: ``(finished, failure)``, failure a (node, exception) pair.
+
+        Stops unfinished when a node gets a runtime flag, which only trio can honour.
+        """
+        try:
+            await loop.turns(_AsyncioTurns(self))
+        except _HandBack:
+            return False, None
+        except _StepFailed as failed:
+            return False, failed.args
+        return True, None
+
     async def execute_together(self, nodes):
         """Execute ``nodes`` in parallel: one trio task each, except asyncio steps,
         which run as asyncio tasks of their own under one trio task."""
@@ -198,14 +231,17 @@ class Run:
         self.active += branches - 1
         async with trio.open_nursery() as nursery:
             for node in others:
-                nursery.start_soon(self._branch, self.execute, node, remaining)
+                nursery.start_soon(self.execute, node, remaining)
             if asyncio_steps:
-                nursery.start_soon(self._branch, self._execute_asyncio_together, asyncio_steps, remaining)
+                nursery.start_soon(self._execute_asyncio_together, asyncio_steps, remaining)
 
-    async def _execute_asyncio_together(self, nodes):
-        await self.loop.run(self._asyncio_together(nodes))
-        if self.scope.cancel_called:
-            await trio.lowlevel.checkpoint()  # a step failed: the run's scope is cancelled
+    async def _execute_asyncio_together(self, nodes, branches):
+        try:
+            await self.loop.run(self._asyncio_together(nodes))
+            if self.scope.cancel_called:
+                await trio.lowlevel.checkpoint()  # a step failed: the run's scope is cancelled
+        finally:
+            self._branch_ended(branches)
 
     async def _asyncio_together(self, nodes):
         """(asyncio) Run asyncio steps together, each in an asyncio task of its own.
@@ -237,13 +273,10 @@ class Run:
             await asyncio.wait(tasks)  # a task cancelled before its start never counts down
             raise
 
-    async def _branch(self, execute, node, remaining):
-        try:
-            await execute(node)
-        finally:
-            remaining[0] -= 1
-            if remaining[0]:
-                self._deactivate()  # the last branch hands its activity back to the parent
+    def _branch_ended(self, remaining):
+        remaining[0] -= 1
+        if remaining[0]:
+            self._deactivate()  # the last branch hands its activity back to the parent
 
     async def step(self, node, call, *args):
         """Run a leaf's step; on an exception the node fails and the run is cancelled."""
@@ -367,6 +400,36 @@ class Run:
             if node.state is State.SCHEDULED:
                 self.set_state(node, leftover)
         return outcome
+
+
+class _HandBack(Exception):
+    """A node of a loop run in an asyncio task needs trio now (a runtime flag was set on it)."""
+
+
+class _StepFailed(Exception):
+    """A step of a loop run in an asyncio task raised: ``args`` are the node and its exception."""
+
+
+class _AsyncioTurns:
+    """(asyncio) What ``Loop.turns`` needs of a Run, for turns run in one asyncio task."""
+
+    def __init__(self, run):
+        self._run = run
+        self.reschedule = run.reschedule
+
+    async def execute(self, node):
+        run = self._run
+        if node.state in run.done_states:
+            return
+        if not run._joins_asyncio_task(node):
+            raise _HandBack
+        failure = await run._asyncio_step(node)
+        if failure is not None:
+            raise _StepFailed(node, failure)
+
+    async def execute_in_order(self, nodes):
+        for node in nodes:
+            await self.execute(node)
 
 
 def schedule(top, mode, publish=None, retry_node=None):

@@ -14,15 +14,7 @@ import trio
 from . import context, host
 from .serials import new_id, next_serial
 from .states import RTFLAG, State
-from .steps import (
-    call_coroutine,
-    call_function,
-    call_step,
-    call_step_in_thread,
-    describe,
-    is_asyncio_function,
-    is_coroutine_function,
-)
+from .steps import call_asyncio, call_step, call_step_in_thread, caller, describe
 
 
 def _first_line(doc) -> str:
@@ -122,11 +114,9 @@ class Action(Node):
         self.fn = fn
         self.call = self._caller(fn)
         #: a coroutine function written for asyncio only: consecutive ones share one asyncio task
-        self.asyncio_only = self.call is call_coroutine and is_asyncio_function(fn)
+        self.asyncio_only = self.call is call_asyncio
 
-    @staticmethod
-    def _caller(fn):
-        return call_coroutine if is_coroutine_function(fn) else call_function
+    _caller = staticmethod(caller)
 
 
 class ActionInThread(Action):
@@ -256,30 +246,42 @@ class Loop(Sequence):
         head = [self.condition] if self.init is None else [self.init, self.condition]
         return head + self.children
 
+    @property
+    def turns_in_asyncio(self) -> bool:
+        """Whether the condition and every node of the body are asyncio steps (see ``Run.execute_turns``)."""
+        return self.condition.asyncio_only and all(child.asyncio_only for child in self.children)
+
     async def _body(self, run):
         seq_token = context.current_seq.set(self)
         index_token = context.loop_index.set(self.iteration)
-        execute = run.execute
         try:
-            await execute(self.begin)
+            await run.execute(self.begin)
             if self.init is not None:
-                await execute(self.init)
-            while True:
-                if not self.body_pending:  # else: resuming an iteration that was interrupted
-                    await execute(self.condition)
-                    if not self.condition.result:
-                        break
-                    run.reschedule(self.children)
-                    self.body_pending = True
-                await run.execute_in_order(self.children)
-                self.iteration += 1
-                self.body_pending = False
-                context.loop_index.set(self.iteration)
-                run.reschedule([self.condition])
-            await execute(self.end)
+                await run.execute(self.init)
+            await run.execute_turns(self)
+            await run.execute(self.end)
         finally:
             context.loop_index.reset(index_token)
             context.current_seq.reset(seq_token)
+
+    async def turns(self, run):
+        """The condition, then the body while the condition holds; resumes a turn that was interrupted.
+
+        ``run`` executes the nodes: the Run, or its stand-in in an asyncio task.
+        """
+        context.loop_index.set(self.iteration)
+        while True:
+            if not self.body_pending:
+                await run.execute(self.condition)
+                if not self.condition.result:
+                    return
+                run.reschedule(self.children)
+                self.body_pending = True
+            await run.execute_in_order(self.children)
+            self.iteration += 1
+            self.body_pending = False
+            context.loop_index.set(self.iteration)
+            run.reschedule([self.condition])
 
 
 class BasicDialog(Node):

@@ -97,34 +97,38 @@ def _flavour(fn, code, namespace) -> str:
     return flavour
 
 
-def coroutine_flavour(fn, coro) -> str:
-    """The flavour of the coroutine ``coro`` that calling ``fn`` gave."""
-    code = getattr(coro, "cr_code", None)
-    if code is not None and not hasattr(fn, _FLAVOUR_ATTR):
-        cached = _flavour_cache.get(code)
-        if cached is not None:
-            return cached
-    return _flavour(fn, code, coro.cr_frame.f_globals if getattr(coro, "cr_frame", None) else {})
+def coroutine_flavour(coro) -> str:
+    """The flavour of a coroutine object (one that a plain function gave)."""
+    frame = getattr(coro, "cr_frame", None)
+    return _flavour(None, getattr(coro, "cr_code", None), frame.f_globals if frame is not None else {})
 
 
-def is_asyncio_function(fn) -> bool:
-    """True for a coroutine function (or a partial or bound method of one) written for asyncio only."""
+def is_coroutine_function(fn) -> bool:
+    """True for a coroutine function, also through partials, bound methods and ``async def __call__``."""
+    return inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(getattr(fn, "__call__", None))
+
+
+def _function_of(fn):
+    """The function whose code runs when ``fn`` is called (through partials, bound methods, ``__call__``)."""
     target = fn
     while True:
         if isinstance(target, functools.partial):
             target = target.func
         elif inspect.ismethod(target):
             target = target.__func__
+        elif not inspect.isfunction(target) and inspect.iscoroutinefunction(getattr(target, "__call__", None)):
+            target = target.__call__
         else:
-            break
-    if not inspect.iscoroutinefunction(target) or not hasattr(target, "__code__"):
-        return False
-    return _flavour(fn, target.__code__, target.__globals__) == ASYNCIO
+            return target
 
 
-def is_coroutine_function(fn) -> bool:
-    """True for a coroutine function, also through partials, bound methods and ``async def __call__``."""
-    return inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(getattr(fn, "__call__", None))
+def step_flavour(fn) -> str | None:
+    """How to run the step ``fn``: ``asyncio``, ``trio`` or ``mixed`` for a coroutine function,
+    None for a plain function."""
+    if not is_coroutine_function(fn):
+        return None
+    target = _function_of(fn)
+    return _flavour(fn, getattr(target, "__code__", None), getattr(target, "__globals__", {}))
 
 
 async def _asyncio_guard(awaitable):
@@ -134,26 +138,38 @@ async def _asyncio_guard(awaitable):
         raise StepExit(exc) from exc
 
 
-async def _await_result(fn, result, loop):
-    """What a step's call gave: awaited on the loop it is written for, when it is awaitable."""
-    if type(result) is types.CoroutineType:
-        flavour = coroutine_flavour(fn, result)
-        if flavour == ASYNCIO:
-            return await loop.run(_asyncio_guard(result))
-        if flavour == TRIO:
-            return await result
-        return await loop.drive(result)
-    if inspect.isawaitable(result):
-        return await loop.run(_asyncio_guard(result))
-    return result
+async def call_asyncio(fn, loop):
+    """Run the asyncio coroutine function ``fn`` as an asyncio task of ``loop``."""
+    return await loop.run(_asyncio_guard(fn()))
 
 
-async def call_coroutine(fn, loop):
-    """Call ``fn()`` in the engine's task and run the coroutine it gives on the loop it is written for."""
+async def call_trio(fn, loop):
+    """Run the trio coroutine function ``fn`` in the engine's task."""
     try:
-        return await _await_result(fn, fn(), loop)
+        return await fn()
     except SystemExit as exc:
         raise StepExit(exc) from exc
+
+
+async def call_mixed(fn, loop):
+    """Run a coroutine function awaiting trio and asyncio alike in the engine's task (``loop.drive``)."""
+    try:
+        return await loop.drive(fn())
+    except SystemExit as exc:
+        raise StepExit(exc) from exc
+
+
+def _on_its_loop(result, loop):
+    """What awaits ``result`` (what a plain function gave) on the loop it is written for, or None
+    when it is not awaitable."""
+    if type(result) is types.CoroutineType:
+        flavour = coroutine_flavour(result)
+        if flavour == TRIO:
+            return result
+        return loop.run(_asyncio_guard(result)) if flavour == ASYNCIO else loop.drive(result)
+    if inspect.isawaitable(result):
+        return loop.run(_asyncio_guard(result))
+    return None
 
 
 def _guarded(fn):
@@ -173,16 +189,24 @@ async def _in_thread(fn):
 
 
 async def call_function(fn, loop):
-    """Call ``fn()`` in a worker thread; when it gives an awaitable, await that as :func:`call_coroutine` would."""
+    """Call the plain function ``fn`` in a worker thread; when it gives an awaitable, await that
+    on the loop it is written for."""
     result = await _in_thread(fn)
-    if result is None:
-        return None
-    return await _await_result(fn, result, loop)
+    awaitable = None if result is None else _on_its_loop(result, loop)
+    return result if awaitable is None else await awaitable
+
+
+_CALLERS = {ASYNCIO: call_asyncio, TRIO: call_trio, MIXED: call_mixed, None: call_function}
+
+
+def caller(fn):
+    """The coroutine function that runs the step ``fn``: ``await caller(fn)(fn, loop)``."""
+    return _CALLERS[step_flavour(fn)]
 
 
 async def call_step(fn, loop):
-    """Call the step ``fn``: a coroutine function in the engine's task, a plain function in a thread."""
-    return await (call_coroutine if is_coroutine_function(fn) else call_function)(fn, loop)
+    """Run the step ``fn``: a coroutine function on the loop it is written for, a plain function in a thread."""
+    return await caller(fn)(fn, loop)
 
 
 async def call_step_in_thread(fn, loop):

@@ -133,6 +133,24 @@ async def test_pause_in_parallel_lets_the_other_branch_finish(engine, tmp_path):
     assert await engine.wait(5) == "finished"
 
 
+async def test_abort_while_a_node_waits_paused_leaves_it_cancelled_with_its_flag(engine, tmp_path):
+    engine.load(write_script(tmp_path, HEADER, """
+        async def held(): return "held"
+        async def busy(): await asyncio.sleep(60)
+        def create_sequence(): return Parallel.create(held, busy, name="par")
+    """))
+    engine.set_flag("held", "pause")
+    engine.run()
+    await engine.recorder.until_state(engine.find("held"), "PAUSED")
+    engine.abort()
+    assert await engine.wait(5) == "aborted"
+    assert states(engine)["held"] == "CANCELLED|RT.PAUSE"
+    assert states(engine)["par"] == "CANCELLED"
+    engine.set_flag("held", "pause", False)
+    engine.cont()  # the flag was kept, and cleared here: continue runs it
+    await engine.recorder.until_state(engine.find("held"), "FINISHED")
+
+
 async def test_pause_in_loop_pauses_every_iteration(engine, tmp_path):
     engine.load(write_script(tmp_path, HEADER, """
         async def body(): return Loop.index.get()
