@@ -14,6 +14,7 @@ import trio
 
 import protocol
 from seqkernel import process
+from seqkernel.log import LEVELS
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -25,7 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-message-size", type=int, default=protocol.MAX_MESSAGE_SIZE, metavar="BYTES",
                         help="refuse protocol messages larger than this (default: %(default)s)")
     parser.add_argument("--log-level", default="INFO", type=str.upper,
-                        choices=["DEBUG", "INFO", "WARNING", "WARN", "ERROR", "CRITICAL"], help="level of kernel.log")
+                        choices=LEVELS, help="level of kernel.log and of the log records the kernel publishes")
     return parser
 
 

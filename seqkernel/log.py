@@ -17,6 +17,14 @@ from . import context
 
 USER_LOGGER = "seq.user"
 LIB_LOGGER = "seq.lib"
+#: The level names every ``--log-level`` option takes: the manual's, and WARNING beside WARN.
+LEVELS = ("DEBUG", "INFO", "WARN", "WARNING", "ERROR", "CRITICAL")
+
+
+def level_number(name: str) -> int:
+    """The ``logging`` level of a level name (WARN and WARNING alike); INFO for a name not known here."""
+    number = logging.getLevelName(str(name).upper())
+    return number if isinstance(number, int) else logging.INFO
 
 
 def getUserLogger() -> logging.Logger:  # noqa: N802 (the manual's name)

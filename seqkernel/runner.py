@@ -20,6 +20,7 @@ from rich.tree import Tree
 
 from . import host
 from .engine import Engine, LoadError
+from .log import level_number
 from .states import display_state
 
 LIVE_CHILDREN_SHOWN = 20
@@ -86,10 +87,10 @@ class PlainView:
     """Prints log lines ``LEVEL:logger:message`` as they come (not a terminal)."""
 
     def __init__(self, level):
-        self.level = logging.getLevelName(level) if isinstance(level, str) else level
+        self.level = level_number(level) if isinstance(level, str) else level
 
     def shows(self, record) -> bool:
-        return record["kind"] == "log" and logging.getLevelName(record["level"]) >= self.level
+        return record["kind"] == "log" and level_number(record["level"]) >= self.level
 
     def record(self, record):
         if self.shows(record):

@@ -9,6 +9,8 @@ import argparse
 import importlib
 import sys
 
+from seqkernel.log import LEVELS
+
 SUBCOMMANDS = {
     "run": ("seqkernel.runner", "Executes sequencer scripts, one after the other"),
     "draw": ("seqkernel.draw", "Generates DAG images of sequencer scripts"),
@@ -17,8 +19,6 @@ SUBCOMMANDS = {
     "gui": ("seqserver.guitool", "Starts the sequencer GUI"),
     "tino": ("seqserver.tino", "Friend of OTTO: serves OBs from a folder"),
 }
-
-LOG_LEVELS = ["DEBUG", "INFO", "WARN", "CRITICAL", "ERROR"]
 
 
 def available_subcommands():
@@ -41,7 +41,7 @@ def build_parser():
         sub.add_argument(
             "--log-level",
             type=str.upper,
-            choices=LOG_LEVELS,
+            choices=LEVELS,
             default="INFO",
             help="Will present logs at this level or higher [default: INFO]",
         )

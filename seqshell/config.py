@@ -27,8 +27,8 @@ from collections.abc import Mapping
 import yaml
 
 from seqkernel.ip import cfgpath_folders
+from seqkernel.log import LEVELS
 
-LOG_LEVELS = ("DEBUG", "INFO", "WARN", "WARNING", "ERROR", "CRITICAL")
 DEFAULT_SERVER_PORT = 8000
 
 
@@ -118,8 +118,8 @@ def parse_config(data: object) -> Config:
     if not port.isdigit() or not 0 < int(port) < 65536:
         raise ConfigError(f"seq_server.url must be [HOST:]PORT, got {server_url!r}")
     loglevel = (_text(server, "seq_server", "loglevel") or defaults.loglevel).upper()
-    if loglevel not in LOG_LEVELS:
-        raise ConfigError(f"seq_server.loglevel must be one of {', '.join(LOG_LEVELS)}, got {loglevel!r}")
+    if loglevel not in LEVELS:
+        raise ConfigError(f"seq_server.loglevel must be one of {', '.join(LEVELS)}, got {loglevel!r}")
 
     otto = parse_otto(data["otto"]) if "otto" in data else None
     return Config(server_url=server_url, loglevel=loglevel, otto=otto)
