@@ -6,13 +6,14 @@ children and get a begin and an end node, as in the manual's figures. How nodes
 execute is in :mod:`seqkernel.execution`; each node class only says what its
 own body does.
 """
+import copy
 import functools
 import sys
 
 import trio
 
 from . import context, host
-from .serials import new_id, next_serial
+from .serials import new_id, number
 from .states import RTFLAG, State
 from .steps import call_asyncio, call_step, call_step_in_thread, caller, describe
 
@@ -33,11 +34,17 @@ class Node:
     #: How a leaf's step is called (``call(fn, loop)``); None for nodes whose ``_body`` does the work.
     call = None
     asyncio_only = False
-    __slots__ = ("id", "name", "sn", "state", "flags", "result", "description", "parent", "_ctx", "__dict__")
+    __slots__ = ("id", "name", "sn", "numbering", "state", "flags", "result", "description", "parent", "_ctx",
+                 "_id_given", "__dict__")
+
+    def __new__(cls, *args, **kw):
+        # ``Node(fn, name=...)`` is the manual's way (5.9) of building an Action
+        return object.__new__(Action if cls is Node and args else cls)
 
     def __init__(self, *, id=None, name=None, description=None):
-        self.sn = next_serial()
+        number(self)
         self.name = name or type(self).__name__
+        self._id_given = bool(id)
         self.id = id or new_id(self.name)
         self.state = State.NOT_STARTED
         self.flags = RTFLAG.NONE
@@ -81,6 +88,32 @@ class Node:
 
     def restart(self):
         """Forget progress kept between runs (a loop's iteration); called before the node runs anew."""
+
+    def copy(self) -> "Node":
+        """This node and everything below it anew, for a second place in a tree: serial numbers and
+        generated ids of their own, not started, no result; runtime flags and given ids kept."""
+        twin = copy.copy(self)
+        number(twin)
+        if not twin._id_given:
+            twin.id = new_id(twin.name)
+        twin.parent = None
+        twin.state = State.NOT_STARTED
+        twin.result = None
+        twin._ctx = None
+        twin._copy_below()
+        return twin
+
+    def _copy_below(self):
+        """Replace, in a fresh copy, what is below this node by copies of its own."""
+
+    def adopt(self, item) -> "Node":
+        """``item`` (a node, or a function made an Action) as a child of this node: a node that
+        already has a place in a tree is copied, so that each place is a node of its own."""
+        child = as_node(item)
+        if child.parent is not None:
+            child = child.copy()
+        child.parent = self
+        return child
 
     async def start(self):
         """Run this node's tree in process, from trio or asyncio code (``asyncio.run``, a Jupyter
@@ -161,10 +194,13 @@ class Sequence(Node):
 
     def add(self, *children):
         for item in children:
-            child = as_node(item)
-            child.parent = self
-            self.children.append(child)
+            self.children.append(self.adopt(item))
         return self
+
+    def _copy_below(self):
+        children, self.children = self.children, []
+        self.begin = self.end = None
+        self.add(*children)
 
     @staticmethod
     def get_context() -> dict:
@@ -230,11 +266,14 @@ class Loop(Sequence):
         super().__init__(id=id, name=name, description=description)
         if condition is None:
             raise TypeError("Loop.create() needs condition=, a function returning whether to run the body again")
-        self.init = as_node(init) if init is not None else None
-        self.condition = as_node(condition)
-        for node in (self.init, self.condition):
-            if node is not None:
-                node.parent = self
+        self.init = self.adopt(init) if init is not None else None
+        self.condition = self.adopt(condition)
+        self.restart()
+
+    def _copy_below(self):
+        super()._copy_below()
+        self.init = self.adopt(self.init) if self.init is not None else None
+        self.condition = self.adopt(self.condition)
         self.restart()
 
     def restart(self):
@@ -334,6 +373,10 @@ class Template(Sequence):
         super().__init__(id=id, name=name or "Template", description=description)
         self.parameters = [dict(p) for p in parameters or ()]
         self.module = module
+
+    def _copy_below(self):
+        super()._copy_below()
+        self.parameters = [dict(p) for p in self.parameters]
 
     def get(self, name):
         for parameter in self.parameters:
