@@ -246,9 +246,9 @@ class Run:
     async def _asyncio_together(self, nodes):
         """(asyncio) Run asyncio steps together, each in an asyncio task of its own.
 
-        The tasks count themselves down instead of reporting through done
-        callbacks, as ``asyncio.gather`` would: a callback per task costs as much
-        again as a short task.
+        The tasks count themselves down, and the last one to end sets one
+        future, rather than each reporting through a done callback of its own
+        (as ``asyncio.gather`` would).
         """
         loop = asyncio.get_running_loop()
         all_ended = loop.create_future()
