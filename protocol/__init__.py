@@ -55,6 +55,7 @@ from ._messages import (
     Reply,
     Welcome,
     from_dict,
+    level_number,
     log_level,
     notice,
 )
@@ -72,6 +73,7 @@ __all__ = [
     "NODE_FLAGS",
     "LOG_LEVELS",
     "log_level",
+    "level_number",
     "ProtocolError",
     "Message",
     "Hello",

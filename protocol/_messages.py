@@ -8,6 +8,7 @@ refused where it enters, never half-used later.
 """
 from __future__ import annotations
 
+import logging
 import reprlib
 import time
 from dataclasses import dataclass
@@ -27,8 +28,17 @@ def log_level(name: str) -> str:
     """A level name as given (any case, ``WARN`` for ``WARNING``) in its one spelling; ValueError otherwise."""
     level = {"WARN": "WARNING"}.get(name.upper(), name.upper())
     if level not in LOG_LEVELS:
-        raise ValueError(f"unknown log level {name!r}: one of {', '.join(LOG_LEVELS)} (or WARN)")
+        raise ValueError(f"unknown log level {_quoted(name)}: one of {', '.join(LOG_LEVELS)} (or WARN)")
     return level
+
+
+def level_number(name: str) -> int:
+    """The standard ``logging`` number of a level name (``WARN`` and ``WARNING`` alike); INFO for a
+    name that is none (a peer's ``log`` event may carry one)."""
+    try:
+        return logging.getLevelName(log_level(name))
+    except ValueError:
+        return logging.INFO
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-message-size", type=int, default=protocol.MAX_MESSAGE_SIZE, metavar="BYTES",
                         help="refuse protocol messages larger than this (default: %(default)s)")
     parser.add_argument("--log-level", default="INFO", type=protocol.log_level, metavar="LEVEL",
-                        help=f"level of kernel.log: {', '.join(protocol.LOG_LEVELS)} (or WARN)")
+                        help=f"level of kernel.log and of the log records the kernel publishes: "
+                        f"{', '.join(protocol.LOG_LEVELS)} (or WARN)")
     return parser
 
 

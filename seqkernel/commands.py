@@ -200,8 +200,12 @@ class Commands:
         return self._set_flag(args.ref, args.flag, None)
 
     def _set_flag(self, ref, flag: str, value: bool | None) -> Outcome:
-        node = self.engine.set_flag(ref, flag, value)
-        return Outcome(_node_line(self.engine.snapshot(), node.sn))
+        nodes = self.engine.set_flag(ref, flag, value)
+        snapshot = self.engine.snapshot()
+        lines = [_node_line(snapshot, node.sn) for node in nodes]
+        if len(nodes) > 1:
+            lines.insert(0, f"{len(nodes)} nodes are named {ref!r}; each one changed:")
+        return Outcome("\n".join(lines))
 
     def _do_resume(self, args) -> Outcome:
         self.engine.resume(args.sn)

@@ -1,14 +1,13 @@
 """The engine: loaded scripts under one root, and the controls the kernel process drives.
 
-``Engine.open(publish=callback)`` opens a trio-asyncio loop and a nursery and
-yields an engine. Everything that happens is passed to ``publish(record)``
+``Engine.open(publish=callback)`` opens a nursery (and finds the asyncio loop
+that asyncio steps run on, see :mod:`seqkernel.host`) and yields an engine. Everything that happens is passed to ``publish(record)``
 synchronously and in order, as dicts already shaped like the protocol's event
 bodies (kinds ``state``, ``tree``, ``run``, ``error``, ``dialog``, ``log``).
 The control methods are plain functions called from within trio; they raise
 :class:`EngineError` subclasses with a message meant for the operator.
 """
 import contextlib
-import itertools
 import logging
 import math
 import time
@@ -17,17 +16,17 @@ from collections.abc import Awaitable
 from typing import NamedTuple
 
 import trio
-import trio_asyncio
 
 from . import context
 from . import ob as obs_module
 from .errors import describe_exception
 from .exceptions import EngineBusy, EngineError, LoadError, NodeNotFound, NotAllowed
 from .execution import CONTINUE, FRESH, RETRY, Run, schedule, state_record
+from .host import open_asyncio_loop
 from .loading import ThreadedImport, import_all
 from .log import PublishingHandler, lib_logger
 from .nodes import Sequence, seq_factory
-from .serials import restore_counter, use_counter
+from .serials import Numbering, restore_numbering, use_numbering
 from .states import RTFLAG, State
 from .tree import node_dict
 
@@ -49,6 +48,16 @@ class ScriptRoot(Sequence):
             finally:
                 context.root.reset(token)
         await run.execute(self.end)
+
+
+def _check_unique_ids(script, what: str):
+    """Refuse (LoadError) a script in which two nodes have one id, naming both."""
+    seen = {}
+    for node in script.walk():
+        other = seen.setdefault(node.id, node)
+        if other is not node:
+            raise LoadError(f"cannot load {what}: id {node.id!r} is given to two nodes, ({other.sn}) {other.name} "
+                            f"and ({node.sn}) {node.name}; ids must be unique in a script (manual 5.4)")
 
 
 class _Planned(NamedTuple):
@@ -84,15 +93,20 @@ class _Loading(NamedTuple):
     importing: ThreadedImport
 
 
+def _listed(nodes) -> str:
+    return ", ".join(f"({node.sn}) {node.name}" for node in nodes)
+
+
 _FLAGS = {"pause": RTFLAG.PAUSE, "skip": RTFLAG.SKIP}
 
 
 class Engine:
     """Loaded scripts and their execution. Build it with :meth:`Engine.open`."""
 
-    def __init__(self, publish, nursery, *, task_logs=True):
+    def __init__(self, publish, nursery, loop, *, task_logs=True):
         self._publish = publish or (lambda record: None)
         self._nursery = nursery
+        self._loop = loop
         self._task_logs = task_logs
         self._status = "idle"
         self._changed = trio.Event()
@@ -108,9 +122,9 @@ class Engine:
     @contextlib.asynccontextmanager
     async def open(cls, publish=None, *, task_logs=True, log_level="INFO"):
         """Open an engine; on exit a running script is cancelled."""
-        async with trio_asyncio.open_loop():
+        async with open_asyncio_loop() as loop:
             async with trio.open_nursery() as nursery:
-                engine = cls(publish, nursery, task_logs=task_logs)
+                engine = cls(publish, nursery, loop, task_logs=task_logs)
                 root_logger = logging.getLogger()
                 handler = PublishingHandler(engine._publish, trio.lowlevel.current_trio_token(), log_level)
                 previous_level = root_logger.level
@@ -127,22 +141,32 @@ class Engine:
     # -- what is loaded ---------------------------------------------------------
 
     def _new_root(self):
-        self._serials = itertools.count(1)
-        token = use_counter(self._serials)
+        self._numbering = Numbering()
+        token = use_numbering(self._numbering)
         try:
             self.root = ScriptRoot(name="_seq_ROOT_")
         finally:
-            restore_counter(token)
+            restore_numbering(token)
         self._scripts = []  # (module name or None, node) in load order
         self._obs = []
 
     def _attach(self, build, what: str):
-        """Build a node with the engine's serial numbers and add it to the root."""
-        token = use_counter(self._serials)
+        """Build a node with the engine's serial numbers and add it to the root.
+
+        Every node of it gets a serial number of this engine, whenever it was built (nodes
+        built when a module was imported have the process's numbers until now); a node object
+        that already has a place in the tree is copied (``Node.adopt``). Ids must be unique
+        in each script (manual 5.4).
+        """
+        token = use_numbering(self._numbering)
         try:
-            node = build()
-            self.root.add(node)
+            node = self.root.add(build()).children[-1]
             self.root.add_endpoints()
+            for below in node.walk():
+                if below.numbering is not self._numbering:
+                    self._numbering.assign(below)
+            for script in node.templates if isinstance(node, obs_module.OB) else [node]:
+                _check_unique_ids(script, what)
         except EngineError:
             raise
         except BaseException as exc:
@@ -150,7 +174,7 @@ class Engine:
                 raise
             raise LoadError(f"cannot create {what}: {describe_exception(exc)}", traceback.format_exc()) from exc
         finally:
-            restore_counter(token)
+            restore_numbering(token)
         return node
 
     def load(self, target: str):
@@ -225,7 +249,11 @@ class Engine:
         return list(self._scripts)
 
     def modules(self) -> list[str]:
-        return [name for name, _ in self._scripts if name is not None]
+        """The modules of the loaded scripts and of the loaded OBs' templates, each once, in load order."""
+        names = []
+        for name, node in self._scripts:
+            names += [name] if name is not None else [template.module.__name__ for template in node.templates]
+        return list(dict.fromkeys(names))
 
     def obs(self) -> list[dict]:
         return [
@@ -263,33 +291,42 @@ class Engine:
                 for request in self._run.asking.values()]
 
     def find(self, ref):
-        """The node with serial number ``ref`` (an int or digits), or else the first named ``ref``."""
+        """The node with serial number ``ref`` (an int or digits), or else the one node named ``ref``."""
+        matches = self.find_all(ref)
+        if len(matches) > 1:
+            raise NotAllowed(f"{len(matches)} nodes are named {ref!r}: {_listed(matches)}; give a serial number")
+        return matches[0]
+
+    def find_all(self, ref) -> list:
+        """The node with serial number ``ref`` (an int or digits), or every node named ``ref``."""
         if isinstance(ref, str) and ref.strip().isdigit():
             ref = int(ref)
         if isinstance(ref, int):
             for node in self.root.walk():
                 if node.sn == ref:
-                    return node
+                    return [node]
             raise NodeNotFound(f"no node with serial number {ref}")
-        for node in self.root.walk():
-            if node.name == ref and node is not self.root:
-                return node
-        raise NodeNotFound(f"no node named {ref!r}")
+        matches = [node for node in self.root.walk() if node.name == ref and node is not self.root]
+        if not matches:
+            raise NodeNotFound(f"no node named {ref!r}")
+        return matches
 
     # -- flags ----------------------------------------------------------------------
 
-    def set_flag(self, ref, flag, value=None):
-        """Set (True), clear (False) or flip (None) a node's ``pause`` or ``skip`` flag."""
-        node = self.find(ref)
+    def set_flag(self, ref, flag, value=None) -> list:
+        """Set (True), clear (False) or flip (None) the ``pause`` or ``skip`` flag of the node with
+        serial number ``ref``, or of every node named ``ref``; returns the nodes."""
         bit = flag if isinstance(flag, RTFLAG) else _FLAGS.get(str(flag).lower())
         if bit is None:
             raise ValueError(f"unknown flag {flag!r}: use pause or skip")
-        on = not (node.flags & bit) if value is None else bool(value)
-        node.flags = RTFLAG(node.flags | bit) if on else RTFLAG(node.flags & ~bit)
-        self._publish(state_record(node))
-        if self._run is not None and node.state is State.PAUSED and not node.flags & RTFLAG.PAUSE:
-            self._run.release(node)  # un-pausing a paused node resumes it (manual 4.2)
-        return node
+        nodes = self.find_all(ref)
+        for node in nodes:
+            on = not (node.flags & bit) if value is None else bool(value)
+            node.flags = RTFLAG(node.flags | bit) if on else RTFLAG(node.flags & ~bit)
+            self._publish(state_record(node))
+            if self._run is not None and node.state is State.PAUSED and not node.flags & RTFLAG.PAUSE:
+                self._run.release(node)  # un-pausing a paused node resumes it (manual 4.2)
+        return nodes
 
     # -- execution ----------------------------------------------------------------
 
@@ -437,7 +474,7 @@ class Engine:
 
     def _start(self, mode):
         self._answered = {}
-        run = Run(self._publish, mode=mode, task_logs=self._task_logs, on_blocked=self._on_blocked)
+        run = Run(self._loop, self._publish, mode=mode, task_logs=self._task_logs, on_blocked=self._on_blocked)
         self._run = run
         self._set_status("running")
         self._nursery.start_soon(self._execute, run)

@@ -8,13 +8,12 @@ import traceback
 
 import outcome
 import trio
-import trio_asyncio
 
 from .steps import StepExit
 
 _LIBRARY_DIRS = tuple(
     os.path.dirname(os.path.abspath(module.__file__)) + os.sep
-    for module in (trio, trio_asyncio, outcome, asyncio, concurrent.futures)
+    for module in (trio, outcome, asyncio, concurrent.futures)
 ) + (os.path.dirname(os.path.abspath(__file__)) + os.sep,)
 _LIBRARY_FILES = (threading.__file__,)
 

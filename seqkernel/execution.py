@@ -13,9 +13,9 @@ import math
 import time
 
 import trio
-import trio_asyncio
 
 from . import context
+from .host import open_asyncio_loop
 from .errors import describe_exception, error_record
 from .log import lib_logger, task_record
 from .states import RTFLAG, State, flag_names
@@ -57,12 +57,16 @@ def _raised_while_cancelled(node, exc):
 class Run:
     """Executes a tree once, publishing what happens through ``publish(record)``.
 
+    ``loop`` (a :class:`seqkernel.host.AsyncioLoop`) is where asyncio steps run.
+
     ``on_blocked(blocked)`` is called when every branch of the run is waiting
     for an operator (a paused node or an open dialog), and again when one of
     them is released.
     """
 
-    def __init__(self, publish=None, *, mode=FRESH, task_logs=True, on_blocked=None):
+    def __init__(self, loop, publish=None, *, mode=FRESH, task_logs=True, on_blocked=None):
+        self.loop = loop
+        self.batches_asyncio = loop.same_thread
         self.publish = publish or _ignore
         self.done_states = _DONE[mode]
         self.task_logs = task_logs
@@ -98,33 +102,41 @@ class Run:
 
     # -- walking the tree -----------------------------------------------------
 
-    async def execute(self, node):
-        """Execute one node, honouring its flags; a node already done is passed over."""
+    async def execute(self, node, branches=None):
+        """Execute one node, honouring its flags; a node already done is passed over.
+
+        ``branches`` counts the branches of a Parallel still running, when ``node`` is one.
+        A node cancelled while it waits to be resumed becomes CANCELLED too (its flag stays).
+        """
         if node.state in self.done_states:
             return
-        if node.flags:
-            if node.flags & RTFLAG.SKIP:
-                self.set_state(node, State.FINISHED_SKIP)
-                return
-            if node.flags & RTFLAG.PAUSE:
-                await self.hold(node, State.PAUSED)
+        try:
+            if node.flags:
                 if node.flags & RTFLAG.SKIP:
                     self.set_state(node, State.FINISHED_SKIP)
                     return
-        self.set_state(node, State.RUNNING)
-        try:
+                if node.flags & RTFLAG.PAUSE:
+                    await self.hold(node, State.PAUSED)
+                    if node.flags & RTFLAG.SKIP:
+                        self.set_state(node, State.FINISHED_SKIP)
+                        return
+            self.set_state(node, State.RUNNING)
             if node.call is None:
                 await node._body(self)
             else:  # a leaf step: the hot path, without the extra frame of a body
-                await self.step(node, node.call, node.fn)
+                await self.step(node, node.call, node.fn, self.loop)
         except BaseException:
             if node.state is not State.FINISHED_ERROR:
                 self.set_state(node, State.CANCELLED_ERROR if node in self.error_path else State.CANCELLED)
             raise
-        self.set_state(node, State.FINISHED)
+        else:
+            self.set_state(node, State.FINISHED)
+        finally:
+            if branches is not None:
+                self._branch_ended(branches)
 
     def _joins_asyncio_task(self, node) -> bool:
-        return node.asyncio_only and not node.flags and node.state not in self.done_states
+        return node.asyncio_only and self.batches_asyncio and not node.flags and node.state not in self.done_states
 
     async def execute_in_order(self, nodes):
         """Execute ``nodes`` one after the other.
@@ -132,7 +144,8 @@ class Run:
         Consecutive asyncio steps run in one asyncio task, one after the other,
         as they would in a plain asyncio program (``await a(); await b()``):
         crossing between trio and asyncio once per step would cost more than
-        the steps themselves.
+        the steps themselves. (Only on the loop hosting trio; a loop in a helper
+        thread runs each asyncio step on its own.)
         """
         index, count = 0, len(nodes)
         while index < count:
@@ -143,7 +156,7 @@ class Run:
                 index += 1
 
     async def _execute_asyncio_steps(self, nodes, index) -> int:
-        index, failure = await trio_asyncio.aio_as_trio(self._asyncio_steps(nodes, index))
+        index, failure = await self.loop.run(self._asyncio_steps(nodes, index))
         if failure is not None:
             self.fail(nodes[index], failure)
             await trio.lowlevel.checkpoint()  # raises Cancelled: the run's scope is cancelled now
@@ -168,7 +181,7 @@ class Run:
         try:
             result = await node.fn()
         except BaseException as exc:
-            if not self.scope.cancel_called:
+            if not asyncio.current_task().cancelling():  # not cancelled by the engine: the step failed
                 return exc
             if not isinstance(exc, asyncio.CancelledError):
                 _raised_while_cancelled(node, exc)
@@ -182,6 +195,31 @@ class Run:
         self.set_state(node, State.FINISHED)
         return None
 
+    async def execute_turns(self, loop):
+        """Run a Loop's turns (``loop.turns``); when its condition and body are asyncio steps, all
+        in one asyncio task, as ``while await condition(): await a(); ...`` would run them."""
+        if self.batches_asyncio and loop.turns_in_asyncio:
+            finished, failure = await self.loop.run(self._asyncio_turns(loop))
+            if failure is not None:
+                self.fail(*failure)
+                await trio.lowlevel.checkpoint()  # raises Cancelled: the run's scope is cancelled now
+            if finished:
+                return
+        await loop.turns(self)  # (goes on from where the asyncio task stopped)
+
+    async def _asyncio_turns(self, loop):
+        """(asyncio) Run the loop's turns here: ``(finished, failure)``, failure a (node, exception) pair.
+
+        Stops unfinished when a node gets a runtime flag, which only trio can honour.
+        """
+        try:
+            await loop.turns(_AsyncioTurns(self))
+        except _HandBack:
+            return False, None
+        except _StepFailed as failed:
+            return False, failed.args
+        return True, None
+
     async def execute_together(self, nodes):
         """Execute ``nodes`` in parallel: one trio task each, except asyncio steps,
         which run as asyncio tasks of their own under one trio task."""
@@ -193,22 +231,24 @@ class Run:
         self.active += branches - 1
         async with trio.open_nursery() as nursery:
             for node in others:
-                nursery.start_soon(self._branch, self.execute, node, remaining)
+                nursery.start_soon(self.execute, node, remaining)
             if asyncio_steps:
-                nursery.start_soon(self._branch, self._execute_asyncio_together, asyncio_steps, remaining)
+                nursery.start_soon(self._execute_asyncio_together, asyncio_steps, remaining)
 
-    async def _execute_asyncio_together(self, nodes):
-        await trio_asyncio.aio_as_trio(self._asyncio_together(nodes))
-        if self.scope.cancel_called:
-            await trio.lowlevel.checkpoint()  # a step failed: the run's scope is cancelled
+    async def _execute_asyncio_together(self, nodes, branches):
+        try:
+            await self.loop.run(self._asyncio_together(nodes))
+            if self.scope.cancel_called:
+                await trio.lowlevel.checkpoint()  # a step failed: the run's scope is cancelled
+        finally:
+            self._branch_ended(branches)
 
     async def _asyncio_together(self, nodes):
         """(asyncio) Run asyncio steps together, each in an asyncio task of its own.
 
-        The tasks count themselves down instead of reporting through done
-        callbacks (as ``asyncio.gather`` does): on trio-asyncio's loop each
-        callback costs a pass of trio's scheduler, so this halves the cost of a
-        parallel of short steps.
+        The tasks count themselves down, and the last one to end sets one
+        future, rather than each reporting through a done callback of its own
+        (as ``asyncio.gather`` would).
         """
         loop = asyncio.get_running_loop()
         all_ended = loop.create_future()
@@ -233,13 +273,10 @@ class Run:
             await asyncio.wait(tasks)  # a task cancelled before its start never counts down
             raise
 
-    async def _branch(self, execute, node, remaining):
-        try:
-            await execute(node)
-        finally:
-            remaining[0] -= 1
-            if remaining[0]:
-                self._deactivate()  # the last branch hands its activity back to the parent
+    def _branch_ended(self, remaining):
+        remaining[0] -= 1
+        if remaining[0]:
+            self._deactivate()  # the last branch hands its activity back to the parent
 
     async def step(self, node, call, *args):
         """Run a leaf's step; on an exception the node fails and the run is cancelled."""
@@ -365,6 +402,36 @@ class Run:
         return outcome
 
 
+class _HandBack(Exception):
+    """A node of a loop run in an asyncio task needs trio now (a runtime flag was set on it)."""
+
+
+class _StepFailed(Exception):
+    """A step of a loop run in an asyncio task raised: ``args`` are the node and its exception."""
+
+
+class _AsyncioTurns:
+    """(asyncio) What ``Loop.turns`` needs of a Run, for turns run in one asyncio task."""
+
+    def __init__(self, run):
+        self._run = run
+        self.reschedule = run.reschedule
+
+    async def execute(self, node):
+        run = self._run
+        if node.state in run.done_states:
+            return
+        if not run._joins_asyncio_task(node):
+            raise _HandBack
+        failure = await run._asyncio_step(node)
+        if failure is not None:
+            raise _StepFailed(node, failure)
+
+    async def execute_in_order(self, nodes):
+        for node in nodes:
+            await self.execute(node)
+
+
 def schedule(top, mode, publish=None, retry_node=None):
     """Prepare a tree for a run: what will run becomes ``SCHEDULED``.
 
@@ -383,16 +450,13 @@ def schedule(top, mode, publish=None, retry_node=None):
 
 
 async def run_tree(top):
-    """Run a tree in process (``await node.start()``), raising the exception of a failed step."""
+    """(trio) Run a tree in process (``await node.start()``), raising the exception of a failed step."""
     top.add_endpoints()
     schedule(top, FRESH)
-    run = Run(task_logs=False)
     token = context.root.set(top)
     try:
-        if trio_asyncio.current_loop.get() is None:
-            async with trio_asyncio.open_loop():
-                await run.execute_top(top)
-        else:
+        async with open_asyncio_loop() as loop:
+            run = Run(loop, task_logs=False)
             await run.execute_top(top)
     finally:
         context.root.reset(token)

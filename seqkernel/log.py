@@ -17,8 +17,6 @@ from . import context
 
 USER_LOGGER = "seq.user"
 LIB_LOGGER = "seq.lib"
-
-
 def getUserLogger() -> logging.Logger:  # noqa: N802 (the manual's name)
     """The ``seq.user`` logger (manual 6.1)."""
     return logging.getLogger(USER_LOGGER)

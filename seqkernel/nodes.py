@@ -6,15 +6,16 @@ children and get a begin and an end node, as in the manual's figures. How nodes
 execute is in :mod:`seqkernel.execution`; each node class only says what its
 own body does.
 """
+import copy
 import functools
 import sys
 
 import trio
 
-from . import context
-from .serials import new_id, next_serial
+from . import context, host
+from .serials import new_id, number
 from .states import RTFLAG, State
-from .steps import call_step, call_step_in_thread, describe, is_asyncio_function
+from .steps import call_asyncio, call_step, call_step_in_thread, caller, describe
 
 
 def _first_line(doc) -> str:
@@ -30,14 +31,20 @@ class Node:
     """What every node has: id, name, serial number, state, runtime flags, result."""
 
     type_code = "A"
-    #: How a leaf's step is called (``call(fn)``); None for nodes whose ``_body`` does the work.
+    #: How a leaf's step is called (``call(fn, loop)``); None for nodes whose ``_body`` does the work.
     call = None
     asyncio_only = False
-    __slots__ = ("id", "name", "sn", "state", "flags", "result", "description", "parent", "_ctx", "__dict__")
+    __slots__ = ("id", "name", "sn", "numbering", "state", "flags", "result", "description", "parent", "_ctx",
+                 "_id_given", "__dict__")
+
+    def __new__(cls, *args, **kw):
+        # ``Node(fn, name=...)`` is the manual's way (5.9) of building an Action
+        return object.__new__(Action if cls is Node and args else cls)
 
     def __init__(self, *, id=None, name=None, description=None):
-        self.sn = next_serial()
+        number(self)
         self.name = name or type(self).__name__
+        self._id_given = bool(id)
         self.id = id or new_id(self.name)
         self.state = State.NOT_STARTED
         self.flags = RTFLAG.NONE
@@ -82,11 +89,41 @@ class Node:
     def restart(self):
         """Forget progress kept between runs (a loop's iteration); called before the node runs anew."""
 
+    def copy(self) -> "Node":
+        """This node and everything below it anew, for a second place in a tree: serial numbers and
+        generated ids of their own, not started, no result; runtime flags and given ids kept."""
+        twin = copy.copy(self)
+        number(twin)
+        if not twin._id_given:
+            twin.id = new_id(twin.name)
+        twin.parent = None
+        twin.state = State.NOT_STARTED
+        twin.result = None
+        twin._ctx = None
+        twin._copy_below()
+        return twin
+
+    def _copy_below(self):
+        """Replace, in a fresh copy, what is below this node by copies of its own."""
+
+    def adopt(self, item) -> "Node":
+        """``item`` (a node, or a function made an Action) as a child of this node: a node that
+        already has a place in a tree is copied, so that each place is a node of its own."""
+        child = as_node(item)
+        if child.parent is not None:
+            child = child.copy()
+        child.parent = self
+        return child
+
     async def start(self):
-        """Run this node's tree in process under trio; raises the exception of a failed step."""
+        """Run this node's tree in process, from trio or asyncio code (``asyncio.run``, a Jupyter
+        cell); raises the exception of a failed step."""
         from .execution import run_tree
 
-        await run_tree(self)
+        if trio.lowlevel.in_trio_task():
+            await run_tree(self)
+        else:
+            await host.run_as_guest(run_tree, self)
 
     async def _body(self, run):
         pass
@@ -99,25 +136,30 @@ class _Endpoint(Node):
 
 
 class Action(Node):
-    """Calls one step: a coroutine function, or a plain function run inline."""
+    """Calls one step: a coroutine function, or a plain function in a worker thread (manual 2.3)."""
 
-    call = staticmethod(call_step)
-    __slots__ = ("fn", "asyncio_only")
+    __slots__ = ("fn", "call", "asyncio_only")
 
     def __init__(self, fn, *, id=None, name=None, description=None):
         if not callable(fn):
             raise TypeError(f"{type(self).__name__} needs a function or coroutine function, not {fn!r}")
         super().__init__(id=id, name=name or describe(fn), description=description or _first_line(fn.__doc__))
         self.fn = fn
+        self.call = self._caller(fn)
         #: a coroutine function written for asyncio only: consecutive ones share one asyncio task
-        self.asyncio_only = self.call is call_step and is_asyncio_function(fn)
+        self.asyncio_only = self.call is call_asyncio
+
+    _caller = staticmethod(caller)
 
 
 class ActionInThread(Action):
     """Calls a plain function in a worker thread, so it cannot block the other steps."""
 
-    call = staticmethod(call_step_in_thread)
     __slots__ = ()
+
+    @staticmethod
+    def _caller(fn):
+        return call_step_in_thread
 
 
 def as_node(item) -> Node:
@@ -152,10 +194,13 @@ class Sequence(Node):
 
     def add(self, *children):
         for item in children:
-            child = as_node(item)
-            child.parent = self
-            self.children.append(child)
+            self.children.append(self.adopt(item))
         return self
+
+    def _copy_below(self):
+        children, self.children = self.children, []
+        self.begin = self.end = None
+        self.add(*children)
 
     @staticmethod
     def get_context() -> dict:
@@ -221,11 +266,14 @@ class Loop(Sequence):
         super().__init__(id=id, name=name, description=description)
         if condition is None:
             raise TypeError("Loop.create() needs condition=, a function returning whether to run the body again")
-        self.init = as_node(init) if init is not None else None
-        self.condition = as_node(condition)
-        for node in (self.init, self.condition):
-            if node is not None:
-                node.parent = self
+        self.init = self.adopt(init) if init is not None else None
+        self.condition = self.adopt(condition)
+        self.restart()
+
+    def _copy_below(self):
+        super()._copy_below()
+        self.init = self.adopt(self.init) if self.init is not None else None
+        self.condition = self.adopt(self.condition)
         self.restart()
 
     def restart(self):
@@ -237,30 +285,42 @@ class Loop(Sequence):
         head = [self.condition] if self.init is None else [self.init, self.condition]
         return head + self.children
 
+    @property
+    def turns_in_asyncio(self) -> bool:
+        """Whether the condition and every node of the body are asyncio steps (see ``Run.execute_turns``)."""
+        return self.condition.asyncio_only and all(child.asyncio_only for child in self.children)
+
     async def _body(self, run):
         seq_token = context.current_seq.set(self)
         index_token = context.loop_index.set(self.iteration)
-        execute = run.execute
         try:
-            await execute(self.begin)
+            await run.execute(self.begin)
             if self.init is not None:
-                await execute(self.init)
-            while True:
-                if not self.body_pending:  # else: resuming an iteration that was interrupted
-                    await execute(self.condition)
-                    if not self.condition.result:
-                        break
-                    run.reschedule(self.children)
-                    self.body_pending = True
-                await run.execute_in_order(self.children)
-                self.iteration += 1
-                self.body_pending = False
-                context.loop_index.set(self.iteration)
-                run.reschedule([self.condition])
-            await execute(self.end)
+                await run.execute(self.init)
+            await run.execute_turns(self)
+            await run.execute(self.end)
         finally:
             context.loop_index.reset(index_token)
             context.current_seq.reset(seq_token)
+
+    async def turns(self, run):
+        """The condition, then the body while the condition holds; resumes a turn that was interrupted.
+
+        ``run`` executes the nodes: the Run, or its stand-in in an asyncio task.
+        """
+        context.loop_index.set(self.iteration)
+        while True:
+            if not self.body_pending:
+                await run.execute(self.condition)
+                if not self.condition.result:
+                    return
+                run.reschedule(self.children)
+                self.body_pending = True
+            await run.execute_in_order(self.children)
+            self.iteration += 1
+            self.body_pending = False
+            context.loop_index.set(self.iteration)
+            run.reschedule([self.condition])
 
 
 class BasicDialog(Node):
@@ -295,12 +355,12 @@ class BasicDialog(Node):
         await run.step(self, self._interact, run)
 
     async def _interact(self, run):
-        if await call_step(self.check_condition):
+        if await call_step(self.check_condition, run.loop):
             return True
         if not await run.ask(self):
             run.abort()
             await trio.lowlevel.checkpoint()
-        return await call_step(self.condition_extra_step)
+        return await call_step(self.condition_extra_step, run.loop)
 
 
 class Template(Sequence):
@@ -313,6 +373,10 @@ class Template(Sequence):
         super().__init__(id=id, name=name or "Template", description=description)
         self.parameters = [dict(p) for p in parameters or ()]
         self.module = module
+
+    def _copy_below(self):
+        super()._copy_below()
+        self.parameters = [dict(p) for p in self.parameters]
 
     def get(self, name):
         for parameter in self.parameters:

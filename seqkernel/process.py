@@ -23,9 +23,10 @@ import trio
 
 import protocol
 import seq
-from seqclient.link import RECEIVE_SIZE
-from seqkernel.capture import OutputCapture
 from protocol import Outcome
+from seqclient.link import RECEIVE_SIZE
+from seqkernel import host
+from seqkernel.capture import OutputCapture
 from seqkernel.commands import Commands
 from seqkernel.engine import Engine
 from seqkernel.publisher import Publisher
@@ -65,11 +66,12 @@ class Kernel:
     """Serves one protocol peer with one engine."""
 
     def __init__(self, publisher: Publisher, log, instrument: str | None = None,
-                 output: OutputCapture | None = None) -> None:
+                 output: OutputCapture | None = None, log_level: str = "INFO") -> None:
         self.publisher = publisher
         self.catch_up_output = output.catch_up if output is not None else (lambda: None)
         self.instrument = instrument
         self.log = log
+        self.log_level = log_level  # of the scripts' log records the kernel publishes
         self.engine: Engine | None = None
         self.commands: Commands | None = None
         self.connection = protocol.Connection(protocol.SERVER, name="seqkernel",
@@ -97,7 +99,7 @@ class Kernel:
 
     async def serve(self, stream: trio.abc.Stream) -> None:
         """Serve the peer on ``stream`` until it closes its end (or the connection is closed by a fatal error)."""
-        async with Engine.open(publish=self.publish) as engine:
+        async with Engine.open(publish=self.publish, log_level=self.log_level) as engine:
             self.engine = engine
             self.commands = Commands(engine, self.instrument)
             async with trio.open_nursery() as nursery:
@@ -188,7 +190,7 @@ def run(
     capture.start()
     log.info("kernel started", instrument=instrument)
     try:
-        trio.run(_serve, Kernel(publisher, log, instrument, capture), open_stream)
+        host.run(_serve, Kernel(publisher, log, instrument, capture, log_level), open_stream)  # (trio as asyncio's guest)
     except BaseException:
         log.exception("kernel stopped by an exception")
         raise

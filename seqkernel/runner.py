@@ -9,7 +9,6 @@ in the current directory. On a terminal a live view of the tree shows each
 node's state; otherwise the log lines are printed as they come.
 """
 import datetime
-import logging
 import os
 import sys
 
@@ -18,7 +17,9 @@ from rich.live import Live
 from rich.text import Text
 from rich.tree import Tree
 
+from . import host
 from .engine import Engine, LoadError
+from protocol import level_number
 from .states import display_state
 
 LIVE_CHILDREN_SHOWN = 20
@@ -38,7 +39,7 @@ def configure(parser):
 
 
 def main(args) -> int:
-    return trio.run(run_modules, args.modules, getattr(args, "log_level", "INFO"), sys.stdout.isatty())
+    return host.run(run_modules, args.modules, getattr(args, "log_level", "INFO"), sys.stdout.isatty())
 
 
 def _timestamp(ts) -> str:
@@ -85,10 +86,10 @@ class PlainView:
     """Prints log lines ``LEVEL:logger:message`` as they come (not a terminal)."""
 
     def __init__(self, level):
-        self.level = logging.getLevelName(level) if isinstance(level, str) else level
+        self.level = level_number(level) if isinstance(level, str) else level
 
     def shows(self, record) -> bool:
-        return record["kind"] == "log" and logging.getLevelName(record["level"]) >= self.level
+        return record["kind"] == "log" and level_number(record["level"]) >= self.level
 
     def record(self, record):
         if self.shows(record):

@@ -2,30 +2,47 @@
 
 Serial numbers are what an operator types (``skip 3``). Each engine numbers the
 nodes of the scripts it loads from 1 (its root) upwards, so the numbers match
-the manual's listings; nodes built elsewhere draw from a process-wide counter.
+the manual's listings; nodes built elsewhere (at a module's import, or for
+``await node.start()``) draw from a process-wide numbering, and an engine gives
+them numbers of its own when it attaches them. A node remembers which
+numbering gave it its number.
 """
 import itertools
 import random
 import string
 from contextvars import ContextVar
 
-_process_counter = itertools.count(1)
-_counter: ContextVar = ContextVar("serial_counter", default=_process_counter)
 _ALPHABET = string.ascii_letters + string.digits
 _random = random.Random()
 
 
-def next_serial() -> int:
-    return next(_counter.get())
+class Numbering:
+    """Serial numbers handed out from 1 upwards."""
+
+    def __init__(self):
+        self._counter = itertools.count(1)
+
+    def assign(self, node):
+        node.sn = next(self._counter)
+        node.numbering = self
 
 
-def use_counter(counter):
-    """Make nodes built in the current context draw serial numbers from ``counter``."""
-    return _counter.set(counter)
+_process_numbering = Numbering()
+_current: ContextVar = ContextVar("numbering", default=_process_numbering)
 
 
-def restore_counter(token):
-    _counter.reset(token)
+def number(node):
+    """Give ``node`` the next serial number of the numbering in use here."""
+    _current.get().assign(node)
+
+
+def use_numbering(numbering):
+    """Make nodes built in the current context take their serial numbers from ``numbering``."""
+    return _current.set(numbering)
+
+
+def restore_numbering(token):
+    _current.reset(token)
 
 
 def new_id(name: str, length: int = 10) -> str:

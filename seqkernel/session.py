@@ -6,7 +6,8 @@ A session file is JSON::
      "saved": "2026-11-22T00:40:00+00:00",
      "scripts": [{"module": "seq.samples.a", "file": "/.../samples/a.py"},
                  {"ob": {...the OB's JSON...}, "source": "/night/ob_101.json"}],
-     "flags": [{"script": 0, "path": [2], "name": "a", "flags": ["SKIP"]}]}
+     "flags": [{"script": 0, "path": [2], "name": "a", "flags": ["SKIP"]},
+               {"root": "begin", "name": "begin", "flags": ["PAUSE"]}]}
 
 ``scripts`` are the loaded scripts and OBs in load order. A module is loaded
 again by its name, or from ``file`` when the name cannot be imported (a script
@@ -14,7 +15,8 @@ loaded as a path). An OB is kept whole, as the engine holds it: template names
 already resolved to modules, and each template variable with its current value
 (``setvar`` edits included). ``flags`` are the runtime flags set, each node found
 by its ``path`` of child positions below the top node of script ``script``
-(begin and end nodes count) and checked by ``name``.
+(begin and end nodes count) and checked by ``name``, or the ``root``'s own
+``begin`` or ``end`` node (a pause before everything, or after).
 
 Restoring adds the session's scripts to what is loaded (nothing loaded is lost),
 all of them or, when one cannot be loaded, none.
@@ -46,6 +48,8 @@ def capture(engine) -> dict:
         scripts.append(_module_entry(module_name) if module_name is not None else _ob_entry(node))
         flags += [{"script": index, "path": path, "name": below.name, "flags": flag_names(below.flags)}
                   for path, below in _walk(node) if below.flags]
+    flags += [{"root": which, "name": node.name, "flags": flag_names(node.flags)}
+              for which, node in _root_endpoints(engine) if node.flags]
     return {
         "seq_session": FORMAT,
         "saved": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
@@ -84,7 +88,7 @@ async def _restore_flags(engine, session: dict, path: str, loaded: Awaitable[lis
     nodes = await loaded
     lines = [f"session {path} restored: {_summary(session)}"]
     for flag in session["flags"]:
-        node = _find(nodes, flag)
+        node = dict(_root_endpoints(engine)).get(flag["root"]) if "root" in flag else _find(nodes, flag)
         if node is None:
             lines.append(f"  flag {'|'.join(flag['flags'])} of {flag['name']} not restored: "
                          "its script no longer has that node")
@@ -152,6 +156,12 @@ def _walk(node, path=()):
         yield from _walk(child, (*path, position))
 
 
+def _root_endpoints(engine):
+    """``("begin", node)`` and ``("end", node)`` of the engine's root, once it has them."""
+    return [(which, node) for which, node in (("begin", engine.root.begin), ("end", engine.root.end))
+            if node is not None]
+
+
 def _find(tops: list, flag: dict):
     node = tops[flag["script"]]
     for position in flag["path"]:
@@ -171,10 +181,14 @@ def _is_script(entry) -> bool:
 
 
 def _is_flag(flag, script_count: int) -> bool:
-    return (
-        isinstance(flag, dict)
-        and isinstance(flag.get("script"), int) and 0 <= flag["script"] < script_count
+    if not isinstance(flag, dict):
+        return False
+    where = flag.get("root") in ("begin", "end") if "root" in flag else (
+        isinstance(flag.get("script"), int) and 0 <= flag["script"] < script_count
         and isinstance(flag.get("path"), list) and all(isinstance(p, int) and p >= 0 for p in flag["path"])
+    )
+    return (
+        where
         and isinstance(flag.get("name"), str)
         and isinstance(flag.get("flags"), list) and set(flag["flags"]) <= {"PAUSE", "SKIP"}
     )

@@ -1,21 +1,25 @@
-"""Calling a step: a plain function, an asyncio coroutine or a trio coroutine.
+"""Calling a step: a plain function, or a coroutine function written for asyncio, trio or both.
 
-Scripts written for the manual are pure asyncio: they run in real asyncio tasks
-through ``trio_asyncio.aio_as_trio``, so ``asyncio.current_task()``,
-``asyncio.timeout()`` and ``except asyncio.CancelledError`` behave exactly as
-under ``asyncio.run`` (the engine runs consecutive asyncio steps of a sequence
-in one task, see :mod:`seqkernel.execution`). A coroutine whose code refers to trio (``trio.sleep``,
-``from trio import ...``) runs as trio code in the engine's task; when it
-refers to asyncio as well it runs through ``trio_asyncio.allow_asyncio``,
-where awaiting asyncio objects works too. A
-step can also declare its flavour with :func:`trio_step` / :func:`asyncio_step`.
+Scripts written for the manual are pure asyncio: their coroutines run as real
+asyncio tasks of the loop that hosts trio (:mod:`seqkernel.host`), so
+``asyncio.current_task()``, ``asyncio.timeout()`` and ``except
+asyncio.CancelledError`` behave exactly as under ``asyncio.run`` (the engine
+runs consecutive asyncio steps of a sequence in one task, see
+:mod:`seqkernel.execution`). A coroutine whose code refers to trio
+(``trio.sleep``, ``from trio import ...``) runs as trio code in the engine's
+task; when it refers to asyncio as well, it runs there too and awaits asyncio
+objects through the hosting loop (:meth:`AsyncioLoop.drive`). A step can also
+declare its flavour with :func:`trio_step` / :func:`asyncio_step`.
+
+A plain function runs in a worker thread, as the manual's 2.3 says, so a
+blocking call holds up neither the other branches nor ``abort``; its context
+variables (``Sequence.current_seq``, ``Loop.index``) are those of its node.
 """
 import functools
 import inspect
 import types
 
 import trio
-import trio_asyncio
 
 from .log import lib_logger
 
@@ -93,76 +97,121 @@ def _flavour(fn, code, namespace) -> str:
     return flavour
 
 
-def coroutine_flavour(fn, coro) -> str:
-    """The flavour of the coroutine ``coro`` that calling ``fn`` gave."""
-    code = getattr(coro, "cr_code", None)
-    if code is not None and not hasattr(fn, _FLAVOUR_ATTR):
-        cached = _flavour_cache.get(code)
-        if cached is not None:
-            return cached
-    return _flavour(fn, code, coro.cr_frame.f_globals if getattr(coro, "cr_frame", None) else {})
+def coroutine_flavour(coro) -> str:
+    """The flavour of a coroutine object (one that a plain function gave)."""
+    frame = getattr(coro, "cr_frame", None)
+    return _flavour(None, getattr(coro, "cr_code", None), frame.f_globals if frame is not None else {})
 
 
-def is_asyncio_function(fn) -> bool:
-    """True for a coroutine function (or a partial or bound method of one) written for asyncio only."""
+def is_coroutine_function(fn) -> bool:
+    """True for a coroutine function, also through partials, bound methods and ``async def __call__``."""
+    return inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(getattr(fn, "__call__", None))
+
+
+def _function_of(fn):
+    """The function whose code runs when ``fn`` is called (through partials, bound methods, ``__call__``)."""
     target = fn
     while True:
         if isinstance(target, functools.partial):
             target = target.func
         elif inspect.ismethod(target):
             target = target.__func__
+        elif not inspect.isfunction(target) and inspect.iscoroutinefunction(getattr(target, "__call__", None)):
+            target = target.__call__
         else:
-            break
-    if not inspect.iscoroutinefunction(target) or not hasattr(target, "__code__"):
-        return False
-    return _flavour(fn, target.__code__, target.__globals__) == ASYNCIO
+            return target
 
 
-async def _asyncio_guard(coro):
+def step_flavour(fn) -> str | None:
+    """How to run the step ``fn``: ``asyncio``, ``trio`` or ``mixed`` for a coroutine function,
+    None for a plain function."""
+    if not is_coroutine_function(fn):
+        return None
+    target = _function_of(fn)
+    return _flavour(fn, getattr(target, "__code__", None), getattr(target, "__globals__", {}))
+
+
+async def _asyncio_guard(awaitable):
     try:
-        return await coro
+        return await awaitable
+    except SystemExit as exc:  # (in an asyncio task it would stop the loop itself)
+        raise StepExit(exc) from exc
+
+
+async def call_asyncio(fn, loop):
+    """Run the asyncio coroutine function ``fn`` as an asyncio task of ``loop``."""
+    return await loop.run(_asyncio_guard(fn()))
+
+
+async def call_trio(fn, loop):
+    """Run the trio coroutine function ``fn`` in the engine's task."""
+    try:
+        return await fn()
     except SystemExit as exc:
         raise StepExit(exc) from exc
 
 
-async def _trio_guard(coro):
-    return await coro
-
-
-async def call_step(fn):
-    """Call ``fn()`` and, when it gives a coroutine, run it on the loop it is written for."""
+async def call_mixed(fn, loop):
+    """Run a coroutine function awaiting trio and asyncio alike in the engine's task (``loop.drive``)."""
     try:
-        result = fn()
-        if result is None:
-            return None
-        if type(result) is types.CoroutineType:
-            flavour = coroutine_flavour(fn, result)
-            if flavour == ASYNCIO:
-                return await trio_asyncio.aio_as_trio(_asyncio_guard(result))
-            if flavour == TRIO:
-                return await result
-            return await trio_asyncio.allow_asyncio(_trio_guard, result)
-        if inspect.isawaitable(result):
-            return await trio_asyncio.aio_as_trio(result)
-        return result
+        return await loop.drive(fn())
     except SystemExit as exc:
         raise StepExit(exc) from exc
 
 
-async def call_step_in_thread(fn):
-    """Run a plain function in a worker thread; on cancel the thread is left to finish."""
+def _on_its_loop(result, loop):
+    """What awaits ``result`` (what a plain function gave) on the loop it is written for, or None
+    when it is not awaitable."""
+    if type(result) is types.CoroutineType:
+        flavour = coroutine_flavour(result)
+        if flavour == TRIO:
+            return result
+        return loop.run(_asyncio_guard(result)) if flavour == ASYNCIO else loop.drive(result)
+    if inspect.isawaitable(result):
+        return loop.run(_asyncio_guard(result))
+    return None
 
-    def guarded():
-        try:
-            return fn()
-        except SystemExit as exc:
-            raise StepExit(exc) from exc
 
+def _guarded(fn):
     try:
-        result = await trio.to_thread.run_sync(guarded, abandon_on_cancel=True)
+        return fn()
+    except SystemExit as exc:
+        raise StepExit(exc) from exc
+
+
+async def _in_thread(fn):
+    """``fn()`` in a worker thread; on cancel the thread is left to finish, and the caller goes on at once."""
+    try:
+        return await trio.to_thread.run_sync(_guarded, fn, abandon_on_cancel=True)
     except trio.Cancelled:
         lib_logger(step=describe(fn)).warning("cancelled while running in a thread; the thread is left to finish")
         raise
+
+
+async def call_function(fn, loop):
+    """Call the plain function ``fn`` in a worker thread; when it gives an awaitable, await that
+    on the loop it is written for."""
+    result = await _in_thread(fn)
+    awaitable = None if result is None else _on_its_loop(result, loop)
+    return result if awaitable is None else await awaitable
+
+
+_CALLERS = {ASYNCIO: call_asyncio, TRIO: call_trio, MIXED: call_mixed, None: call_function}
+
+
+def caller(fn):
+    """The coroutine function that runs the step ``fn``: ``await caller(fn)(fn, loop)``."""
+    return _CALLERS[step_flavour(fn)]
+
+
+async def call_step(fn, loop):
+    """Run the step ``fn``: a coroutine function on the loop it is written for, a plain function in a thread."""
+    return await caller(fn)(fn, loop)
+
+
+async def call_step_in_thread(fn, loop):
+    """Run a plain function in a worker thread (``ActionInThread``)."""
+    result = await _in_thread(fn)
     if inspect.iscoroutine(result):
         result.close()
         raise TypeError(f"{describe(fn)} is a coroutine function: use Action, not ActionInThread")

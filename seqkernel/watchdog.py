@@ -1,8 +1,9 @@
 """The stall watchdog: tells the peer when a step blocks the kernel's event loop.
 
-A step that calls ``time.sleep(60)`` in a plain ``Action`` (instead of
-``await asyncio.sleep`` or an ``ActionInThread``) stops the whole kernel: no
-command is read, no event is sent, an ``abort`` waits until the step returns.
+A coroutine step that calls ``time.sleep(60)`` (instead of ``await
+asyncio.sleep``; a plain function would run in a worker thread) stops the whole
+kernel: no command is read, no event is sent, an ``abort`` waits until the step
+returns.
 The kernel cannot preempt Python code, but it can say what is going on, so the
 operator is not left guessing: a trio task refreshes a heartbeat timestamp, a
 plain thread checks it, and once the heartbeat is ``stall_after`` seconds old

@@ -14,6 +14,8 @@ import time
 
 import structlog
 
+from protocol import level_number
+
 
 class _BurstFileHandler(logging.FileHandler):
     """A file handler that flushes when told, not after every record: a run of short
@@ -63,7 +65,7 @@ class SessionDirectory:
         )
         root = logging.getLogger()
         root.addHandler(handler)
-        root.setLevel(level if level != "WARN" else "WARNING")
+        root.setLevel(level_number(level))
 
     def record_user_log(self, event: dict) -> None:
         """Append a ``log`` event from the kernel to ``seq_user.log`` (on disk at the next

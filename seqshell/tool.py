@@ -123,7 +123,11 @@ def run_shell(args: argparse.Namespace, session: SessionDirectory, config: Confi
         if config.otto and not args.connect:  # through a server, OTTO is the server's shell's business
             app.otto_session = portal.run(app.start_otto, config.otto)
 
+        shown_level = protocol.level_number(args.log_level)
+
         async def show(event: dict) -> None:
+            if event.get("kind") == "log" and protocol.level_number(event.get("level", "INFO")) < shown_level:
+                return  # below --log-level: in seq_user.log, not on the screen
             app.on_event(event)
 
         attach_event_handling(target, session, app, show)

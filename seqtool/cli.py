@@ -20,6 +20,7 @@ SUBCOMMANDS = {
     "server": ("seqserver.tool", "Starts the sequencer server"),
     "gui": ("seqtool.gui", "Starts the sequencer GUI"),
     "tino": ("seqtool.tino", "Friend of OTTO: serves OBs from a folder"),
+    "locate": ("seqlocation.tool", "Lists the sequence components and sequencers of the location service"),
 }
 
 

@@ -18,3 +18,9 @@ from seqkernel.nodes import (  # noqa: F401
     set_runtime_flag,
 )
 from seqkernel.states import RTFLAG, State  # noqa: F401
+
+__all__ = [
+    "Action", "ActionInThread", "BasicDialog", "Loop", "Node", "Parallel", "RTFLAG", "Sequence", "State",
+    "Template", "_pause", "_skip", "find_node", "get_context", "get_param", "partial", "seq_factory",
+    "set_runtime_flag",
+]

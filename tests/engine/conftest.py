@@ -1,8 +1,30 @@
-"""Fixtures for engine tests: an open engine that records everything it publishes."""
+"""Fixtures for engine tests: an open engine that records everything it publishes.
+
+Engine tests run the way the kernel runs the engine: trio as the guest of an
+asyncio loop (``seqkernel.host.run``). A test marked ``trio_alone`` runs under
+``trio.run`` instead, as a trio program embedding the engine would.
+"""
+import inspect
+import pathlib
+
 import pytest
 import trio
 
+from seqkernel import host
 from seqkernel.engine import Engine
+
+HERE = pathlib.Path(__file__).resolve().parent
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "trio_alone: run this engine test under trio.run, with no asyncio loop")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        coroutine_test = inspect.iscoroutinefunction(getattr(item, "obj", None))
+        if coroutine_test and HERE in item.path.parents and not item.get_closest_marker("trio_alone"):
+            item.add_marker(pytest.mark.trio(run=host.run), append=False)
 
 
 class Recorder:

@@ -20,7 +20,7 @@ def test_the_manual_import_paths_give_one_module():
     assert a.__name__ == "seq.samples.a"  # so its loggers are named as in the manual
 
 
-async def test_tutorial_a_nodes_run_skip_pause_resume_flip(engine, autojump_clock):
+async def test_tutorial_a_nodes_run_skip_pause_resume_flip(engine):
     """The walk-through of manual 7.1 with seq.samples.a."""
     engine.load("seq.samples.a")
     assert nodes(engine) == "\n".join([
@@ -70,7 +70,7 @@ async def test_parallel_b_runs_a_thread_and_a_coroutine(engine):
     assert sorted(m for m in engine.recorder.messages("seq.samples.b")) == ["... done A", "... done B"]
 
 
-async def test_loop1_repeats_while_index_below_three(engine, autojump_clock):
+async def test_loop1_repeats_while_index_below_three(engine):
     engine.load("seq.samples.loop1")
     engine.run()
     assert await engine.wait(60) == "finished"
@@ -92,14 +92,14 @@ async def test_embedding_runs_a_and_b_as_parts_of_a_new_script(engine):
     assert engine.find("Tpl.one").result == 0
 
 
-async def test_template_parameters_fall_back_to_seq_params(engine, autojump_clock):
+async def test_template_parameters_fall_back_to_seq_params(engine):
     engine.load("seq.samples.tpa")
     engine.run()
     assert await engine.wait(60) == "finished"
     assert "xSUM 11 + 22 = 33" in engine.recorder.messages("seq.samples.tpa")
 
 
-async def test_sample_ob_two_instances_of_one_template(engine, autojump_clock):
+async def test_sample_ob_two_instances_of_one_template(engine):
     ob = engine.load_ob(str(SAMPLES / "obex.json"))
     assert ob.name == "My humble II OB(A)"
     assert [t.name for t in ob.templates] == ["Template", "Template"]
@@ -147,7 +147,7 @@ async def test_error_example_then_retry_and_continue(engine):
     assert states(engine)["Tpl.c"] == "FINISHED"
 
 
-async def test_dialog_performs_the_extra_step_when_answered(engine, autojump_clock, capsys):
+async def test_dialog_performs_the_extra_step_when_answered(engine, capsys):
     engine.load("seq.samples.dialog")
     dialog = engine.find("some_dialog")
     engine.run()
@@ -164,7 +164,7 @@ async def test_dialog_performs_the_extra_step_when_answered(engine, autojump_clo
     assert engine.recorder.messages("seq.samples.dialog") == ["a", "b"]
 
 
-async def test_dialog_stop_stops_the_sequence_and_abort_works_while_waiting(engine, autojump_clock):
+async def test_dialog_stop_stops_the_sequence_and_abort_works_while_waiting(engine):
     engine.load("seq.samples.dialog")
     dialog = engine.find("some_dialog")
     engine.run()

@@ -7,7 +7,7 @@ from seqkernel.engine import Engine
 SAMPLES = pathlib.Path(__file__).resolve().parents[2] / "samples"
 
 
-async def test_all_published_records_are_valid_events(autojump_clock):
+async def test_all_published_records_are_valid_events():
     records = []
     async with Engine.open(publish=records.append) as engine:
         engine.load("seq.samples.test_err")

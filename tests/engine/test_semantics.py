@@ -133,6 +133,24 @@ async def test_pause_in_parallel_lets_the_other_branch_finish(engine, tmp_path):
     assert await engine.wait(5) == "finished"
 
 
+async def test_abort_while_a_node_waits_paused_leaves_it_cancelled_with_its_flag(engine, tmp_path):
+    engine.load(write_script(tmp_path, HEADER, """
+        async def held(): return "held"
+        async def busy(): await asyncio.sleep(60)
+        def create_sequence(): return Parallel.create(held, busy, name="par")
+    """))
+    engine.set_flag("held", "pause")
+    engine.run()
+    await engine.recorder.until_state(engine.find("held"), "PAUSED")
+    engine.abort()
+    assert await engine.wait(5) == "aborted"
+    assert states(engine)["held"] == "CANCELLED|RT.PAUSE"
+    assert states(engine)["par"] == "CANCELLED"
+    engine.set_flag("held", "pause", False)
+    engine.cont()  # the flag was kept, and cleared here: continue runs it
+    await engine.recorder.until_state(engine.find("held"), "FINISHED")
+
+
 async def test_pause_in_loop_pauses_every_iteration(engine, tmp_path):
     engine.load(write_script(tmp_path, HEADER, """
         async def body(): return Loop.index.get()
@@ -467,3 +485,44 @@ async def test_parallel_asyncio_steps_are_tasks_of_their_own(engine, tmp_path):
     assert states(engine)["ok"] == "FINISHED"
     assert states(engine)["broken"] == "FINISHED|ERROR" and states(engine)["slow"] == "CANCELLED"
     assert engine.last_error["exception"] == "ValueError: after the gate"
+
+
+async def test_a_plain_function_runs_in_a_thread_and_blocks_no_other_branch(engine, tmp_path):
+    """Manual 2.3: "the sequencer will send the normal code to a separate thread"."""
+    engine.load(write_script(tmp_path, HEADER, """
+        import time
+        gate = threading.Event()
+        def blocking():
+            return gate.wait(10), threading.current_thread() is not threading.main_thread()
+        async def opener():
+            await asyncio.sleep(0.01)
+            gate.set()
+        def where():
+            return Loop.index.get(), Sequence.current_seq.get().name
+        def create_sequence():
+            return Sequence.create(
+                Parallel.create(blocking, opener),
+                Loop.create(where, condition=lambda: Loop.index.get() < 2, name="loop"))
+    """))
+    assert await run_to_end(engine) == "finished"
+    assert engine.find("blocking").result == (True, True)  # the gate opened while it waited
+    assert engine.find("where").result == (1, "loop")
+
+
+async def test_abort_does_not_wait_for_a_plain_function(engine, tmp_path):
+    path = write_script(tmp_path, HEADER, """
+        gate = threading.Event()
+        def blocking():
+            gate.wait(30)
+        def create_sequence(): return Sequence.create(blocking)
+    """)
+    engine.load(path)
+    engine.run()
+    step = engine.find("blocking")
+    await engine.recorder.until_state(step, "RUNNING")
+    engine.abort()
+    try:
+        assert await engine.wait(5) == "aborted"
+        assert step.state.value == "CANCELLED"
+    finally:
+        step.fn.__globals__["gate"].set()  # the thread left to finish ends now

@@ -23,7 +23,7 @@ from seqlocation.directory import Directory
 
 HERE = pathlib.Path(__file__).resolve().parent
 OWNER = [sys.executable, str(HERE / "owner.py")]
-SEQTOOL = [sys.executable, "-m", "seqserver.seqtool"]
+SEQTOOL = [sys.executable, "-m", "seqtool"]
 TIMEOUT = 15
 
 

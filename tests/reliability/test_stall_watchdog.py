@@ -10,7 +10,7 @@ BLOCKER = """
     import time
     from seq.lib.nodes import Sequence
 
-    def blocker():
+    async def blocker():  # time.sleep in a coroutine blocks the loop (a plain function runs in a thread)
         time.sleep(2.5)
 
     async def forever():

@@ -1,11 +1,11 @@
-"""A step that blocks the event loop (a plain time.sleep in an Action), then one that waits properly."""
+"""A step that blocks the event loop (a time.sleep in a coroutine), then one that waits properly."""
 import asyncio
 import time
 
 from seq.lib.nodes import Sequence
 
 
-def block():
+async def block():  # (a plain function would run in a worker thread)
     time.sleep(2.5)
 
 

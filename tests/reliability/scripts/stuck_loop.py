@@ -4,7 +4,7 @@ import time
 from seq.lib.nodes import Sequence
 
 
-def block_for_a_minute():
+async def block_for_a_minute():  # (a plain function would run in a worker thread)
     time.sleep(60)
 
 

@@ -1,0 +1,2 @@
+"""The manual's ``seqlib.ob`` (listing 10): the same objects as ``seq.lib.ob``."""
+from seq.lib.ob import OB  # noqa: F401
