@@ -12,7 +12,7 @@ import threading
 import msgpack
 
 from ._errors import ProtocolError
-from ._messages import Message, from_dict
+from ._messages import Message, from_dict, from_trusted_dict
 
 MAX_MESSAGE_SIZE = 16 * 1024 * 1024
 """Default limit on the encoded size of one message, in bytes."""
@@ -61,6 +61,11 @@ class Decoder:
     few kilobytes only. :meth:`feed` raises :class:`ProtocolError` and nothing
     else.
 
+    ``trusted``: the peer is one of seq's own processes, which checked each
+    message when it made it (a kernel, the shell that runs it): messages are
+    made without checking every field again, so that an event is checked once
+    however many processes it crosses.
+
     Recovery after a problem:
 
     * a well-formed map that is not a valid message (unknown type, missing or
@@ -72,10 +77,11 @@ class Decoder:
       On a websocket every frame is such a chunk.
     """
 
-    def __init__(self, max_size: int = MAX_MESSAGE_SIZE) -> None:
+    def __init__(self, max_size: int = MAX_MESSAGE_SIZE, *, trusted: bool = False) -> None:
         if max_size < 1:
             raise ValueError("max_size must be positive")
         self.max_size = max_size
+        self._make = from_trusted_dict if trusted else from_dict
         self._capacity = max_size  # what the unpacker is made to hold
         self._inbox = bytearray()  # bytes received but not yet given to the unpacker
         self._resynchronising = False
@@ -129,7 +135,7 @@ class Decoder:
                             f"malformed data: expected a message (a map), got {type(item).__name__}", decoded
                         )
                     try:
-                        message = from_dict(item)
+                        message = self._make(item)
                     except ProtocolError as exc:
                         raise ProtocolError(str(exc), messages=decoded) from None
                     message._wire = bytes(self._window[start - self._window_start:self._boundary - self._window_start])

@@ -97,13 +97,14 @@ class Connection:
     """The protocol state of one end of one connection (no I/O)."""
 
     def __init__(self, role: Role, *, name: str, max_message_size: int = MAX_MESSAGE_SIZE,
-                 first_message_limit: int = FIRST_MESSAGE_LIMIT, max_bad_in_a_row: int = MAX_BAD_IN_A_ROW) -> None:
+                 first_message_limit: int = FIRST_MESSAGE_LIMIT, max_bad_in_a_row: int = MAX_BAD_IN_A_ROW,
+                 trusted: bool = False) -> None:
         self.role = role
         self.name = name  # this side, as errors name it: "seqkernel", "seqserver"...
         self.state = State.GREETING
         self.hello: Hello | None = None  # the peer's (server), or ours (client)
         self.max_message_size = max_message_size
-        self._decoder = Decoder(max_size=max_message_size)
+        self._decoder = Decoder(max_size=max_message_size, trusted=trusted)  # trusted: see Decoder
         if role is SERVER:
             self._decoder.max_size = min(first_message_limit, max_message_size)
         self._received: collections.deque[Message | ProtocolError] = collections.deque()

@@ -392,6 +392,33 @@ def notice(message: str, level: str = "WARNING") -> Event:
 MESSAGE_TYPES: dict[str, type[Message]] = {cls.type: cls for cls in (Hello, Welcome, Cmd, Reply, Event, Error)}
 
 
+def _field(name: str) -> property:
+    return property(lambda message: message._values.get(name), doc=f"the {name!r} field (None when absent)")
+
+
+# Each field a message may have is a property: reading ``event.kind`` is a dict look-up, not the
+# failed attribute search and ``__getattr__`` call it would be otherwise (events are the hot path).
+for _cls in MESSAGE_TYPES.values():
+    _names = set(_cls.fields).union(*(kind_fields for kind_fields in EVENT_KINDS.values())) if _cls is Event \
+        else set(_cls.fields)
+    for _name in _names:
+        setattr(_cls, _name, _field(_name))
+
+
+def from_trusted_dict(data: dict) -> Message:
+    """The message of a decoded map that its sender checked (one of seq's own processes): made
+    without checking it again, taking the map as it is; a map that is no message is still refused."""
+    kind = data.get("type")
+    cls = MESSAGE_TYPES.get(kind) if isinstance(kind, str) else None
+    if cls is None:
+        return from_dict(data)
+    del data["type"]
+    message = cls.__new__(cls)
+    message._values = data
+    message._wire = None
+    return message
+
+
 def from_dict(data: Any) -> Message:
     """Validate a decoded map and return its message; ProtocolError otherwise."""
     if not isinstance(data, dict):

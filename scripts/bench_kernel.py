@@ -29,6 +29,7 @@ os.environ["PYTHONPATH"] = os.pathsep.join([str(REPO), *filter(None, os.environ.
 
 import protocol  # noqa: E402
 from seqkernel.engine import Engine  # noqa: E402
+from seqkernel import host  # noqa: E402
 from seqkernel.link import KernelLink  # noqa: E402
 
 ECHO = """
@@ -113,6 +114,7 @@ async def run_through_kernel(directory):
 
 
 async def run_in_process(directory):
+    """The same run in this process, on the kernel's arrangement (run it with seqkernel.host.run)."""
     sys.path.insert(0, str(directory))
     records = []
     async with Engine.open(publish=records.append) as engine:
@@ -137,7 +139,7 @@ async def main(args):
     with tempfile.TemporaryDirectory() as directory:
         pathlib.Path(directory, "bench_steps.py").write_text(STEPS_MODULE.format(steps=args.steps))
         piped, consumed, piped_events, piped_status = await run_through_kernel(directory)
-        local, local_events, local_status = await run_in_process(directory)
+        local, local_events, local_status = await trio.to_thread.run_sync(host.run, run_in_process, directory)
     print(f"{args.steps}-step Sequence of no-op steps:")
     print(f"  through the kernel process  {piped:.3f} s  ({piped_events} events received and decoded, {piped_status})")
     print(f"    ... and taken one by one from KernelLink.messages  {consumed:.3f} s")

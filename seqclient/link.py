@@ -48,9 +48,11 @@ class Link:
     """One protocol connection from the side that connects (no task of its own until :meth:`run`)."""
 
     def __init__(self, send_stream: trio.abc.SendStream, receive_stream: trio.abc.ReceiveStream, *,
-                 name: str, peer: str, max_message_size: int = protocol.MAX_MESSAGE_SIZE,
+                 name: str, peer: str, max_message_size: int = protocol.MAX_MESSAGE_SIZE, trusted: bool = False,
                  on_reply: Callable[[str, protocol.Reply], None] = lambda line, reply: None) -> None:
-        self.connection = protocol.Connection(protocol.CLIENT, name=name, max_message_size=max_message_size)
+        # trusted: the peer is a child process of seq's own, which checked what it sends (protocol.Decoder)
+        self.connection = protocol.Connection(protocol.CLIENT, name=name, max_message_size=max_message_size,
+                                              trusted=trusted)
         self.peer = peer  # what the other side is, as messages name it: "kernel", "shell", "server"
         self.welcome: protocol.Welcome | None = None
         self.closed_reason: str | None = None  # set once the connection has ended

@@ -55,7 +55,7 @@ class KernelLink:
                  on_events: OnEvents | None = None) -> None:
         self.process = process
         self.returncode: int | None = None
-        self.link = Link(stream, stream, name=client, peer="kernel")
+        self.link = Link(stream, stream, name=client, peer="kernel", trusted=True)
         self._stream = stream
         self._incoming, self.messages = trio.open_memory_channel(math.inf)
         self._on_events = on_events or self._queue

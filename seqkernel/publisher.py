@@ -30,7 +30,7 @@ import trio
 
 import protocol
 
-HIGH_WATER = 4 * 1024 * 1024
+HIGH_WATER = 2 * 1024 * 1024
 BATCH = 256 * 1024  # bytes handed to one send_all
 FLUSH_INTERVAL = 0.001  # seconds a burst of events may be gathered before it is sent
 DROPPABLE = frozenset({"log", "output"})

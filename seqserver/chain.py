@@ -147,7 +147,8 @@ class ShellChain:
                 )
             )
             self.managed_pids.add(process.pid)
-            link = Link(process.stdin, process.stdout, name="seqserver", peer="shell", on_reply=self._worklog.record)
+            link = Link(process.stdin, process.stdout, name="seqserver", peer="shell", trusted=True,
+                        on_reply=self._worklog.record)
             try:
                 with trio.fail_after(HANDSHAKE_TIMEOUT):
                     welcome = await link.greet(protocol.Hello(version=protocol.VERSION, client="seqserver"))
@@ -179,17 +180,18 @@ class ShellChain:
         """What the shell sends besides replies: events are published (a tree event also wakes a
         restore waiting for its nodes; an error notice is kept: a shell that exits says why in its
         last one); a protocol error the shell reports is logged."""
-        events = [message for message in messages if isinstance(message, protocol.Event)]
+        events = []
         for message in messages:
-            if isinstance(message, protocol.Error):
+            if message.type != "event":
                 log.error("the shell reports a protocol error", error=message.error)
-        self._publish(events)
-        for event in events:
-            if event.kind == "tree":
+                continue
+            events.append(message)
+            if message.kind == "tree":
                 self._tree_changed.set()
                 self._tree_changed = trio.Event()
-            elif event.kind == "notice" and event.level == "ERROR":
-                self._last_words = event.message
+            elif message.kind == "notice" and message.level == "ERROR":
+                self._last_words = message.message
+        self._publish(events)
 
     async def _watch(self, link: Link, process: trio.Process, cancel_scope: trio.CancelScope) -> None:
         """Follow the shell until its output ends, then make sure the whole group is gone."""

@@ -30,8 +30,7 @@ class LocalKernel:
         self.session_dir = session_dir
         self.log_level = log_level
         self.instrument = instrument  # the kernel checks OBs against this instrument's package
-        self.on_event = None  # async callable(event: a received protocol.Event), set by the owner
-        self.after_events = lambda: None  # called once a burst of events has been handled
+        self.on_events = None  # async callable(a burst of protocol.Event, in order), set by the owner
         self.on_death = None  # async callable(exit status) for a kernel that died unasked; default: a notice
         self._nursery: trio.Nursery | None = None
         self._link: KernelLink | None = None
@@ -58,8 +57,8 @@ class LocalKernel:
                                         on_events=self._forward) as link:
                 self._link = link
                 log.info("kernel started", pid=link.process.pid)
-                await self.on_event(protocol.Event(kind="tree", action="restored", ts=time.time(),
-                                                   snapshot=link.welcome.snapshot))
+                await self.on_events([protocol.Event(kind="tree", action="restored", ts=time.time(),
+                                                     snapshot=link.welcome.snapshot)])
                 task_status.started(link.process.pid)
                 status = await link.wait_exit()
                 self._link = None
@@ -68,23 +67,22 @@ class LocalKernel:
                     if self.on_death is not None:
                         await self.on_death(status)
                     else:
-                        await self.on_event(protocol.notice(
+                        await self.on_events([protocol.notice(
                             f"the kernel died (exit status {status}); what it had loaded is lost. Type init to "
-                            "start a new one.", "ERROR"))
+                            "start a new one.", "ERROR")])
         finally:
             self._link = None
             ended.set()
 
     async def _forward(self, messages: list[protocol.Message]) -> None:
         """A burst of what the kernel sent besides replies, handled before anything after it
-        (so a command's reply comes after what its run printed)."""
-        for message in messages:
-            if isinstance(message, protocol.Event):
-                await self.on_event(message)  # read like its body; passed on as the bytes it came in
-            else:  # a protocol error the kernel reported: worth an operator's eye, not a crash
+        (so a command's reply comes after what its run printed). A protocol error the kernel
+        reports is worth an operator's eye, as a notice."""
+        for index, message in enumerate(messages):
+            if message.type != "event":
                 log.warning("message from the kernel", message=message.to_dict())
-                await self.on_event(protocol.notice(f"kernel: {message.error}"))
-        self.after_events()
+                messages[index] = protocol.notice(f"kernel: {message.error}")
+        await self.on_events(messages)
 
     async def command(self, line: str) -> Outcome:
         link = self._link

@@ -121,12 +121,14 @@ class PipeServer:
         self.connection = protocol.Connection(protocol.SERVER, name="seqshell")
         self.outbox = Outbox(send_stream)  # its writer is run by the owner, to outlast serve()
 
-    async def forward_event(self, event: protocol.Event) -> None:
-        """The target's event handler: keep the shell's picture current and pass the event on
-        (once the server is welcomed: until then, the welcome's snapshot carries it)."""
-        self.app.observe(event)
+    async def forward_events(self, events: list[protocol.Event]) -> None:
+        """The target's events, a burst at a time: keep the shell's picture current and pass them on
+        (once the server is welcomed: until then, the welcome's snapshot carries them)."""
+        for event in events:
+            self.app.observe(event)
         if self.connection.state is protocol.State.OPEN:
-            self.outbox.put(protocol.encode(event))  # the kernel's events go on as the bytes they came in
+            # The kernel's events go on as the bytes they came in, the burst in one piece.
+            self.outbox.put(b"".join(map(protocol.encode, events)))
             await self.outbox.wait_for_room()
 
     async def serve(self) -> None:

@@ -27,8 +27,7 @@ class RemoteServer:
         self.host, self.port = seqclient.parse_address(address)
         self.token = token
         self.ssl_context = ssl_context
-        self.on_event = None  # async callable(event), set by the owner before start
-        self.after_events = lambda: None  # called once a burst of events has been handled
+        self.on_events = None  # async callable(a burst of protocol.Event, in order), set by the owner
         self._connection: seqclient.Connection | None = None
         self._scope: trio.CancelScope | None = None
 
@@ -50,19 +49,16 @@ class RemoteServer:
             async with seqclient.connect(self.host, self.port, client="seqshell", token=self.token,
                                          ssl_context=self.ssl_context, on_events=self._handle) as connection:
                 self._connection = connection
-                await self.on_event(protocol.Event(kind="tree", action="restored", ts=time.time(),
-                                                   snapshot=connection.welcome.get("snapshot", {})))
+                await self.on_events([protocol.Event(kind="tree", action="restored", ts=time.time(),
+                                                     snapshot=connection.welcome.get("snapshot", {}))])
                 task_status.started(connection.welcome)
                 await connection.closed.wait()
-                await self.on_event(protocol.notice(f"{self.description}: {connection.closed_reason}", "ERROR"))
+                await self.on_events([protocol.notice(f"{self.description}: {connection.closed_reason}", "ERROR")])
 
     async def _handle(self, messages: list[protocol.Message]) -> None:
         """A burst of the server's events; a protocol error of the server shown as a notice."""
-        for message in messages:
-            if isinstance(message, protocol.Error):
-                message = protocol.notice(f"{self.description}: {message.error}", "ERROR")
-            await self.on_event(message)
-        self.after_events()
+        await self.on_events([protocol.notice(f"{self.description}: {message.error}", "ERROR")
+                              if message.type == "error" else message for message in messages])
 
     async def command(self, line: str) -> Outcome:
         if self._connection is None:

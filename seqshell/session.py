@@ -6,6 +6,7 @@
 """
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import pathlib
@@ -14,19 +15,8 @@ import time
 
 import structlog
 
+import protocol
 from protocol import level_number
-
-
-class _BurstFileHandler(logging.FileHandler):
-    """A file handler that flushes when told, not after every record: a run of short
-    steps logs thousands of records a second, and the shell writes each burst of
-    them at once. Closing (also at exit) writes out whatever is left."""
-
-    def flush(self) -> None:
-        pass
-
-    def flush_now(self) -> None:
-        super().flush()
 
 
 class SessionDirectory:
@@ -36,8 +26,11 @@ class SessionDirectory:
         self.shell_log = self.path / "seq.log"
         self.user_log = self.path / "seq_user.log"
         self.kernel_log = self.path / "kernel.log"
-        self._user_handler = _BurstFileHandler(self.user_log, encoding="utf-8")
-        self._user_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        # Written in bursts: a run of short steps logs thousands of records a second, and the shell
+        # writes each burst of them at once (flush_user_log); closing, also at exit, writes the rest.
+        self._user_file = open(self.user_log, "a", encoding="utf-8")  # noqa: SIM115 (open for the session)
+        atexit.register(self._user_file.close)
+        self._second: tuple[int, str] = (-1, "")  # the last second formatted, and its text
 
     def configure_logging(self, level: str = "INFO") -> None:
         """Send the shell's structlog and stdlib logging to ``seq.log``."""
@@ -67,20 +60,17 @@ class SessionDirectory:
         root.addHandler(handler)
         root.setLevel(level_number(level))
 
-    def record_user_log(self, event: dict) -> None:
-        """Append a ``log`` event from the kernel to ``seq_user.log`` (on disk at the next
-        :meth:`flush_user_log`)."""
-        record = logging.makeLogRecord(
-            {
-                "name": event.get("logger", ""),
-                "levelname": event.get("level", "INFO"),
-                "levelno": logging.getLevelName(event.get("level", "INFO")),
-                "msg": event.get("message", ""),
-                "created": event.get("ts") or time.time(),
-            }
-        )
-        self._user_handler.handle(record)
+    def record_user_log(self, event: protocol.Event) -> None:
+        """Append a ``log`` event from the kernel to ``seq_user.log``, as the logging module would
+        write it (``2026-12-07 18:00:01,234 INFO seq.user: Ax``); on disk at the next
+        :meth:`flush_user_log`."""
+        ts = event.get("ts") or time.time()
+        second = int(ts)
+        if second != self._second[0]:
+            self._second = (second, time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(second)))
+        self._user_file.write(f"{self._second[1]},{int((ts - second) * 1000):03d} {event.get('level', 'INFO')} "
+                              f"{event.get('logger', '')}: {event.get('message', '')}\n")
 
     def flush_user_log(self) -> None:
         """Put what was appended to ``seq_user.log`` on disk: called after each burst of events."""
-        self._user_handler.flush_now()
+        self._user_file.flush()

@@ -92,17 +92,18 @@ def otto_starter(session: SessionDirectory, nursery: trio.Nursery, on_problem):
 
 
 def attach_event_handling(target, session: SessionDirectory, app: SeqShell, show) -> None:
-    """What happens to each of ``target``'s events: user log records to seq_user.log (on disk
-    after each burst), OB events to OTTO, then ``show``."""
-    async def handle_event(event: dict) -> None:
-        if event.get("kind") == "log":
-            session.record_user_log(event)
-        if app.otto_session is not None:
-            app.otto_session.reporter.handle(event)
-        await show(event)
+    """What happens to ``target``'s events, a burst at a time: user log records to seq_user.log
+    (on disk after each burst), OB events to OTTO, then ``show`` (of the whole burst)."""
+    async def handle_events(events: list[protocol.Event]) -> None:
+        for event in events:
+            if event.kind == "log":
+                session.record_user_log(event)
+            if app.otto_session is not None:
+                app.otto_session.reporter.handle(event)
+        session.flush_user_log()
+        await show(events)
 
-    target.on_event = handle_event
-    target.after_events = session.flush_user_log
+    target.on_events = handle_events
 
 
 def run_shell(args: argparse.Namespace, session: SessionDirectory, config: Config) -> int:
@@ -119,16 +120,18 @@ def run_shell(args: argparse.Namespace, session: SessionDirectory, config: Confi
         app = SeqShell(target, portal=portal, remote=bool(args.connect), interactive=interactive,
                        follow_runs=not interactive, exit_on_error=args.exit_on_error)
         app.poutput(f"session directory: {session.path}")
-        app.start_otto = otto_starter(session, portal.nursery, lambda problem: app.on_event(protocol.notice(problem)))
+        app.start_otto = otto_starter(session, portal.nursery,
+                                      lambda problem: app.on_event(protocol.notice(problem)))
         if config.otto and not args.connect:  # through a server, OTTO is the server's shell's business
             app.otto_session = portal.run(app.start_otto, config.otto)
 
         shown_level = protocol.level_number(args.log_level)
 
-        async def show(event: dict) -> None:
-            if event.get("kind") == "log" and protocol.level_number(event.get("level", "INFO")) < shown_level:
-                return  # below --log-level: in seq_user.log, not on the screen
-            app.on_event(event)
+        async def show(events: list[protocol.Event]) -> None:
+            for event in events:
+                if event.kind == "log" and protocol.level_number(event.level) < shown_level:
+                    continue  # below --log-level: in seq_user.log, not on the screen
+                app.on_event(event)
 
         attach_event_handling(target, session, app, show)
         started = portal.run(target.start, portal.nursery)
@@ -158,10 +161,10 @@ async def serve_pipe(session: SessionDirectory, config: Config, log_level: str) 
         app = SeqShell(target, portal=None)
         server = PipeServer(app, target, trio.lowlevel.FdStream(protocol_in), trio.lowlevel.FdStream(protocol_out))
         app.start_otto = otto_starter(
-            session, nursery, lambda problem: nursery.start_soon(server.forward_event, protocol.notice(problem)))
+            session, nursery, lambda problem: nursery.start_soon(server.forward_events, [protocol.notice(problem)]))
         if config.otto:
             app.otto_session = await app.start_otto(config.otto)
-        attach_event_handling(target, session, app, server.forward_event)
+        attach_event_handling(target, session, app, server.forward_events)
         serving = trio.CancelScope()
         kernel_died = False
 
@@ -169,8 +172,8 @@ async def serve_pipe(session: SessionDirectory, config: Config, log_level: str) 
             """The server restarts the shell and kernel together and restores their work: say why, and go."""
             nonlocal kernel_died
             kernel_died = True
-            await server.forward_event(protocol.notice(f"the kernel died (exit status {status}); the shell ends "
-                                                       "with it", "ERROR"))
+            await server.forward_events([protocol.notice(f"the kernel died (exit status {status}); the shell "
+                                                         "ends with it", "ERROR")])
             serving.cancel()
 
         target.on_death = end_with_kernel
