@@ -1,17 +1,26 @@
-"""What waits to be sent to one client, and what is dropped when the client falls behind.
+"""What waits to be sent to one client, and what is left out when the client falls behind.
 
-Every message for a client goes through its :class:`Client` queue, written out
-in batches by one writer task. Events are offered to every client's queue at
-once, as the bytes they were received in (an event is encoded once, however
-many clients get it); while a client has ``queue_limit`` messages waiting, the
-events a fresh snapshot supersedes (``state``, ``log``, ``output``) are dropped
-for it, and once it has read its queue it is resynchronised: a ``notice`` saying
-what it missed, then a ``tree`` event (action ``restored``) with the current
-snapshot. Everything else is kept.
+Every message for a client goes through its :class:`Client` queue (a
+:class:`seqclient.outbox.Outbox`), written out in batches by one writer task.
+Events are offered to every client's queue at once, as the bytes they were
+received in (an event is encoded once, however many clients get it). What a
+client can hold is bounded in bytes:
+
+- a ``tree`` event makes the ``state`` and ``tree`` events still queued before
+  it pointless (it carries the whole tree): they are left out;
+- while more than ``queue_limit`` bytes wait for a client, the events a fresh
+  snapshot supersedes (``state``, ``log``, ``output``) are dropped for it, and
+  once it has read its queue it is resynchronised: a ``notice`` saying what it
+  missed, then a ``tree`` event (action ``restored``) with the current snapshot;
+- a client with ``HARD_LIMIT_FACTOR`` times ``queue_limit`` bytes waiting (it
+  reads nothing, and what it is sent cannot be left out), or one that has not
+  taken a batch in ``STUCK_AFTER`` seconds, is disconnected.
+
+Replies, protocol errors and the other event kinds (``run``, ``error``,
+``dialog``, ``notice``) are always delivered to a client that stays.
 """
 from __future__ import annotations
 
-import collections
 import time
 from typing import TYPE_CHECKING
 
@@ -19,31 +28,29 @@ import structlog
 import trio
 
 import protocol
+from seqclient.outbox import Outbox
 
 if TYPE_CHECKING:
     from seqserver.server import Transport
 
 log = structlog.get_logger("seqserver")
 
-BATCH = 512  # messages written to a client at once
 # Events a client that fell behind can do without: the fresh snapshot it gets restates the states,
-# and log and output lines are counted in the notice. Every other kind is always delivered.
+# and log and output lines are counted in the notice.
 SUPERSEDED_BY_SNAPSHOT = frozenset({"state", "log", "output"})
-HARD_LIMIT_FACTOR = 4  # a client with this many times queue_limit messages waiting is disconnected
+SUPERSEDED_BY_TREE = frozenset({"state", "tree"})  # what a later tree event makes pointless
+HARD_LIMIT_FACTOR = 4
+STUCK_AFTER = 60.0  # seconds a client may take to read one batch before it is disconnected
 
 
 class Outgoing:
-    """One message on its way to clients, as bytes: encoded once however many clients get it."""
+    """One event on its way to clients: its bytes (encoded once however many clients get it) and kind."""
 
-    __slots__ = ("encoded", "droppable")
+    __slots__ = ("encoded", "kind")
 
-    def __init__(self, encoded: bytes, droppable: bool = False) -> None:
-        self.encoded = encoded
-        self.droppable = droppable  # an event a fresh snapshot supersedes (see SUPERSEDED_BY_SNAPSHOT)
-
-    @classmethod
-    def event(cls, event: protocol.Event) -> Outgoing:
-        return cls(protocol.encode(event), droppable=event.kind in SUPERSEDED_BY_SNAPSHOT)
+    def __init__(self, event: protocol.Event) -> None:
+        self.encoded = protocol.encode(event)
+        self.kind = event.kind
 
 
 class Client:
@@ -55,68 +62,63 @@ class Client:
         self.name = name
         self.log = log.bind(peer=transport.peer, client=name)
         self._queue_limit = queue_limit
-        self._queue: collections.deque[Outgoing] = collections.deque()
-        self._queued = trio.lowlevel.ParkingLot()  # where the writer waits for messages
-        self._finished = False
+        self.outbox = Outbox(self._send)
         self.dropped = 0  # events dropped since the queue last overflowed
         self.cancel_scope = trio.CancelScope()  # ends the client's connection
 
     def post(self, message: protocol.Message) -> None:
         """Queue a message that must arrive (a reply, an error)."""
-        self.post_encoded(self.connection.send(message))
+        self.outbox.put(self.connection.send(message))
 
     def post_encoded(self, data: bytes) -> None:
         """Queue the bytes of a message that must arrive (the welcome)."""
-        self._put([Outgoing(data)])
+        self.outbox.put(data)
 
     def offer(self, events: list[Outgoing]) -> None:
-        """Queue events; while the client is too far behind, drop those a snapshot supersedes."""
-        if not self.dropped and len(self._queue) + len(events) < self._queue_limit:
-            self._put(events)  # the whole burst at once, while the client keeps up
+        """Queue events, leaving out what they supersede and, for a client too far behind, what it can
+        do without."""
+        if any(event.kind == "tree" for event in events):
+            self.outbox.discard(lambda kind: kind in SUPERSEDED_BY_TREE)
+        if not self.dropped and self.outbox.size <= self._queue_limit:
+            self.outbox.put_all([(event.encoded, event.kind) for event in events])  # the usual case
             return
         for event in events:
-            self._offer_one(event)
-
-    def _offer_one(self, event: Outgoing) -> None:
-        queued = len(self._queue)
-        if event.droppable and (self.dropped or queued >= self._queue_limit):
-            if not self.dropped:
-                self.log.warning("client too slow: dropping its state, log and output events until it catches up",
-                                 queued=queued)
-            self.dropped += 1
-        elif queued >= self._queue_limit * HARD_LIMIT_FACTOR:
-            self.log.warning("client far too slow: disconnected", queued=queued)
+            if event.kind in SUPERSEDED_BY_SNAPSHOT:
+                if not self.dropped:
+                    self.log.warning("client too slow: dropping its state, log and output events until it "
+                                     "catches up", queued=self.outbox.size)
+                self.dropped += 1
+            else:
+                self.outbox.put(event.encoded, event.kind)
+        if self.outbox.size > self._queue_limit * HARD_LIMIT_FACTOR:
+            self.log.warning("client far too slow: disconnected", queued=self.outbox.size)
             self.cancel_scope.cancel()
-        else:
-            self._put([event])
-
-    def _put(self, items: list[Outgoing]) -> None:
-        if not self._finished:
-            was_empty = not self._queue
-            self._queue.extend(items)
-            if was_empty:  # the writer may be waiting for these
-                self._queued.unpark()
 
     def finish(self) -> None:
         """No more messages: the writer ends once the queue is delivered."""
-        self._finished = True
-        self._queued.unpark()
+        self.outbox.finish()
 
-    async def next_batch(self, snapshot: protocol.Snapshot) -> list[bytes]:
-        """The queued messages (waiting for one), then a resynchronisation if events were dropped.
+    async def write(self, snapshot: protocol.Snapshot) -> None:
+        """Deliver the queue until it is finished (raises trio.BrokenResourceError once the client has gone)."""
+        await self.outbox.run_writer(lambda: self._resynchronisation(snapshot))
 
-        Returns an empty list once the queue is finished and delivered.
-        """
-        while not self._queue and not self._finished:
-            await self._queued.park()
-        batch = [self._queue.popleft().encoded for _ in range(min(BATCH, len(self._queue)))]
-        if self.dropped and not self._queue:
-            # Caught up: the snapshot taken now is followed by every later event.
-            self.log.warning("client resynchronised", dropped=self.dropped)
-            message = (f"this client fell behind: {self.dropped} state, log and output events were dropped; "
-                       "the tree that follows is the current state")
-            batch.append(protocol.encode(protocol.notice(message)))
-            batch.append(protocol.encode(protocol.Event(kind="tree", ts=time.time(), action="restored",
-                                                        snapshot=snapshot.current())))
-            self.dropped = 0
-        return batch
+    def _resynchronisation(self, snapshot: protocol.Snapshot) -> list[bytes]:
+        """Once a client that missed events has caught up, what brings it back: the snapshot taken
+        now is followed by every later event."""
+        if not self.dropped or len(self.outbox):
+            return []
+        self.log.warning("client resynchronised", dropped=self.dropped)
+        message = (f"this client fell behind: {self.dropped} state, log and output events were dropped; "
+                   "the tree that follows is the current state")
+        self.dropped = 0
+        return [protocol.encode(protocol.notice(message)),
+                protocol.encode(protocol.Event(kind="tree", ts=time.time(), action="restored",
+                                               snapshot=snapshot.current()))]
+
+    async def _send(self, batch: list[bytes]) -> None:
+        with trio.move_on_after(STUCK_AFTER) as waited:
+            await self.transport.send(batch)
+        if waited.cancelled_caught:
+            self.log.warning("client stuck: disconnected", seconds=STUCK_AFTER)
+            self.cancel_scope.cancel()
+            raise trio.BrokenResourceError(f"nothing was read for {STUCK_AFTER:g} s")

@@ -14,15 +14,13 @@ For each client the server:
   after the previous reply; an ``abort`` without waiting for that reply), and
   sends each reply only to it, with its own request id (the server renumbers
   requests towards the shell);
-- queues every event for it in its own queue. A client that reads too slowly
-  never slows the others or the kernel: once ``queue_limit`` messages wait for
-  it, its ``state``, ``log`` and ``output`` events are dropped until it has
-  caught up with its queue; it then gets a ``notice`` saying how many events it
-  missed and a ``tree`` event (action ``restored``) with a fresh snapshot, and
-  carries on from there. Replies, protocol errors and the other event kinds
-  (``run``, ``error``, ``dialog``, ``tree``, ``notice``) are never dropped; a
-  client with four times ``queue_limit`` messages waiting (one that has stopped
-  reading for good) is disconnected (see :mod:`seqserver.outbox`).
+- queues every event for it in its own queue, bounded in bytes. A client that
+  reads too slowly never slows the others or the kernel: once ``queue_limit``
+  bytes wait for it, its ``state``, ``log`` and ``output`` events are dropped
+  until it has caught up with its queue; it then gets a ``notice`` saying how
+  many events it missed and a ``tree`` event (action ``restored``) with a fresh
+  snapshot, and carries on from there. A client that stops reading for good is
+  disconnected (see :mod:`seqserver.outbox`).
 
 Each client has its own ``protocol.Connection``, the core every process
 speaks through: it takes the first message (a ``hello`` of a few kilobytes at
@@ -64,7 +62,7 @@ FIRST_BYTES_TIMEOUT = 10.0  # seconds a new connection has to say something
 HANDSHAKE_TIMEOUT = 10.0  # seconds a protocol client has to send a complete hello
 FLUSH_TIMEOUT = 5.0  # seconds to deliver what is queued for a client that is leaving
 COMMANDS_READ_AHEAD = 64  # a client's commands read while one is in progress (then reading waits)
-DEFAULT_QUEUE_LIMIT = 10_000
+DEFAULT_QUEUE_LIMIT = 4 * 1024 * 1024  # bytes
 PROTECTED_MODE = (
     "this server accepts clients from its own machine only (protected mode); to let remote clients in, "
     "start it with --token-file FILE (or --generate-token) and give them the token "
@@ -153,7 +151,7 @@ class Server:
         outgoing = []
         for event in events:
             self.snapshot.apply(event)
-            outgoing.append(Outgoing.event(event))
+            outgoing.append(Outgoing(event))
         for client in self.clients:
             client.offer(outgoing)
 
@@ -319,8 +317,7 @@ class Server:
     async def _write_to(self, client: Client, cancel_scope: trio.CancelScope) -> None:
         """Deliver the client's queue; when the client has gone, stop serving it."""
         try:
-            while batch := await client.next_batch(self.snapshot):
-                await client.transport.send(batch)
+            await client.write(self.snapshot)
         except (trio.BrokenResourceError, trio.ClosedResourceError):
             client.log.info("client connection lost")
         finally:

@@ -55,8 +55,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--client-queue",
         type=int,
         default=server.DEFAULT_QUEUE_LIMIT,
-        metavar="N",
-        help="messages queued for a slow client before it is resynchronised with a fresh snapshot "
+        metavar="BYTES",
+        help="bytes queued for a slow client past which its state, log and output events are dropped until "
+        "it is resynchronised with a fresh snapshot; at four times as much it is disconnected "
         f"[default: {server.DEFAULT_QUEUE_LIMIT}]",
     )
     parser.add_argument(

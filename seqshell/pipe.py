@@ -20,6 +20,7 @@ import trio
 import protocol
 from protocol import Outcome
 from seqclient.link import RECEIVE_SIZE
+from seqclient.outbox import Outbox
 from seqshell.base import ShellBase
 
 log = structlog.get_logger("seqshell.pipe")
@@ -43,74 +44,6 @@ COMMANDS_QUEUED = 64  # lines read ahead of the one running; the server sends a 
 OUTBOX_LIMIT = 1024 * 1024  # bytes waiting for the server before forwarding events waits (the kernel then coalesces)
 
 
-class Outbox:
-    """What the shell sends to the server, in order, written in batches by one task.
-
-    Queuing never yields to the scheduler: the kernel's events of one chunk are
-    forwarded together and leave in one write. Only an event that finds more
-    than ``limit`` bytes waiting waits for room, which holds back reading from
-    the kernel (whose own queue then coalesces); replies and errors never wait,
-    and when nothing is queued nor being written they are written at once by
-    the task that has them (a round trip saves a wake-up of the writer).
-    """
-
-    def __init__(self, stream: trio.abc.SendStream, limit: int = OUTBOX_LIMIT) -> None:
-        self._stream = stream
-        self._limit = limit
-        self._parts: list[bytes] = []
-        self._size = 0
-        self._queued = trio.lowlevel.ParkingLot()
-        self._room = trio.lowlevel.ParkingLot()
-        self._closed = False
-        self._writing = False  # a write is under way (the writer's, or an urgent one's)
-        self.written_out = trio.Event()  # set when the writer has ended
-
-    def put(self, data: bytes) -> None:
-        self._parts.append(data)
-        self._size += len(data)
-        self._queued.unpark()
-
-    async def send_urgent(self, data: bytes) -> None:
-        """A reply or an error: written now if the line is free, else queued behind what waits."""
-        if self._parts or self._writing:
-            self.put(data)
-            return
-        self._writing = True
-        try:
-            await self._stream.send_all(data)
-        finally:
-            self._writing = False
-            if self._parts:
-                self._queued.unpark()
-
-    async def wait_for_room(self) -> None:
-        while self._size > self._limit:
-            await self._room.park()
-
-    async def run_writer(self) -> None:
-        """Write whatever has been queued, as one piece per wake-up, until closed and written out."""
-        try:
-            while True:
-                while not self._parts or self._writing:
-                    if self._closed and not self._parts:
-                        return
-                    await self._queued.park()
-                data, self._parts, self._size = b"".join(self._parts), [], 0
-                self._room.unpark_all()
-                self._writing = True
-                await self._stream.send_all(data)
-                self._writing = False
-        except (trio.BrokenResourceError, trio.ClosedResourceError):
-            log.info("the server has stopped reading")
-        finally:
-            self.written_out.set()
-
-    def close(self) -> None:
-        """Nothing more will be queued: the writer ends once the rest is written."""
-        self._closed = True
-        self._queued.unpark()
-
-
 class PipeServer:
     """The shell's side of the protocol towards the server: its commands in, replies and events out."""
 
@@ -119,7 +52,14 @@ class PipeServer:
         self.target = target
         self._receive_stream = receive_stream
         self.connection = protocol.Connection(protocol.SERVER, name="seqshell")
-        self.outbox = Outbox(send_stream)  # its writer is run by the owner, to outlast serve()
+        self.outbox = Outbox(lambda batch: send_stream.send_all(b"".join(batch)))  # written by run_writer
+
+    async def run_writer(self) -> None:
+        """Write what the outbox holds until it is finished (run by the owner, to outlast serve())."""
+        try:
+            await self.outbox.run_writer()
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            log.info("the server has stopped reading")
 
     async def forward_events(self, events: list[protocol.Event]) -> None:
         """The target's events, a burst at a time: keep the shell's picture current and pass them on
@@ -129,7 +69,7 @@ class PipeServer:
         if self.connection.state is protocol.State.OPEN:
             # The kernel's events go on as the bytes they came in, the burst in one piece.
             self.outbox.put(b"".join(map(protocol.encode, events)))
-            await self.outbox.wait_for_room()
+            await self.outbox.wait_for_room(OUTBOX_LIMIT)
 
     async def serve(self) -> None:
         """Serve until the server closes our stdin (or the connection is closed by a fatal error)."""

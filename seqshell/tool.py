@@ -177,7 +177,7 @@ async def serve_pipe(session: SessionDirectory, config: Config, log_level: str) 
             serving.cancel()
 
         target.on_death = end_with_kernel
-        nursery.start_soon(server.outbox.run_writer)
+        nursery.start_soon(server.run_writer)
         started = await target.start(nursery)
         if not started.ok:
             print(f"seqshell: {started.error}", file=sys.stderr)
@@ -185,7 +185,7 @@ async def serve_pipe(session: SessionDirectory, config: Config, log_level: str) 
             nursery.start_soon(stop_on_signal, serving)
             await server.serve()
         await target.close()
-        server.outbox.close()
+        server.outbox.finish()
         with trio.move_on_after(OUTBOX_FLUSH_TIMEOUT):
             await server.outbox.written_out.wait()
         nursery.cancel_scope.cancel()

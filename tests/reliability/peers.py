@@ -16,17 +16,23 @@ import time
 
 import protocol
 
-# Every protocol-level error text the specification documents (protocol/README.md, section 6).
+# Every protocol-level error text the specification documents (protocol/README.md, section 6),
+# and the end the tenth in a row gets (then fatal: the connection is closed).
 DOCUMENTED_ERRORS = re.compile(
-    r"malformed data: .+"
+    r"(malformed data: .+"
     r"|message larger than the limit of \d+ bytes"
     r"|unknown message type .+; known: .+"
     r"|message without a 'type' field"
     r"|'\w+' message: .+"
     r"|unexpected '\w+' message: .+"
-    r"|already greeted: 'hello' is only sent once",
+    r"|already greeted: 'hello' is only sent once)"
+    r"(; closing the connection after \d+ bad messages in a row)?",
     re.DOTALL,
 )
+
+
+class Closed(AssertionError):
+    """The process closed the connection."""
 
 
 SEND_TIMEOUT = 10.0
@@ -79,8 +85,14 @@ class BlockingPeer:
             data = os.read(self._receive_fd, 65536)
         except BlockingIOError:  # a socket peer: one descriptor, non-blocking both ways
             return
-        assert data, f"the process closed the connection (exit status {self.process.poll()})"
+        if not data:
+            raise Closed(f"the process closed the connection (exit status {self.process.poll()})")
         self._inbox.extend(self._decoder.feed(data))
+
+    def drain(self) -> list[protocol.Message]:
+        """What was received and not yet taken (after the process closed the connection)."""
+        taken, self._inbox = self._inbox, []
+        return taken
 
     def next_id(self) -> int:
         return next(self._ids)

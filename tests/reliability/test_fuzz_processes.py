@@ -1,8 +1,12 @@
 """Random and mutated protocol traffic against a real kernel and a real ``seqshell --pipe``.
 
-For every example: the process stays alive, answers only with the protocol
-errors its specification documents (or command replies), never hangs, and a
-good command sent after the garbage is served. The byte stream has no frames,
+For every example: the process answers only what the specification documents
+(its documented protocol errors, replies to the garbage's commands, events:
+never a second welcome, nor anything a client sends), never hangs, and a good
+command sent after the garbage is served. The one documented way out is the
+tenth bad message in a row, answered with a fatal error: the process then
+closes the connection (and, having no other peer, ends), and the next example
+starts a fresh one. The byte stream has no frames,
 so garbage can leave the receiver inside a message it thinks is incomplete; the
 specification says how a sender recovers (the message size limit ends any
 message, and the receiver resynchronises at the next chunk starting with a map):
@@ -18,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import protocol
-from peers import DOCUMENTED_ERRORS, Hung, spawn_kernel, spawn_pipe_shell
+from peers import DOCUMENTED_ERRORS, Closed, Hung, spawn_kernel, spawn_pipe_shell
 
 KERNEL_MAX_MESSAGE = 65536
 PROBE_IDS = 1 << 40  # far from the ids garbage commands carry
@@ -79,33 +83,60 @@ def padding(max_size: int) -> bytes:
     return block * (max_size // len(block) + 2)
 
 
-def served_after_garbage(peer, garbage: list[bytes], *, together: bool, max_size: int) -> None:
-    if together:
-        peer.send(b"".join(garbage))
-    else:
-        for piece in garbage:
-            peer.send(piece)
+def served_after_garbage(peers, garbage: list[bytes], *, together: bool, max_size: int) -> None:
+    peer = peers.peer
     seen = []
-    for attempt in range(30):
-        if attempt == 1:  # unanswered: the garbage left a message open; end it, as the specification says
-            peer.send(padding(max_size))
-        probe = PROBE_IDS + peer.next_id()
-        peer.send(protocol.encode(protocol.Cmd(id=probe, line="help nodes")))
-        try:
-            reply, others = peer.reply_to(probe, timeout=0.3)
-        except Hung:
-            continue  # a probe that arrived in the same chunk as the garbage's tail is dropped with it
-        finally:
-            assert peer.process.poll() is None, f"the process died: exit status {peer.process.poll()}"
-        seen += others
-        break
+    try:
+        if together:
+            peer.send(b"".join(garbage))
+        else:
+            for piece in garbage:
+                peer.send(piece)
+        for attempt in range(30):
+            if attempt == 1:  # unanswered: the garbage left a message open; end it, as the specification says
+                peer.send(padding(max_size))
+            probe = PROBE_IDS + peer.next_id()
+            peer.send(protocol.encode(protocol.Cmd(id=probe, line="help nodes")))
+            try:
+                reply, others = peer.reply_to(probe, timeout=0.3)
+            except Hung:
+                assert peer.process.poll() is None, f"the process died: exit status {peer.process.poll()}"
+                continue  # a probe that arrived in the same chunk as the garbage's tail is dropped with it
+            seen += others
+            break
+        else:
+            pytest.fail("a good command after the garbage was never served")
+    except Closed:
+        seen += peer.drain()
+        assert seen and seen[-1].type == "error" and seen[-1].fatal, "closed without a fatal error"
+        assert seen[-1].error.endswith(f"after {protocol.MAX_BAD_IN_A_ROW} bad messages in a row")
+        peers.replace()
     else:
-        pytest.fail("a good command after the garbage was never served")
-    assert reply.ok and reply.output.lower().startswith("usage: nodes"), reply
+        assert reply.ok and reply.output.lower().startswith("usage: nodes"), reply
     for message in seen:
-        if isinstance(message, protocol.Error):
+        assert message.type in ("error", "reply", "event"), f"a {message.type!r} message is no answer to a client"
+        if message.type == "error":
             assert DOCUMENTED_ERRORS.fullmatch(message.error), message.error
-            assert not message.fatal
+            assert not message.fatal or message is seen[-1]
+
+
+class Peers:
+    """The process a module's examples are fed to, started again after it closes the connection."""
+
+    def __init__(self, spawn) -> None:
+        self._spawn = spawn
+        self.peer = None
+        self.replace()
+
+    def replace(self) -> None:
+        if self.peer is not None:
+            self.peer.close()
+        self.peer = self._spawn()
+        self.peer.greet()
+
+    def close(self) -> int:
+        self.peer.close()
+        return self.peer.process.returncode
 
 
 FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -115,20 +146,18 @@ FUZZ_SHELL = settings(FUZZ, max_examples=30)
 
 @pytest.fixture(scope="module")
 def kernel(tmp_path_factory):
-    peer = spawn_kernel(tmp_path_factory.mktemp("kernel"), "--max-message-size", str(KERNEL_MAX_MESSAGE))
-    peer.greet()
-    yield peer
-    peer.close()
-    assert peer.process.returncode == 0
+    directory = tmp_path_factory.mktemp("kernel")
+    peers = Peers(lambda: spawn_kernel(directory, "--max-message-size", str(KERNEL_MAX_MESSAGE)))
+    yield peers
+    assert peers.close() == 0
 
 
 @pytest.fixture(scope="module")
 def pipe_shell(tmp_path_factory):
-    peer = spawn_pipe_shell(tmp_path_factory.mktemp("shell"))
-    peer.greet()
-    yield peer
-    peer.close()
-    assert peer.process.returncode == 0
+    directory = tmp_path_factory.mktemp("shell")
+    peers = Peers(lambda: spawn_pipe_shell(directory))
+    yield peers
+    assert peers.close() == 0
 
 
 @FUZZ

@@ -27,6 +27,39 @@ async def test_a_command_file_piped_to_a_remote_shell(server):
         assert "seq.samples.a" in (await watcher.command("modules")).output
 
 
+QUICK = """
+from seq.lib.nodes import Sequence
+
+async def first():
+    pass
+
+async def last():
+    pass
+
+def create_sequence(*args, **kw):
+    return Sequence.create(first, last, name="quick", **kw)
+"""
+
+
+async def test_in_a_remote_command_file_a_runs_lines_come_before_the_reply_that_follows_them(tmp_path):
+    """Each command's output comes after the events the server sent before its reply: here, every
+    line of a run before what the wait after it prints (the run may end before wait is sent)."""
+    (tmp_path / "quick.py").write_text(QUICK)
+    runs = 5
+    commands = "load quick\n" + "reset\nrun\nwait\nmodules\n" * runs
+    async with running_server(cwd=tmp_path) as server:
+        result = await trio.run_process([*REMOTE_SHELL, server.address], stdin=commands.encode(),
+                                        capture_stdout=True, capture_stderr=True, check=False, cwd=tmp_path)
+    lines = result.stdout.decode().splitlines()
+    assert result.returncode == 0, result.stderr.decode()
+    assert lines.count("finished") == runs  # what wait printed
+    for _ in range(runs):
+        last_step, run_end, waited = (lines.index("(4) last FINISHED"), lines.index("run finished"),
+                                      lines.index("finished"))
+        assert last_step < run_end < waited, lines
+        lines = lines[waited + 1:]
+
+
 @pytest.fixture
 def terminal(tmp_path):
     terminals = []

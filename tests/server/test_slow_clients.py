@@ -34,7 +34,7 @@ async def read_until(stream, decoder, predicate, timeout=30) -> list[protocol.Me
 
 
 async def test_a_client_that_never_reads_is_resynchronised_and_stalls_nobody():
-    async with running_server("--client-queue", "1000") as server:
+    async with running_server("--client-queue", "2000000") as server:
         sleeper = await open_sleeper(server)
         async with server.connect("operator") as operator:
             assert (await operator.command(f"load {MANY_STEPS}")).ok
@@ -46,7 +46,7 @@ async def test_a_client_that_never_reads_is_resynchronised_and_stalls_nobody():
         # The sleeper wakes up: it was told it fell behind, then given the current tree.
         decoder = protocol.Decoder()
         seen = await read_until(sleeper, decoder, lambda m: m.type == "event" and m.kind == "notice"
-                                and "fell behind" in m.message)
+                                and "this client fell behind" in m.message)
         assert seen[0].type == "welcome"
         (restored,) = await read_until(sleeper, decoder, lambda m: True)
         assert restored.kind == "tree" and restored.action == "restored"

@@ -1,0 +1,34 @@
+"""The command language's table: what every process reads about a command."""
+import pytest
+
+import protocol
+
+
+def test_lines_name_commands_subcommands_and_aliases():
+    assert protocol.lookup("cont")[0].name == "continue"
+    command, words = protocol.lookup("otto set url=http://x/ insid=FORS2")
+    assert command.name == "otto set" and words == ["url=http://x/", "insid=FORS2"]
+    assert protocol.lookup("  # a comment") == (None, [])
+    with pytest.raises(protocol.CommandLineError, match="unknown command 'frob'"):
+        protocol.lookup("frob 3")
+    with pytest.raises(protocol.CommandLineError, match="No closing quotation"):
+        protocol.lookup("load 'open")
+    assert protocol.verb("frob") is None
+
+
+def test_what_the_server_and_recovery_read_from_the_table():
+    assert protocol.COMMANDS["abort"].interrupts and not protocol.COMMANDS["run"].interrupts
+    assert {"wait", "load", "ob", "obdata", "session", "fetch", "bp"} == protocol.WAITING_COMMANDS
+    assert protocol.COMMANDS["load"].restore == protocol.REPLAY and protocol.COMMANDS["clear"].restore == protocol.FORGET
+    instrument = protocol.COMMANDS["instrument"]
+    assert instrument.only_shows([]) and not instrument.only_shows(["FORS2"])
+    assert (instrument.role_for([]), instrument.role_for(["FORS2"])) == (protocol.OBSERVER, protocol.ENGINEER)
+
+
+def test_parsers_come_from_the_table():
+    parser = protocol.COMMANDS["pause"].build_parser()
+    assert vars(parser.parse_args(["-find_name", "a", "-no-flag"])) == {"sn": None, "find_name": "a", "no_flag": True}
+    with pytest.raises(SystemExit):
+        parser.parse_args([])  # SN or -find_name is required
+    otto = protocol.COMMANDS["otto"].build_parser()
+    assert otto.parse_args(["set", "url=x"]).settings == ["url=x"]
