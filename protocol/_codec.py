@@ -47,7 +47,7 @@ _EXPLANATIONS = {
 }
 
 
-def _refuse_ext(code, data):
+def _refuse_ext(code: int, data: bytes) -> None:
     raise ValueError(f"msgpack ext type {code} is not used by this protocol")
 
 

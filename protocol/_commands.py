@@ -83,10 +83,12 @@ class Command:
                 sub._add_arguments(subparser, complete)
         return parser
 
-    def _add_arguments(self, parser: argparse.ArgumentParser, complete) -> None:
-        exclusive = parser.add_mutually_exclusive_group(required=self.exclusive_required) if any(
-            argument.exclusive for argument in self.arguments) else None
+    def _add_arguments(self, parser: argparse.ArgumentParser,
+                       complete: Callable[[Argument], Mapping[str, Any]]) -> None:
+        exclusive: Any = None  # argparse's group, made only when there is one (an empty one breaks the usage)
         for argument in self.arguments:
+            if argument.exclusive and exclusive is None:
+                exclusive = parser.add_mutually_exclusive_group(required=self.exclusive_required)
             target = exclusive if argument.exclusive else parser
             target.add_argument(*argument.names, **{**argument.options, **complete(argument)})
 

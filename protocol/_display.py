@@ -5,7 +5,8 @@ clients) can print a tree without importing the engine.
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
 
 from ._snapshot import top_level
 
@@ -15,7 +16,7 @@ def display_state(state: str, flags: list[str]) -> str:
     return "|".join([state, *(f"RT.{flag}" for flag in flags)])
 
 
-def format_nodes(snapshot: dict) -> str:
+def format_nodes(snapshot: Mapping[str, Any]) -> str:
     """The ``nodes`` view: one line per node with its state and runtime flags.
 
     ``A-- (3) a FINISHED|SKIP|RT.SKIP``, indented two spaces per depth; a ``+``
@@ -24,21 +25,21 @@ def format_nodes(snapshot: dict) -> str:
     return "\n".join(_lines(top_level(snapshot), 0, _state_suffix))
 
 
-def format_tree(snapshot: dict) -> str:
+def format_tree(snapshot: Mapping[str, Any]) -> str:
     """The ``tree`` view: the structure with serial numbers and descriptions."""
     return "\n".join(_lines(top_level(snapshot), 0, _description_suffix))
 
 
-def _state_suffix(node: dict) -> str:
+def _state_suffix(node: Mapping[str, Any]) -> str:
     return " " + display_state(node["state"], node.get("flags", []))
 
 
-def _description_suffix(node: dict) -> str:
+def _description_suffix(node: Mapping[str, Any]) -> str:
     description = node.get("description") or ""
     return f" - {description}" if description else ""
 
 
-def _lines(nodes: list[dict], depth: int, suffix) -> Iterator[str]:
+def _lines(nodes: list[Mapping[str, Any]], depth: int, suffix: Callable[[Mapping[str, Any]], str]) -> Iterator[str]:
     for node in nodes:
         children = node.get("children") or []
         shape = "+" if children else "-"

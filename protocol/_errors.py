@@ -1,4 +1,11 @@
 """The one exception the protocol package raises."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ._messages import Message
 
 
 class ProtocolError(Exception):
@@ -11,6 +18,6 @@ class ProtocolError(Exception):
     so that a reader loses nothing that arrived intact.
     """
 
-    def __init__(self, message, *, messages=()):
+    def __init__(self, message: str, *, messages: Iterable[Message] = ()) -> None:
         super().__init__(message)
         self.messages = list(messages)

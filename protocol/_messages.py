@@ -11,7 +11,8 @@ from __future__ import annotations
 import logging
 import reprlib
 import time
-from dataclasses import dataclass
+from collections.abc import ItemsView, Iterator, KeysView, Mapping
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from ._errors import ProtocolError
@@ -51,10 +52,12 @@ class Field:
     choices: tuple[str, ...] = ()
     items: tuple[type, ...] | None = None  # element types of a list
     item_choices: tuple[str, ...] = ()
+    _fast: frozenset[type] = field(init=False, repr=False, compare=False)  # types that need no further look
+    _choice_set: frozenset[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # Exact types that need no further look: the common case is one set lookup.
-        fast = set()
+        fast: set[type] = set()
         if self.types is not None and not self.choices and self.items is None:
             fast.update(self.types)
         if self.nullable:
@@ -77,14 +80,14 @@ class Field:
         if self.choices and value not in self.choices:
             return f"must be one of {', '.join(self.choices)}; got {_quoted(value)}"
         for index, item in enumerate(value if self.items is not None else ()):
-            if not _is_instance(item, self.items):
+            if self.items is not None and not _is_instance(item, self.items):
                 return f"item {index} must be {_type_names(self.items, False)}, not {_describe(item)}"
             if self.item_choices and item not in self.item_choices:
                 return f"item {index} must be one of {', '.join(self.item_choices)}; got {_quoted(item)}"
         return None
 
 
-def _is_instance(value, types):
+def _is_instance(value: Any, types: tuple[type, ...]) -> bool:
     # bool is an int in Python but not on the wire: never accept it for a number.
     if isinstance(value, bool) and bool not in types:
         return False
@@ -94,7 +97,7 @@ def _is_instance(value, types):
 _PLAIN_SCALARS = (type(None), bool, int, float, str, bytes)
 
 
-def _is_plain(value):
+def _is_plain(value: Any) -> bool:
     """True for data made only of msgpack's plain types (iterative: nesting may be deep)."""
     pending = [value]
     while pending:
@@ -110,7 +113,7 @@ def _is_plain(value):
     return True
 
 
-def _type_names(types, nullable):
+def _type_names(types: tuple[type, ...], nullable: bool) -> str:
     names = {bool: "a boolean", int: "an integer", float: "a number", str: "a string", list: "a list", dict: "a map"}
     words = [names[t] for t in types if not (t is int and float in types)]
     if nullable:
@@ -118,7 +121,7 @@ def _type_names(types, nullable):
     return " or ".join(words)
 
 
-def _describe(value):
+def _describe(value: Any) -> str:
     return "nil" if value is None else f"{type(value).__name__} {_quoted(value)}"
 
 
@@ -142,7 +145,7 @@ LIST = (list,)
 MAP = (dict,)
 
 
-def _optional(types, **kw):
+def _optional(types: tuple[type, ...] | None, **kw: Any) -> Field:
     return Field(types, required=False, **kw)
 
 
@@ -157,13 +160,17 @@ class Schema(dict):
         self.fast = {name: field._fast for name, field in fields.items()}
 
 
-class Message:
-    """A protocol message: its fields are attributes; absent optional fields read as None."""
+class Message(Mapping[str, Any]):
+    """A protocol message: its fields are attributes (absent optional fields read as None), and it
+    reads like the read-only map of its fields (without ``type``), so code written for an event's
+    body takes the received event itself, and can pass it on as it came."""
 
     type: ClassVar[str]
     fields: ClassVar[Schema]
 
     __slots__ = ("_values", "_wire")
+    _values: dict[str, Any]
+    _wire: bytes | None
 
     def __init__(self, **values: Any) -> None:
         self._values = self._checked(values)
@@ -194,22 +201,12 @@ class Message:
         """Rules that tie fields together; the default has none."""
 
     def __getattr__(self, name: str) -> Any:
-        try:
-            values = object.__getattribute__(self, "_values")
-        except AttributeError:
-            raise AttributeError(name) from None
-        if name in values:
-            return values[name]
-        if name in self._schema_for(values):
-            return None
+        # Every field is a property (see _field below): only names that are no field come here.
         raise AttributeError(f"{self.type!r} message has no field {name!r}")
 
     def to_dict(self) -> dict:
         """The message as the plain map that goes on the wire."""
         return {"type": self.type, **self._values}
-
-    # A message also reads like the map of its fields (without ``type``), so code written
-    # for an event's body takes the received event itself, and can pass it on as it came.
 
     def __getitem__(self, name: str) -> Any:
         return self._values[name]
@@ -217,16 +214,19 @@ class Message:
     def __contains__(self, name: object) -> bool:
         return name in self._values
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[str]:
         return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
 
     def get(self, name: str, default: Any = None) -> Any:
         return self._values.get(name, default)
 
-    def keys(self):
+    def keys(self) -> KeysView[str]:
         return self._values.keys()
 
-    def items(self):
+    def items(self) -> ItemsView[str, Any]:
         return self._values.items()
 
     def __eq__(self, other: object) -> bool:
@@ -234,7 +234,7 @@ class Message:
             return NotImplemented
         return self.type == other.type and self._values == other._values
 
-    __hash__ = None  # messages hold lists and maps
+    __hash__ = None  # type: ignore[assignment]  # messages hold lists and maps
 
     def __repr__(self) -> str:
         fields = ", ".join(f"{k}={v!r}" for k, v in self._values.items())
@@ -294,7 +294,7 @@ class Reply(Message):
     })
 
     @classmethod
-    def _check_together(cls, where, values):
+    def _check_together(cls, where: str, values: dict) -> None:
         if values["ok"] and "error" in values:
             raise ProtocolError(f"{where}: field 'error' is only allowed when 'ok' is false")
         if not values["ok"] and "error" not in values:
@@ -368,14 +368,14 @@ class Event(Message):
     fields = _EVENT_COMMON
 
     @classmethod
-    def _schema_for(cls, values):
+    def _schema_for(cls, values: dict) -> Schema:
         kind = values.get("kind")
         if not isinstance(kind, str):
             return _EVENT_COMMON  # the check of 'kind' itself reports the problem
         return _EVENT_SCHEMAS.get(kind, _EVENT_COMMON)
 
     @classmethod
-    def _check_together(cls, where, values):
+    def _check_together(cls, where: str, values: dict) -> None:
         if values["kind"] == "dialog":
             resolved = values["action"] == "resolved"
             if resolved and "answer" not in values:

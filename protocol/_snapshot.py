@@ -30,8 +30,7 @@ def empty_snapshot() -> dict[str, Any]:
     return {"status": "idle", "modules": [], "obs": [], "scripts": [], "dialogs": []}
 
 
-def walk_nodes(nodes: list[Mapping[str, Any]], path: tuple[int, ...] = ()
-               ) -> Iterator[tuple[tuple[int, ...], Mapping[str, Any]]]:
+def walk_nodes(nodes: list[Any], path: tuple[int, ...] = ()) -> Iterator[tuple[tuple[int, ...], Any]]:
     """Every node of ``nodes`` and below, depth first, with its position (child indexes from the top)."""
     pending = [((*path, index), node) for index, node in reversed(list(enumerate(nodes)))]
     while pending:
@@ -73,7 +72,7 @@ class Snapshot:
             tree["root"] = _copied(tree["root"])
         tree["dialogs"] = [dict(dialog) for dialog in tree.get("dialogs") or []]
         self._tree = tree
-        self._by_sn = {node["sn"]: node for _, node in walk_nodes(top_level(tree) + ([tree["root"]]
+        self._by_sn: dict[int, dict[str, Any]] = {node["sn"]: node for _, node in walk_nodes(top_level(tree) + ([tree["root"]]
                                                                                     if tree.get("root") else []))}
 
     def apply(self, event: Mapping[str, Any]) -> None:
@@ -109,7 +108,7 @@ class Snapshot:
 
     def node(self, sn: int | None) -> Mapping[str, Any] | None:
         """The node with serial number ``sn`` (the root and its begin and end included), or None."""
-        return self._by_sn.get(sn)
+        return None if sn is None else self._by_sn.get(sn)
 
     def nodes(self) -> list[Mapping[str, Any]]:
         """Every node of the loaded scripts, in serial-number order (the root's own nodes left out)."""

@@ -26,6 +26,7 @@ import ssl
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
 import trio
 
@@ -49,8 +50,9 @@ class Connection:
     """
 
     def __init__(self, link: Link, event_buffer: int, on_events: OnEvents | None = None) -> None:
+        assert link.welcome is not None, "a link is greeted before it becomes a connection"
         self._link = link
-        self._events_in, self._events_out = trio.open_memory_channel(event_buffer)
+        self._events_in, self._events_out = trio.open_memory_channel[dict[str, Any]](event_buffer)
         self._dropped = 0
         self._on_events = on_events
         self.closed = trio.Event()  # set when the connection has ended (closed_reason says how)
@@ -145,17 +147,19 @@ async def connect(host: str, port: int, *, client: str = "python", token: str | 
             await conn.aclose()
 
 
-async def _connected(host, port, client, token, event_buffer, ssl_context=None, on_events=None) -> Connection:
-    stream = await trio.open_tcp_stream(host, port)
+async def _connected(host: str, port: int, client: str, token: str | None, event_buffer: int,
+                     ssl_context: ssl.SSLContext | None = None, on_events: OnEvents | None = None) -> Connection:
+    stream: trio.abc.Stream = await trio.open_tcp_stream(host, port)
     if ssl_context is not None:
-        stream = trio.SSLStream(stream, ssl_context, server_hostname=host, https_compatible=True)
+        secured = trio.SSLStream(stream, ssl_context, server_hostname=host, https_compatible=True)
         try:
-            await stream.do_handshake()
+            await secured.do_handshake()
         except trio.BrokenResourceError as exc:
-            await trio.aclose_forcefully(stream)
+            await trio.aclose_forcefully(secured)
             raise ConnectionClosed(f"TLS handshake failed: {exc.__cause__ or exc}") from None
+        stream = secured
     link = Link(stream, stream, name="client", peer="server")
-    hello = {"version": protocol.VERSION, "client": client}
+    hello: dict[str, Any] = {"version": protocol.VERSION, "client": client}
     if (token := access.client_token(token, host)) is not None:
         hello["token"] = token
     try:
@@ -176,6 +180,11 @@ class SyncClient:
     quick); ``on_close(reason: str)`` once when the connection ends.
     """
 
+    # Set in the trio thread before the constructor returns.
+    _conn: Connection
+    _trio_token: trio.lowlevel.TrioToken
+    _cancel_scope: trio.CancelScope
+
     def __init__(self, host: str, port: int, *, client: str = "python", token: str | None = None,
                  on_event: Callable[[dict], None] | None = None,
                  on_close: Callable[[str], None] | None = None, ssl_context: ssl.SSLContext | None = None) -> None:
@@ -183,9 +192,6 @@ class SyncClient:
         self._on_close = on_close or (lambda reason: None)
         self._started = threading.Event()
         self._failure: BaseException | None = None
-        self._conn: Connection | None = None
-        self._trio_token: trio.lowlevel.TrioToken | None = None
-        self._cancel_scope: trio.CancelScope | None = None
         self._thread = threading.Thread(
             target=self._main, args=(host, port, client, token, ssl_context), name="seqclient", daemon=True
         )
@@ -195,12 +201,12 @@ class SyncClient:
             raise self._failure
 
     @property
-    def welcome(self) -> dict:
+    def welcome(self) -> dict[str, Any]:
         return self._conn.welcome
 
     def command(self, line: str, timeout: float | None = None) -> protocol.Reply:
         """Execute one command line on the server; block until its reply (TimeoutError after ``timeout``)."""
-        async def run():
+        async def run() -> protocol.Reply:
             with trio.fail_after(math.inf if timeout is None else timeout):
                 return await self._conn.command(line)
 
@@ -223,10 +229,11 @@ class SyncClient:
     def __enter__(self) -> SyncClient:
         return self
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def _main(self, host, port, client, token, ssl_context) -> None:
+    def _main(self, host: str, port: int, client: str, token: str | None,
+              ssl_context: ssl.SSLContext | None) -> None:
         try:
             trio.run(self._serve, host, port, client, token, ssl_context)
         except BaseException as exc:  # reported to the constructor's thread when it happens at start
@@ -236,7 +243,8 @@ class SyncClient:
             else:
                 raise
 
-    async def _serve(self, host, port, client, token, ssl_context) -> None:
+    async def _serve(self, host: str, port: int, client: str, token: str | None,
+                     ssl_context: ssl.SSLContext | None) -> None:
         with trio.CancelScope() as self._cancel_scope:
             async with connect(host, port, client=client, token=token, ssl_context=ssl_context) as conn:
                 self._conn = conn
@@ -244,4 +252,4 @@ class SyncClient:
                 self._started.set()
                 async for event in conn.events():
                     self._on_event(event)
-                self._on_close(conn.closed_reason)
+                self._on_close(conn.closed_reason or "the connection was closed")

@@ -137,11 +137,12 @@ def parse_otto(section: object) -> OttoConfig:
     fields = {f.name for f in dataclasses.fields(OttoConfig)}
     section = _section({"otto": section}, "otto", fields)
     values = {name: _text(section, "otto", name) for name in fields}
-    if not values["url"]:
+    url = values.pop("url")
+    if not url:
         raise ConfigError("otto.url is missing (e.g. http://127.0.0.1:5000/)")
-    if not values["url"].startswith(("http://", "https://")):
-        raise ConfigError(f"otto.url must start with http:// or https://, got {values['url']!r}")
-    return OttoConfig(**values)
+    if not url.startswith(("http://", "https://")):
+        raise ConfigError(f"otto.url must start with http:// or https://, got {url!r}")
+    return OttoConfig(url=url, **values)
 
 
 def change_otto(otto: OttoConfig | None, settings: Mapping[str, str]) -> OttoConfig:

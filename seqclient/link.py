@@ -172,9 +172,9 @@ class Link:
             except (trio.BrokenResourceError, trio.ClosedResourceError) as exc:
                 self.closed_reason = self.closed_reason or f"connection lost: {exc}"
                 data = b""
-            self.connection.receive_data(data)
-            messages = []
-            while (event := self.connection.next_event()) not in (protocol.NEED_DATA, protocol.ENDED):
+            self.connection.receive_data(bytes(data))
+            messages: list[protocol.Message] = []
+            while not isinstance(event := self.connection.next_event(), (protocol.NeedData, protocol.Ended)):
                 if isinstance(event, protocol.Refused):
                     event = event.answer
                 if isinstance(event, protocol.Error) and event.fatal:

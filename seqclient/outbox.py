@@ -90,7 +90,8 @@ class Outbox:
                     if self._finished and not self._items:
                         return
                     await self._queued.park()
-                batch, taken = [], 0
+                batch: list[bytes] = []
+                taken = 0
                 while self._items and (not batch or taken + len(self._items[0][0]) <= BATCH):
                     data, _ = self._items.popleft()
                     batch.append(data)
