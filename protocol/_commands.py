@@ -13,11 +13,12 @@ import argparse
 import shlex
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 # Where a command is carried out.
 KERNEL = "kernel"
 SHELL = "shell"  # the shell itself (through a server: the server's shell)
+SEQSERVER = "seqserver"  # the server itself: what a sequence component does (protocol/README.md, section 12)
 
 # Who may send it (a client's token carries one role; each includes those before it).
 OBSERVER = "observer"  # looks: snapshot, events, commands that only read
@@ -35,6 +36,7 @@ EXECUTION = "Execution"
 NODES = "Scripts and nodes"
 OBS = "Observation blocks"
 SESSION = "Shell and kernel"
+COMPONENT = "Sequence components"
 
 
 @dataclass(frozen=True)
@@ -262,6 +264,27 @@ COMMANDS: tuple[Command, ...] = (
             runs_in=SHELL, role=ENGINEER, waits=True),
     Command("quit", "Stop the shell.", "Stop the shell; its kernel stops with it (not through a server, "
             "whose shell serves every client).", SESSION, runs_in=SHELL, role=OBSERVER),
+    # -- a sequence component (the server)
+    Command("loadscript", "Load the script of an observing mode: become its sequencer.",
+            "Look the script of SUBSYSTEM for OBSMODE (and VARIATION) up in the configuration file's scripts "
+            "section, load it, and register this component as the sequencer SUBSYSTEM@OBSMODE[.VARIATION] in "
+            "the location service.", COMPONENT,
+            arguments=(Argument(("subsystem",), {"metavar": "SUBSYSTEM", "help": "e.g. IRIS"}),
+                       Argument(("obsmode",), {"metavar": "OBSMODE", "help": "e.g. IRIS_ifsonly"}),
+                       Argument(("variation",), {"nargs": "?", "metavar": "VARIATION", "help": "e.g. IMAGER"})),
+            runs_in=SEQSERVER, role=ENGINEER, waits=True),
+    Command("unloadscript", "Unload the sequencer's script: idle again.",
+            "Unload the script this component runs and remove its sequencer name from the location service "
+            "(nothing to do when it is idle).", COMPONENT, runs_in=SEQSERVER, role=ENGINEER, waits=True),
+    Command("restartscript", "Unload the sequencer's script and load it again.",
+            "Unload the script this component runs, then load the same again (an error when it is idle).",
+            COMPONENT, runs_in=SEQSERVER, role=ENGINEER, waits=True),
+    Command("getstatus", "Where this sequencer is, or that the component is idle.",
+            "Say which sequencer this component runs and where it is (data: its location service entry), or "
+            "that it is idle (data: null).", COMPONENT, runs_in=SEQSERVER, role=OBSERVER),
+    Command("getsequencecomponent", "The component this sequencer runs on.",
+            "Say which sequence component runs this sequencer, and where it is (data: its location service "
+            "entry).", COMPONENT, runs_in=SEQSERVER, role=OBSERVER),
     Command("help", "List the commands, or show one command's help.", "List the commands, or show one "
             "command's usage.", SESSION, arguments=(Argument(("command",), {"nargs": "?",
                                                                            "help": "a command name"}),),
@@ -286,7 +309,40 @@ beside the others, so their replies may come after those of commands sent later.
 
 
 class CommandLineError(ValueError):
-    """A line that is not a command of the language (bad quoting, unknown command)."""
+    """A line that is not a command of the language (bad quoting, unknown command, bad arguments:
+    the text then holds the usage and argparse's message)."""
+
+
+class HelpRequested(Exception):
+    """``CMD -h``: not an error; ``text`` is the command's help."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+
+class ReportingParser(argparse.ArgumentParser):
+    """argparse that raises instead of printing and exiting the process (a server's and a kernel's)."""
+
+    def error(self, message: str) -> NoReturn:
+        raise CommandLineError(f"{self.format_usage().rstrip()}\n{self.prog}: error: {message}")
+
+    def print_help(self, file: Any = None) -> None:
+        raise HelpRequested(self.format_help())
+
+    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
+        raise CommandLineError(message or f"{self.prog}: exited")
+
+
+_parsers: dict[str, ReportingParser] = {}
+
+
+def parse(command: Command, words: list[str]) -> argparse.Namespace:
+    """The arguments of a line of ``command`` (the words after its name); CommandLineError with the
+    usage for bad ones, HelpRequested for ``-h``."""
+    if command.name not in _parsers:
+        _parsers[command.name] = command.build_parser(ReportingParser)  # type: ignore[assignment]
+    return _parsers[command.name].parse_args(words)
 
 
 def split_line(line: str) -> list[str]:

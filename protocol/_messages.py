@@ -246,11 +246,13 @@ class Hello(Message):
 
     Fields: ``version`` (int, the protocol version it speaks), ``client`` (str, a
     name for logs, e.g. ``"seqshell"``), ``token`` (str, optional: the access
-    token, when the other side requires one).
+    token, when the other side requires one), ``name`` (str, optional: the
+    sequence component or sequencer the client means to reach, as it found it in
+    the location service; a server that does not hold that name refuses it).
     """
 
     type = "hello"
-    fields = Schema({"version": Field(INT), "client": Field(STR), "token": _optional(STR)})
+    fields = Schema({"version": Field(INT), "client": Field(STR), "token": _optional(STR), "name": _optional(STR)})
 
 
 class Welcome(Message):

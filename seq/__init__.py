@@ -20,18 +20,23 @@ _CANONICAL = "seq.samples"
 class _SamplesAlias(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     """Resolves ``seq.samples`` to the ``samples`` package and ``samples.X`` to ``seq.samples.X``."""
 
+    def __init__(self):
+        self._specs = {}  # canonical module name -> its own spec, while an alias is being set up
+
     def find_spec(self, fullname, path=None, target=None):
         if fullname == _CANONICAL or fullname.startswith(_PACKAGE + "."):
             return importlib.util.spec_from_loader(fullname, self)
         return None
 
     def create_module(self, spec):
-        if spec.name == _CANONICAL:
-            return importlib.import_module(_PACKAGE)
-        return importlib.import_module("seq." + spec.name)
+        module = importlib.import_module(_PACKAGE if spec.name == _CANONICAL else "seq." + spec.name)
+        self._specs[module.__name__] = module.__spec__  # importlib sets the alias's spec on it next
+        return module
 
     def exec_module(self, module):
-        """Nothing to do: the module was executed under its canonical name."""
+        """The module was executed under its canonical name: give it back its own spec, so that
+        ``importlib.reload`` (a load of an edited script) reloads it under that name."""
+        module.__spec__ = self._specs.pop(module.__name__, module.__spec__)
 
 
 if not any(isinstance(finder, _SamplesAlias) for finder in sys.meta_path):

@@ -12,15 +12,18 @@ process uses to reach the next one (:mod:`seqclient.link`), access tokens and
 TLS (:mod:`seqclient.access`), addresses, and the configuration file of the
 manual's 4.3 (:mod:`seqclient.config`).
 """
-from seqclient.addresses import format_address, parse_address
-from seqclient.client import DEFAULT_EVENT_BUFFER, Connection, ConnectionClosed, SyncClient, connect
+from seqclient.addresses import Target, format_address, parse_address, resolve
+from seqclient.client import DEFAULT_EVENT_BUFFER, Connection, ConnectionClosed, SyncClient, connect, connect_to
 
 __all__ = [
     "connect",
+    "connect_to",
     "Connection",
     "ConnectionClosed",
     "SyncClient",
     "DEFAULT_EVENT_BUFFER",
     "parse_address",
     "format_address",
+    "resolve",
+    "Target",
 ]

@@ -32,6 +32,7 @@ import trio
 
 import protocol
 from seqclient import access
+from seqclient.addresses import resolve
 from seqclient.link import Link, LinkClosed
 
 DEFAULT_EVENT_BUFFER = 100_000
@@ -123,8 +124,12 @@ def _lost_notice(count: int) -> dict:
 @contextlib.asynccontextmanager
 async def connect(host: str, port: int, *, client: str = "python", token: str | None = None,
                   event_buffer: int = DEFAULT_EVENT_BUFFER, ssl_context: ssl.SSLContext | None = None,
-                  on_events: OnEvents | None = None) -> AsyncIterator[Connection]:
+                  on_events: OnEvents | None = None, name: str | None = None) -> AsyncIterator[Connection]:
     """Connect to a server and shake hands; the connection closes when the block ends.
+
+    ``name``: the sequence component or sequencer the server must hold (a server
+    that does not, such as another one that took the port of a crashed one, refuses
+    the client). :func:`connect_to` finds a server by name and passes it.
 
     Events are buffered for :meth:`Connection.events`, or, with ``on_events``, handed
     to it as they come, a burst at a time (a list of messages), each burst awaited
@@ -138,7 +143,7 @@ async def connect(host: str, port: int, *, client: str = "python", token: str | 
     ConnectionClosed when the server refuses the client or the TLS handshake
     fails, OSError when it cannot be reached.
     """
-    conn = await _connected(host, port, client, token, event_buffer, ssl_context, on_events)
+    conn = await _connected(host, port, client, token, event_buffer, ssl_context, on_events, name)
     async with trio.open_nursery() as nursery:
         nursery.start_soon(conn._read)
         try:
@@ -148,7 +153,8 @@ async def connect(host: str, port: int, *, client: str = "python", token: str | 
 
 
 async def _connected(host: str, port: int, client: str, token: str | None, event_buffer: int,
-                     ssl_context: ssl.SSLContext | None = None, on_events: OnEvents | None = None) -> Connection:
+                     ssl_context: ssl.SSLContext | None = None, on_events: OnEvents | None = None,
+                     name: str | None = None) -> Connection:
     stream: trio.abc.Stream = await trio.open_tcp_stream(host, port)
     if ssl_context is not None:
         secured = trio.SSLStream(stream, ssl_context, server_hostname=host, https_compatible=True)
@@ -162,6 +168,8 @@ async def _connected(host: str, port: int, client: str, token: str | None, event
     hello: dict[str, Any] = {"version": protocol.VERSION, "client": client}
     if (token := access.client_token(token, host)) is not None:
         hello["token"] = token
+    if name is not None:
+        hello["name"] = name
     try:
         await link.greet(protocol.Hello(**hello))
     except LinkClosed as exc:
@@ -171,6 +179,19 @@ async def _connected(host: str, port: int, client: str, token: str | None, event
         await trio.aclose_forcefully(stream)
         raise
     return Connection(link, event_buffer, on_events)
+
+
+@contextlib.asynccontextmanager
+async def connect_to(target: str, *, redis: str | None = None, client: str = "python", token: str | None = None,
+                     ssl_context: ssl.SSLContext | None = None, **options: Any) -> AsyncIterator[Connection]:
+    """:func:`connect` to ``[HOST:]PORT``, or to a sequence component or sequencer by name
+    (``IRIS@IRIS_ifsonly``), found in the location service (``redis``: see :func:`seqclient.resolve`)."""
+    found = await resolve(target, redis)
+    if found.tls and ssl_context is None:
+        ssl_context = access.client_ssl_context()
+    async with connect(found.host, found.port, client=client, token=token, ssl_context=ssl_context,
+                       name=found.name, **options) as connection:
+        yield connection
 
 
 class SyncClient:

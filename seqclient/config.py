@@ -1,6 +1,8 @@
 """The sequencer's configuration file (manual 4.3).
 
-A YAML file with a ``seq_server`` section and an optional ``otto`` section::
+A YAML file with a ``seq_server`` section, an optional ``otto`` section, and, for
+an observatory of many sequencers, ``scripts`` and ``obsmodes`` sections (see
+:mod:`seqclient.observatory`)::
 
     seq_server:
       url: pl3.pl.eso.org:8000     # [HOST:]PORT of the sequencer server
@@ -27,6 +29,7 @@ from collections.abc import Mapping
 import yaml
 
 import protocol
+from seqclient.observatory import ObservatoryError, ObsMode, ScriptChoice, parse_obsmodes, parse_scripts
 
 
 DEFAULT_SERVER_PORT = 8000
@@ -57,6 +60,8 @@ class Config:
     loglevel: str = "INFO"
     otto: OttoConfig | None = None
     path: pathlib.Path | None = None
+    scripts: Mapping[str, Mapping[str, ScriptChoice]] = dataclasses.field(default_factory=dict)
+    obsmodes: Mapping[str, ObsMode] = dataclasses.field(default_factory=dict)
 
     @property
     def server_address(self) -> tuple[str, int]:
@@ -107,8 +112,8 @@ def parse_config(data: object) -> Config:
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ConfigError("expected sections seq_server and otto, found a " + type(data).__name__)
-    unknown = sorted(set(data) - {"seq_server", "otto"}, key=str)
+        raise ConfigError("expected sections seq_server, otto, scripts and obsmodes, found a " + type(data).__name__)
+    unknown = sorted(set(data) - {"seq_server", "otto", "scripts", "obsmodes"}, key=str)
     if unknown:
         hint = ""
         if set(unknown) & {f.name for f in dataclasses.fields(OttoConfig)}:
@@ -129,7 +134,12 @@ def parse_config(data: object) -> Config:
         raise ConfigError(f"seq_server.loglevel: {exc}") from None
 
     otto = parse_otto(data["otto"]) if "otto" in data else None
-    return Config(server_url=server_url, loglevel=loglevel, otto=otto)
+    try:
+        scripts = parse_scripts(data.get("scripts"))
+        obsmodes = parse_obsmodes(data.get("obsmodes"), scripts)
+    except ObservatoryError as exc:
+        raise ConfigError(str(exc)) from None
+    return Config(server_url=server_url, loglevel=loglevel, otto=otto, scripts=scripts, obsmodes=obsmodes)
 
 
 def parse_otto(section: object) -> OttoConfig:

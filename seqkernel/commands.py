@@ -8,7 +8,6 @@ the process: bad arguments become a failed reply carrying the usage text,
 """
 from __future__ import annotations
 
-import argparse
 import json
 import traceback
 from collections.abc import Awaitable, Callable
@@ -23,25 +22,6 @@ from seqkernel.ob import parse_ob
 
 class CommandError(Exception):
     """A command that cannot be carried out; the text is the reply's error."""
-
-
-class _HelpShown(Exception):
-    def __init__(self, text: str) -> None:
-        super().__init__(text)
-        self.text = text
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse that reports instead of printing and exiting."""
-
-    def error(self, message: str):
-        raise CommandError(f"{self.format_usage().rstrip()}\n{self.prog}: error: {message}")
-
-    def print_help(self, file=None):
-        raise _HelpShown(self.format_help())
-
-    def exit(self, status=0, message=None):
-        raise CommandError(message or f"{self.prog}: exited")
 
 
 class Commands:
@@ -64,7 +44,6 @@ class Commands:
     def __init__(self, engine, instrument: str | None = None) -> None:
         self.engine = engine
         self.instrument = instrument
-        self._parsers: dict[str, _Parser] = {}
 
     # -- entry point -------------------------------------------------------------------------
 
@@ -76,7 +55,7 @@ class Commands:
         except protocol.CommandLineError as exc:
             raise CommandError(str(exc)) from None
         if command is not None and command.runs_in != protocol.KERNEL:
-            raise CommandError(f"{command.name!r} is a command of the shell, not of the kernel")
+            raise CommandError(f"{command.name!r} is a command of the {command.runs_in}, not of the kernel")
         return command, words
 
     def is_waiting(self, line: str) -> bool:
@@ -91,15 +70,10 @@ class Commands:
             command, words = self.lookup(line)
             if command is None:
                 return Outcome()
-            result = getattr(self, f"_do_{command.name}")(self._parser(command).parse_args(words))
+            result = getattr(self, f"_do_{command.name}")(protocol.parse(command, words))
         except Exception as exc:
             return _failure(exc)
         return result if isinstance(result, Outcome) else _finish(result)
-
-    def _parser(self, command: protocol.Command) -> _Parser:
-        if command.name not in self._parsers:
-            self._parsers[command.name] = command.build_parser(_Parser)
-        return self._parsers[command.name]
 
     # -- the commands ------------------------------------------------------------------------
 
@@ -109,7 +83,7 @@ class Commands:
         if args.command:
             if args.command not in ours:
                 raise CommandError(f"unknown command {args.command!r}")
-            return Outcome(self._parser(ours[args.command]).format_help())
+            return Outcome(ours[args.command].build_parser().format_help())
         width = max(map(len, ours))
         return Outcome("\n".join(f"{name:<{width}}  {command.summary}" for name, command in sorted(ours.items())))
 
@@ -266,11 +240,12 @@ class Commands:
 
 def _failure(exc: Exception) -> Outcome:
     """The Outcome of a command that raised ``exc``."""
-    if isinstance(exc, _HelpShown):
+    if isinstance(exc, protocol.HelpRequested):
         return Outcome(exc.text)
     if isinstance(exc, LoadError):
         return Outcome(output=exc.traceback, error=str(exc) or "the load failed")
-    if isinstance(exc, (CommandError, EngineError, ValueError, ip.IPError, session.SessionError)):
+    if isinstance(exc, (CommandError, protocol.CommandLineError, EngineError, ValueError, ip.IPError,
+                        session.SessionError)):
         return Outcome(error=str(exc) or type(exc).__name__)
     return Outcome(output="".join(traceback.format_exception(exc)), error=f"{type(exc).__name__}: {exc}")
 

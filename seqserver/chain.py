@@ -67,7 +67,7 @@ class ShellChain:
         self._publish = publish
         self._snapshot = snapshot
         self._argv = list(argv)
-        self._worklog = WorkLog()
+        self.worklog = WorkLog()
         self._link: Link | None = None
         self._link_ended = trio.Event()  # set when the server has let go of the running shell
         self._ready = trio.Event()
@@ -148,7 +148,7 @@ class ShellChain:
             )
             self.managed_pids.add(process.pid)
             link = Link(process.stdin, process.stdout, name="seqserver", peer="shell", trusted=True,
-                        on_reply=self._worklog.record)
+                        on_reply=self.worklog.record)
             try:
                 with trio.fail_after(HANDSHAKE_TIMEOUT):
                     welcome = await link.greet(protocol.Hello(version=protocol.VERSION, client="seqserver"))
@@ -209,7 +209,7 @@ class ShellChain:
         Work that kills two fresh chains in a row while being restored is dropped,
         with a notice naming it, so that the server serves again.
         """
-        settings, lines, flagged = self._worklog.settings(), self._worklog.lines(), self._flagged
+        settings, lines, flagged = self.worklog.settings(), self.worklog.lines(), self._flagged
         if not settings and not lines and not flagged:
             return
         self._restore_attempts += 1
@@ -217,7 +217,7 @@ class ShellChain:
             self._publish([protocol.notice("the loaded work killed the chain while being restored; not restored: "
                                            + "; ".join(settings + lines + [f"flags {f}" for _, f in flagged]),
                                            "ERROR")])
-            self._worklog.forget()
+            self.worklog.forget()
             self._flagged = []
             return
         failures = []

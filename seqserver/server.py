@@ -48,7 +48,10 @@ from seqclient.addresses import format_address, parse_address
 from seqclient.link import RECEIVE_SIZE
 from seqclient import access
 from seqserver import reaper
+from seqclient.config import Config, default_config
+from seqlocation import Entry
 from seqserver.chain import ShellChain
+from seqserver.component import Component, ComponentOptions, serve_component
 from seqserver.outbox import Client, Outgoing
 from seqserver.webguard import WebGuard
 
@@ -121,7 +124,8 @@ class Server:
     def __init__(self, *, token: str, local_only: bool = True, queue_limit: int = DEFAULT_QUEUE_LIMIT,
                  max_clients: int = DEFAULT_MAX_CLIENTS, max_message_size: int = protocol.MAX_MESSAGE_SIZE,
                  shell_argv=None, ssl_context: ssl.SSLContext | None = None,
-                 allowed_hosts: tuple[str, ...] = (), allowed_origins: tuple[str, ...] = ()) -> None:
+                 allowed_hosts: tuple[str, ...] = (), allowed_origins: tuple[str, ...] = (),
+                 config: Config | None = None) -> None:
         self.token = token  # every client proves it has it (in hello, or the page by its sign-in cookie)
         self.local_only = local_only  # protected mode: clients of this machine only, too
         self.ssl_context = ssl_context  # TLS on every connection (protocol and web alike) when set
@@ -135,6 +139,8 @@ class Server:
         self.clients: set[Client] = set()
         self._clients_changed = trio.Event()  # set (and replaced) whenever a client leaves
         self.chain = ShellChain(self.publish, self.snapshot, *([shell_argv] if shell_argv else []))
+        self.config = config or default_config()
+        self.component: Component | None = None  # when the server is a sequence component (--component)
 
     async def say_goodbye(self) -> None:
         """Tell every client the server is shutting down and let their queues drain (for a while)."""
@@ -244,6 +250,10 @@ class Server:
             raise Refused(PROTECTED_MODE)
         if not transport.signed_in and not hmac.compare_digest((event.token or "").encode(), self.token.encode()):
             raise Refused(WRONG_TOKEN)
+        if event.name is not None and not (self.component and self.component.holds(event.name)):
+            held = self.component.names() if self.component else "no sequence component"
+            raise Refused(f"this server is not {protocol.quoted(event.name)}: it is {held} (the location service said "
+                          "otherwise: the name moved, or another server took the port)")
         if len(self.clients) >= self.max_clients:
             raise Refused(f"too many clients: this server serves at most {self.max_clients}")
         client = Client(transport, connection, event.client, self.queue_limit)
@@ -290,8 +300,18 @@ class Server:
                         await queue.send(item)
 
     async def _relay(self, client: Client, command: protocol.Cmd) -> None:
+        spec = protocol.verb(command.line)
+        if spec is not None and spec.runs_in == protocol.SEQSERVER:
+            client.post((await self._component_command(spec, command.line)).reply(command.id))
+            return
         reply = await self.chain.command(command.line)
         client.post(protocol.Reply(**{**reply, "id": command.id}))
+
+    async def _component_command(self, command: protocol.Command, line: str) -> protocol.Outcome:
+        if self.component is None:
+            return protocol.Outcome.failure(f"{command.name}: this server is no sequence component (start it with "
+                                            "--component SUBSYSTEM.NAME)")
+        return await self.component.run(command, protocol.lookup(line)[1])
 
     async def _received(self, client: Client) -> AsyncIterator[protocol.Cmd | protocol.Error]:
         """The client's commands until it closes, and the error answering each message refused;
@@ -432,12 +452,15 @@ async def accept_clients(server: Server, listeners, handler_nursery: trio.Nurser
         await trio.serve_listeners(server.handle_connection, listeners, handler_nursery=handler_nursery)
 
 
-async def serve(address: str, **options) -> None:
+async def serve(address: str, component: ComponentOptions | None = None, **options) -> None:
     """Run the server until SIGTERM or SIGINT; everything it starts ends with it.
 
-    On a signal the server stops listening, tells every client it is shutting
-    down, gives their queues ``FLUSH_TIMEOUT`` seconds to drain, then ends the
-    shell and kernel (see :mod:`seqserver.chain`) and returns.
+    A sequence component registers in the location service before it starts its
+    shell and kernel (which are then given back the work a server of the same name
+    saved), and unregisters when it stops. On a signal the server stops listening,
+    tells every client it is shutting down, gives their queues ``FLUSH_TIMEOUT``
+    seconds to drain, then ends the shell and kernel (see :mod:`seqserver.chain`)
+    and returns.
     """
     host, port = parse_address(address, default_host=None)
     server = Server(**options)
@@ -446,6 +469,12 @@ async def serve(address: str, **options) -> None:
     server.web_guard.port = listeners[0].socket.getsockname()[1]
     with trio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
         async with trio.open_nursery() as nursery:
+            if component is not None:
+                entry = Entry(component.name, host=host or socket.gethostname(), port=server.web_guard.port,
+                              tls=server.ssl_context is not None, version=seq.__version__,
+                              simulation=component.simulation)
+                server.component = await nursery.start(serve_component, component, server.chain, server.config,
+                                                       entry)
             nursery.start_soon(server.chain.run)
             nursery.start_soon(reaper.reap_exited_orphans, lambda: server.chain.managed_pids)
             listening = await nursery.start(accept_clients, server, listeners, nursery)

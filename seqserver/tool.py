@@ -15,6 +15,9 @@ from seqclient.addresses import parse_address
 from seqserver import server
 from seqserver.chain import SHELL_COMMAND
 from seqclient.config import ConfigError, load_config
+from seqlocation import InvalidName, NameTaken, RegistryUnavailable, add_registry_argument, parse_component
+from seqserver.component import ComponentOptions
+from seqclient.errors import leaves
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -43,6 +46,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="make a new access token, write it to ~/.local/state/seq/token ($XDG_STATE_HOME/seq/token, "
         "readable by you only, where clients of yours find it) and print it",
     )
+    parser.add_argument("--component", metavar="SUBSYSTEM.NAME",
+                        help="start a sequence component (e.g. ESW.ESW_77): register it in the location service, "
+                        "where loadscript makes it the sequencer of an observing mode (see docs/location.md)")
+    parser.add_argument("--simulation", action="store_true",
+                        help="a component in simulation mode: its scripts simulate (seq.lib.simulating()), and "
+                        "loadscript takes a script's simulation module where the configuration names one")
+    add_registry_argument(parser)
     parser.add_argument("--allow-host", action="append", default=[], metavar="NAME",
                         help="a further name browsers may reach the server by (it answers to its IP addresses, "
                         "localhost and this machine's names); repeat for more")
@@ -128,19 +138,42 @@ def main(args: argparse.Namespace) -> int:
         print(f"seqserver: {exc}", file=sys.stderr)
         return 2
     shell_argv = [*SHELL_COMMAND, "--log-level", args.log_level]
+    try:
+        config = load_config(args.config)  # refused here, not by every shell the server would start
+        component = component_options(args)
+    except (ConfigError, InvalidName) as exc:
+        print(f"seqserver: {exc}", file=sys.stderr)
+        return 2
     if args.config:
-        try:
-            load_config(args.config)  # refused here, not by every shell the server would start
-        except ConfigError as exc:
-            print(f"seqserver: {exc}", file=sys.stderr)
-            return 2
         shell_argv += ["--config", args.config]
     try:
-        trio.run(partial(server.serve, args.address, **options, shell_argv=shell_argv,
+        trio.run(partial(server.serve, args.address, component, **options, shell_argv=shell_argv,
                          queue_limit=args.client_queue, max_clients=args.max_clients,
-                         max_message_size=args.max_message_size))
-    except OSError as exc:
-        print(f"seqserver: cannot listen on {args.address}: {exc.strerror or exc}", file=sys.stderr)
-        return 1
+                         max_message_size=args.max_message_size, config=config))
+    except BaseException as failure:  # noqa: BLE001 (what trio.run raises may come in a group)
+        return _exit_status(failure, args.address)
     return 0
+
+
+def _exit_status(failure: BaseException, address: str) -> int:
+    """Say why the server could not serve (2: refused by the location service, 1: cannot listen),
+    or let anything else go on up."""
+    problems = list(leaves(failure))
+    if all(isinstance(problem, (NameTaken, RegistryUnavailable)) for problem in problems):
+        for problem in problems:
+            print(f"seqserver: {problem}", file=sys.stderr)
+        return 2
+    if all(isinstance(problem, OSError) for problem in problems):
+        print(f"seqserver: cannot listen on {address}: {problems[0].strerror or problems[0]}", file=sys.stderr)
+        return 1
+    raise failure
+
+
+def component_options(args: argparse.Namespace) -> ComponentOptions | None:
+    """What --component, --redis and --simulation ask for; InvalidName for a bad component name."""
+    if args.component is None:
+        if args.simulation:
+            raise InvalidName("--simulation is for a sequence component: give --component SUBSYSTEM.NAME too")
+        return None
+    return ComponentOptions(parse_component(args.component).text, args.redis, args.simulation)
 

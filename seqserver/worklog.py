@@ -13,6 +13,7 @@ snapshot is what the operators last saw.
 from __future__ import annotations
 
 import shlex
+from collections.abc import Callable
 
 import protocol
 
@@ -21,25 +22,35 @@ FLAG_COMMANDS = {"PAUSE": "pause", "SKIP": "skip"}
 
 
 class WorkLog:
-    """The command lines to replay on a fresh chain, oldest first: settings, then loaded work."""
+    """The command lines to replay on a fresh chain, oldest first: settings, then loaded work.
+
+    ``on_change`` is called after each change (a sequence component saves the log).
+    """
 
     def __init__(self) -> None:
         self._settings: list[str] = []  # outlive clear and init, which only drop what is loaded
         self._lines: list[str] = []
+        self.on_change: Callable[[], None] = lambda: None
 
     def record(self, line: str, reply: protocol.Reply) -> None:
         """Note a command the chain has answered."""
+        if self._note(line, reply):
+            self.on_change()
+
+    def _note(self, line: str, reply: protocol.Reply) -> bool:
+        """Whether ``line`` changed the log."""
         if not reply.ok:
-            return
+            return False
         try:
             command, words = protocol.lookup(line)
         except protocol.CommandLineError:
-            return
+            return False
         if command is None or command.restore is None:
-            return
+            return False
         if command.restore == protocol.SETTING:
-            if not command.only_shows(words):
-                self._settings.append(line.strip())
+            if command.only_shows(words):
+                return False
+            self._settings.append(line.strip())
         elif command.restore == protocol.FORGET:
             self._lines.clear()
         elif command.name == "fetch":
@@ -47,6 +58,7 @@ class WorkLog:
             self._lines.append(shlex.join(["ob", reply.data["ob_file"]]))
         else:
             self._lines.append(line.strip())
+        return True
 
     def settings(self) -> list[str]:
         return list(self._settings)
@@ -54,6 +66,11 @@ class WorkLog:
     def lines(self) -> list[str]:
         return list(self._lines)
 
+    def replace(self, settings: list[str], lines: list[str]) -> None:
+        """Start from what an earlier server of the same sequence component saved."""
+        self._settings, self._lines = list(settings), list(lines)
+
     def forget(self) -> None:
         self._settings.clear()
         self._lines.clear()
+        self.on_change()

@@ -118,10 +118,16 @@ class SeqShell(ShellBase):
     # ------------------------------------------------------ kernel commands
 
     def forward(self, args: argparse.Namespace) -> None:
-        """A kernel command the shell adds nothing to: the line as typed, once its parser has checked it."""
+        """A command the shell adds nothing to: the line as typed, once its parser has checked it.
+        A sequence component's command goes to the server (a shell of its own has none)."""
         statement = args.cmd2_statement
         line = f"{statement.command} {statement.args}".strip()
-        if protocol.COMMANDS[statement.command].follows_run:
+        command = protocol.COMMANDS[statement.command]
+        if command.runs_in == protocol.SEQSERVER and not self.remote:
+            self.perror(f"{command.name}: a command of a sequence component (seqserver --component "
+                        "SUBSYSTEM.NAME): connect to one with seqshell --connect")
+            self._command_failed = True
+        elif command.follows_run:
             self.send_and_follow(line)
         else:
             self.send(line)
@@ -272,9 +278,10 @@ class SeqShell(ShellBase):
 
 
 def _add_forwarded_commands() -> None:
-    """A ``do_`` method for every kernel command (and alias) of the table the shell adds nothing to."""
+    """A ``do_`` method for every command (and alias) of the table the shell adds nothing to: the
+    kernel's and a sequence component's."""
     for name, command in protocol.COMMANDS.items():
-        if command.runs_in != protocol.KERNEL or " " in name or hasattr(SeqShell, f"do_{name}"):
+        if command.runs_in == protocol.SHELL or " " in name or hasattr(SeqShell, f"do_{name}"):
             continue
 
         def forward(self: SeqShell, args: argparse.Namespace) -> None:

@@ -1,4 +1,4 @@
-"""``seqshell --connect [HOST:]PORT``: the shell as a remote client of a seqserver.
+"""``seqshell --connect [HOST:]PORT|NAME``: the shell as a remote client of a seqserver.
 
 Every command line goes to the server, whose shell executes it exactly as if it
 had been typed there; the server's events arrive here and are shown live, each
@@ -15,6 +15,7 @@ import trio
 
 import protocol
 import seqclient
+from seqlocation import LocationError
 from protocol import Outcome
 
 log = structlog.get_logger("seqshell.remote")
@@ -23,8 +24,10 @@ log = structlog.get_logger("seqshell.remote")
 class RemoteServer:
     """Commands and events through a seqserver (via :mod:`seqclient`)."""
 
-    def __init__(self, address: str, token: str | None = None, ssl_context: ssl.SSLContext | None = None) -> None:
-        self.host, self.port = seqclient.parse_address(address)
+    def __init__(self, target: str, token: str | None = None, ssl_context: ssl.SSLContext | None = None,
+                 redis: str | None = None) -> None:
+        self.target = target  # [HOST:]PORT, or a name the location service knows
+        self.redis = redis
         self.token = token
         self.ssl_context = ssl_context
         self.on_events = None  # async callable(a burst of protocol.Event, in order), set by the owner
@@ -33,21 +36,21 @@ class RemoteServer:
 
     @property
     def description(self) -> str:
-        return f"seqserver at {self.host}:{self.port}{' (TLS)' if self.ssl_context else ''}"
+        return f"seqserver at {self.target}{' (TLS)' if self.ssl_context else ''}"
 
     async def start(self, nursery: trio.Nursery) -> Outcome:
         """Connect and say hello; the welcome's snapshot becomes the first picture of the tree."""
         try:
             welcome = await nursery.start(self._stay_connected)
-        except (OSError, seqclient.ConnectionClosed) as exc:
+        except (OSError, seqclient.ConnectionClosed, LocationError) as exc:
             return Outcome.failure(f"cannot connect to {self.description}: {exc}")
         return Outcome(ok=True, output=f"connected to {self.description} ({welcome.get('server')})")
 
     async def _stay_connected(self, task_status=trio.TASK_STATUS_IGNORED) -> None:
         """Hold the connection until it ends or the shell closes it; events are handled as they come."""
         with trio.CancelScope() as self._scope:
-            async with seqclient.connect(self.host, self.port, client="seqshell", token=self.token,
-                                         ssl_context=self.ssl_context, on_events=self._handle) as connection:
+            async with seqclient.connect_to(self.target, redis=self.redis, client="seqshell", token=self.token,
+                                            ssl_context=self.ssl_context, on_events=self._handle) as connection:
                 self._connection = connection
                 await self.on_events([protocol.Event(kind="tree", action="restored", ts=time.time(),
                                                      snapshot=connection.welcome.get("snapshot", {}))])

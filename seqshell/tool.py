@@ -17,6 +17,7 @@ import trio
 
 import protocol
 
+from seqlocation.selection import add_registry_argument
 from seqshell.app import SeqShell
 from seqclient.config import Config, ConfigError, OttoConfig, load_config
 from seqshell.otto import OttoSession
@@ -28,8 +29,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", nargs="?", metavar="FILE",
                         help="run the commands of this file, then exit (default: read commands from stdin)")
     mode = parser.add_mutually_exclusive_group()
-    mode.add_argument("--connect", metavar="[HOST:]PORT",
-                      help="execute the commands on the seqserver at this address instead of a local kernel")
+    mode.add_argument("--connect", metavar="[HOST:]PORT|NAME",
+                      help="execute the commands on the seqserver at this address, or on the sequence component or "
+                      "sequencer of this name (IRIS@IRIS_ifsonly, found in the location service), instead of a "
+                      "local kernel")
     mode.add_argument("--pipe", action="store_true",
                       help="speak the protocol on stdin/stdout (how seqserver runs the shell)")
     access = parser.add_argument_group("access to a server (--connect)")
@@ -39,6 +42,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     access.add_argument("--tls", action="store_true", help="connect with TLS, verifying the server's certificate")
     access.add_argument("--cacert", metavar="FILE",
                         help="trust the certificate authority in this PEM file (implies --tls)")
+    add_registry_argument(access)
     parser.add_argument("--config", metavar="FILE",
                         help="configuration file (YAML, manual 4.3): its otto section enables fetch; "
                         "a relative path is looked up in CFGPATH")
@@ -69,7 +73,7 @@ def make_target(args: argparse.Namespace, session: SessionDirectory, config: Con
             tls = access.client_ssl_context(args.cacert) if args.tls or args.cacert else None
         except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
             raise ValueError(f"cannot set up access to the server: {exc}") from None
-        return RemoteServer(args.connect, token=token, ssl_context=tls)
+        return RemoteServer(args.connect, token=token, ssl_context=tls, redis=args.redis)
     from seqshell.local import LocalKernel
 
     return LocalKernel(session_dir=str(session.path), log_level=args.log_level, instrument=instrument_of(config))

@@ -31,6 +31,8 @@ import trio
 import protocol
 import seqclient
 from seqclient import access
+from seqclient.errors import leaves
+from seqlocation import InvalidName, LocationError, add_registry_argument, parse_name
 
 DEFAULT_PORT = 8000
 PORT_ATTEMPTS = 11  # the port asked for, then up to 10 following ones
@@ -47,7 +49,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "Client application for the Sequencer that allows to load OBs and execute "
         "scripts and monitor their progress, in a web browser."
     )
-    parser.add_argument("--address", help="Sequencer server address [HOST:]PORT [default: 8000]")
+    parser.add_argument("--address", metavar="[HOST:]PORT|NAME",
+                        help="Sequencer server address [HOST:]PORT, or the name of a sequence component or sequencer "
+                        "(IRIS@IRIS_ifsonly) in the location service [default: 8000]")
+    add_registry_argument(parser)
     parser.add_argument("--run", action="store_true", help="Run the script passed as parameter")
     parser.add_argument("--config", help="sequencer configuration file (manual 4.3)")
     parser.add_argument("--no-browser", action="store_true", help="print the page's URL without opening a browser")
@@ -55,7 +60,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         "or the token file a server of this user generated)")
     parser.add_argument("--token-file", metavar="PATH", help="read the server's access token from this file")
     parser.add_argument(
-        "scripts", nargs="*", metavar="SCRIPT", help="modules (dotted names or .py files) or OB files (.json) to load"
+        "scripts", nargs="*", metavar="SCRIPT", help="modules (dotted names or .py files) or OB files (.json) to "
+        "load; a first one that is a sequencer's or component's name (IRIS@IRIS_ifsonly) is the server to use"
     )
 
 
@@ -63,22 +69,13 @@ def main(args: argparse.Namespace) -> int:
     problems = []
     try:
         return trio.run(functools.partial(serve_gui, args))
-    except* (GuiError, seqclient.ConnectionClosed) as group:
+    except* (GuiError, seqclient.ConnectionClosed, LocationError) as group:
         problems = list(leaves(group))
     except* KeyboardInterrupt:
         pass
     for problem in problems:
         print(f"seqtool gui: {problem}", file=sys.stderr)
     return 1 if problems else 0
-
-
-def leaves(error: BaseException):
-    """The exceptions inside an exception group (trio nurseries wrap what they raise)."""
-    if isinstance(error, BaseExceptionGroup):
-        for inner in error.exceptions:
-            yield from leaves(inner)
-    else:
-        yield error
 
 
 def parse_address(address: str | None, config_path: str | None) -> tuple[str, int]:
@@ -102,14 +99,39 @@ def load_commands(scripts: list[str], run: bool) -> list[str]:
     return lines + ["run"] if run else lines
 
 
+def named_server(args: argparse.Namespace) -> str | None:
+    """The sequence component or sequencer the GUI is for, when it is given by name (``--address NAME``,
+    or a first SCRIPT that is a name rather than a module)."""
+    for candidate in [args.address] if args.address else args.scripts[:1]:
+        try:
+            seqclient.parse_address(candidate)
+        except ValueError:
+            pass
+        else:
+            return None
+        try:
+            parse_name(candidate)
+        except InvalidName:
+            return None
+        if candidate in args.scripts:
+            args.scripts.remove(candidate)
+        return candidate
+    return None
+
+
 async def serve_gui(args: argparse.Namespace) -> int:
-    host, port = parse_address(args.address, args.config)
     try:
         token = access.explicit_token(args.token, args.token_file)
     except (OSError, ValueError) as exc:
         raise GuiError(f"cannot read the token: {exc}") from None
+    if (name := named_server(args)) is not None:
+        target = await seqclient.resolve(name, args.redis)  # a server found by name is never started here
+        host, port, server = target.host, target.port, None
+    else:
+        host, port = parse_address(args.address, args.config)
     async with trio.open_nursery() as nursery:
-        port, server = await find_or_start_server(nursery, host, port, args.log_level, args.config, token)
+        if name is None:
+            port, server = await find_or_start_server(nursery, host, port, args.log_level, args.config, token)
         await prepare(host, port, load_commands(args.scripts, args.run), token)
         url = f"http://{host}:{port}/?log-level={args.log_level}"
         print(f"Sequencer GUI: {url}", flush=True)

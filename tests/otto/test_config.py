@@ -68,7 +68,7 @@ def test_missing_file_says_where_it_looked(tmp_path):
     "text, error",
     [
         ("seq_server: [unclosed\n", r"is not valid YAML: while parsing a flow sequence"),
-        ("- a list\n", r"expected sections seq_server and otto, found a list"),
+        ("- a list\n", r"expected sections seq_server, otto, scripts and obsmodes, found a list"),
         ("otto:\nurl: http://127.0.0.1:5000/\ninsid: FORS2\n",
          r"unknown section\(s\) insid, url \(the keys of a section are indented below its name\)"),
         ("otto:\n  ulr: http://x/\n", r"unknown key\(s\) ulr in section otto \(known: insid, mode, password, url, user\)"),

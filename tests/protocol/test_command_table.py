@@ -18,7 +18,8 @@ def test_lines_name_commands_subcommands_and_aliases():
 
 def test_what_the_server_and_recovery_read_from_the_table():
     assert protocol.COMMANDS["abort"].interrupts and not protocol.COMMANDS["run"].interrupts
-    assert {"wait", "load", "ob", "obdata", "session", "fetch", "bp"} == protocol.WAITING_COMMANDS
+    assert {"wait", "load", "ob", "obdata", "session", "fetch", "bp", "loadscript", "unloadscript",
+            "restartscript"} == protocol.WAITING_COMMANDS
     assert protocol.COMMANDS["load"].restore == protocol.REPLAY and protocol.COMMANDS["clear"].restore == protocol.FORGET
     instrument = protocol.COMMANDS["instrument"]
     assert instrument.only_shows([]) and not instrument.only_shows(["FORS2"])
