@@ -260,11 +260,14 @@ class Welcome(Message):
 
     Fields: ``version`` (int), ``server`` (str, identity for humans, e.g.
     ``"seqkernel 0.1.0 pid 123"``), ``snapshot`` (map: the loaded tree and its
-    states, so a late joiner sees what everyone sees).
+    states, so a late joiner sees what everyone sees), ``role`` (str, optional: what
+    the client's token lets it do, ``observer``, ``operator`` or ``engineer``; a
+    seqserver says it).
     """
 
     type = "welcome"
-    fields = Schema({"version": Field(INT), "server": Field(STR), "snapshot": Field(MAP)})
+    fields = Schema({"version": Field(INT), "server": Field(STR), "snapshot": Field(MAP),
+                     "role": _optional(STR, choices=("observer", "operator", "engineer"))})
 
 
 class Cmd(Message):

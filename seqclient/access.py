@@ -23,17 +23,23 @@ import tempfile
 TOKEN_ENV = "SEQ_TOKEN"
 
 
-def default_token_path() -> pathlib.Path:
+def state_directory() -> pathlib.Path:
+    """Where seq keeps what is the user's own (``$XDG_STATE_HOME/seq``, default ``~/.local/state/seq``)."""
     state = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
-    return pathlib.Path(state) / "seq" / "token"
+    return pathlib.Path(state) / "seq"
+
+
+def default_token_path() -> pathlib.Path:
+    return state_directory() / "token"
 
 
 def read_token(path: str | os.PathLike) -> str:
-    """The token in ``path`` (surrounding white space ignored); ValueError when it is empty."""
-    token = pathlib.Path(path).read_text(encoding="utf-8").strip()
-    if not token:
-        raise ValueError(f"{path} is empty")
-    return token
+    """The token in ``path``: the first word of its first line that is not a comment (a server's token
+    file may go on with a role and a name, and more tokens); ValueError when there is none."""
+    for line in pathlib.Path(path).read_text(encoding="utf-8").splitlines():
+        if words := line.split("#", 1)[0].split():
+            return words[0]
+    raise ValueError(f"{path} holds no token")
 
 
 def generate_token(path: str | os.PathLike | None = None) -> tuple[str, pathlib.Path]:

@@ -29,6 +29,7 @@ import trio
 
 import protocol
 from seqclient.outbox import Outbox
+from seqserver.keys import Principal
 
 if TYPE_CHECKING:
     from seqserver.server import Transport
@@ -56,11 +57,14 @@ class Outgoing:
 class Client:
     """A connected client: its transport, its end of the protocol, and its queue of outgoing messages."""
 
-    def __init__(self, transport: Transport, connection: protocol.Connection, name: str, queue_limit: int) -> None:
+    def __init__(self, transport: Transport, connection: protocol.Connection, name: str, principal: Principal,
+                 queue_limit: int) -> None:
         self.transport = transport
         self.connection = connection
         self.name = name
-        self.log = log.bind(peer=transport.peer, client=name)
+        self.principal = principal  # the role its token gives, and the token's name
+        self.who = {"client": name, "peer": transport.peer, "role": principal.role, "token": principal.token}
+        self.log = log.bind(**self.who)
         self._queue_limit = queue_limit
         self.outbox = Outbox(self._send)
         self.dropped = 0  # events dropped since the queue last overflowed

@@ -31,11 +31,11 @@ disconnected. No other client notices.
 """
 from __future__ import annotations
 
-import hmac
 import os
 import signal
 import socket
 import ssl
+import time
 from collections.abc import AsyncIterator
 from typing import Protocol
 
@@ -48,10 +48,12 @@ from seqclient.addresses import format_address, parse_address
 from seqclient.link import RECEIVE_SIZE
 from seqclient import access
 from seqserver import reaper
+from seqserver.audit import AuditLog, AuditOptions
 from seqclient.config import Config, default_config
 from seqlocation import Entry
 from seqserver.chain import ShellChain
 from seqserver.component import Component, ComponentOptions, serve_component
+from seqserver.keys import Keys, Principal
 from seqserver.outbox import Client, Outgoing
 from seqserver.webguard import WebGuard
 
@@ -74,6 +76,7 @@ WRONG_TOKEN = (
     "wrong or missing token: clients of the user running the server find it in that user's state directory "
     "(~/.local/state/seq/token); others need it from --token-file FILE or SEQ_TOKEN")
 DEFAULT_MAX_CLIENTS = 100
+OPERATOR_SLOTS = 5  # of them, kept for operators and engineers
 
 
 class Transport(Protocol):
@@ -81,7 +84,7 @@ class Transport(Protocol):
     ``protocol.Connection`` makes them into messages."""
 
     peer: str  # "host:port" of the other end, for logs
-    signed_in: bool  # a browser that brought its sign-in cookie needs no token in its hello
+    signed_in: Principal | None  # who a browser's sign-in cookie says it is (it needs no token in its hello)
 
     async def receive_into(self, connection: protocol.Connection) -> None:
         """Feed the next bytes the client sent to ``connection`` (the end of its stream, too)."""
@@ -96,7 +99,7 @@ class Transport(Protocol):
 class StreamTransport:
     """A byte stream (TCP) as a transport: msgpack maps back to back, a batch in one write."""
 
-    signed_in = False
+    signed_in = None
 
     def __init__(self, stream: trio.abc.Stream, peer: str, first_bytes: bytes = b"") -> None:
         self.peer = peer
@@ -121,15 +124,16 @@ class Refused(Exception):
 class Server:
     """The clients, the chain they share, and the snapshot they start from."""
 
-    def __init__(self, *, token: str, local_only: bool = True, queue_limit: int = DEFAULT_QUEUE_LIMIT,
+    def __init__(self, *, keys: Keys, local_only: bool = True, queue_limit: int = DEFAULT_QUEUE_LIMIT,
                  max_clients: int = DEFAULT_MAX_CLIENTS, max_message_size: int = protocol.MAX_MESSAGE_SIZE,
                  shell_argv=None, ssl_context: ssl.SSLContext | None = None,
                  allowed_hosts: tuple[str, ...] = (), allowed_origins: tuple[str, ...] = (),
                  config: Config | None = None) -> None:
-        self.token = token  # every client proves it has it (in hello, or the page by its sign-in cookie)
+        self.keys = keys  # every client shows one (in hello, or the page by its sign-in cookie): it gives its role
+        self.audit: AuditLog | None = None  # opened once the port, which names it, is known
         self.local_only = local_only  # protected mode: clients of this machine only, too
         self.ssl_context = ssl_context  # TLS on every connection (protocol and web alike) when set
-        self.web_guard = WebGuard(token, tls=ssl_context is not None, allowed_hosts=allowed_hosts,
+        self.web_guard = WebGuard(keys, tls=ssl_context is not None, allowed_hosts=allowed_hosts,
                                   allowed_origins=allowed_origins)
         self.queue_limit = queue_limit
         self.max_clients = max_clients
@@ -215,6 +219,7 @@ class Server:
         if client is None:
             return
         client.log.info("client connected", clients=len(self.clients))
+        self._audit("connected", client.who)
         try:
             with client.cancel_scope:
                 async with trio.open_nursery() as nursery:
@@ -227,6 +232,7 @@ class Server:
             self._clients_changed.set()
             self._clients_changed = trio.Event()
             client.log.info("client disconnected", clients=len(self.clients))
+            self._audit("disconnected", client.who)
 
     async def _handshake(self, transport: Transport, connection: protocol.Connection) -> Client | None:
         """Wait for ``hello``, check it, register the client and queue its ``welcome``.
@@ -248,20 +254,30 @@ class Server:
             return None
         if self.local_only and not is_loopback(transport.peer):
             raise Refused(PROTECTED_MODE)
-        if not transport.signed_in and not hmac.compare_digest((event.token or "").encode(), self.token.encode()):
+        principal = transport.signed_in or self.keys.find(event.token)
+        if principal is None:
             raise Refused(WRONG_TOKEN)
         if event.name is not None and not (self.component and self.component.holds(event.name)):
             held = self.component.names() if self.component else "no sequence component"
             raise Refused(f"this server is not {protocol.quoted(event.name)}: it is {held} (the location service said "
                           "otherwise: the name moved, or another server took the port)")
-        if len(self.clients) >= self.max_clients:
-            raise Refused(f"too many clients: this server serves at most {self.max_clients}")
-        client = Client(transport, connection, event.client, self.queue_limit)
+        if len(self.clients) >= self._slots_for(principal):
+            raise Refused(f"too many clients: this server serves at most {self.max_clients}, the last "
+                          f"{OPERATOR_SLOTS} of them operators and engineers only")
+        client = Client(transport, connection, event.client, principal, self.queue_limit)
         # Registering and copying the snapshot happen together: every later event follows it.
         client.post_encoded(connection.welcome(
-            protocol.Welcome(version=protocol.VERSION, server=self.identity, snapshot=self.snapshot.current())))
+            protocol.Welcome(version=protocol.VERSION, server=self.identity, snapshot=self.snapshot.current(),
+                             role=principal.role)))
         self.clients.add(client)
         return client
+
+    def _slots_for(self, principal: Principal) -> int:
+        """How many clients may be connected for this one to join: observers leave the last few
+        slots free, so that a room full of watchers never locks out the people who act."""
+        if principal.may(protocol.OPERATOR):
+            return self.max_clients
+        return max(self.max_clients - OPERATOR_SLOTS, 0)
 
     async def _serve_commands(self, client: Client) -> None:
         """Relay the client's commands in order until it closes (or is disconnected for bad input).
@@ -300,18 +316,38 @@ class Server:
                         await queue.send(item)
 
     async def _relay(self, client: Client, command: protocol.Cmd) -> None:
-        spec = protocol.verb(command.line)
-        if spec is not None and spec.runs_in == protocol.SEQSERVER:
-            client.post((await self._component_command(spec, command.line)).reply(command.id))
+        try:
+            spec, words = protocol.lookup(command.line)
+        except protocol.CommandLineError:
+            spec, words = None, []  # the shell answers what is wrong with the line
+        needed = spec.role_for(words) if spec is not None else protocol.OBSERVER
+        if not client.principal.may(needed):
+            client.log.warning("command refused", command=spec.name, needs=needed)
+            self._audit("refused", client.who, command.line, needs=needed)
+            client.post(protocol.Reply(
+                id=command.id, ok=False, output="",
+                error=f"{spec.name}: needs the {needed} role; your token ({client.principal.token}) gives "
+                      f"{client.principal.role}"))
             return
-        reply = await self.chain.command(command.line)
-        client.post(protocol.Reply(**{**reply, "id": command.id}))
+        started = time.monotonic()
+        if spec is not None and spec.runs_in == protocol.SEQSERVER:
+            reply = (await self._component_command(spec, words)).reply(command.id)
+        else:
+            reply = protocol.Reply(**{**await self.chain.command(command.line), "id": command.id})
+        if needed != protocol.OBSERVER:  # it changes something: the audit trail says who, and how it ended
+            self._audit("command", client.who, command.line, ok=reply.ok, error=reply.get("error") or "",
+                        duration=time.monotonic() - started)
+        client.post(reply)
 
-    async def _component_command(self, command: protocol.Command, line: str) -> protocol.Outcome:
+    def _audit(self, entry: str, *args, **fields) -> None:
+        if self.audit is not None:
+            getattr(self.audit, entry)(*args, **fields)
+
+    async def _component_command(self, command: protocol.Command, words: list[str]) -> protocol.Outcome:
         if self.component is None:
             return protocol.Outcome.failure(f"{command.name}: this server is no sequence component (start it with "
                                             "--component SUBSYSTEM.NAME)")
-        return await self.component.run(command, protocol.lookup(line)[1])
+        return await self.component.run(command, words)
 
     async def _received(self, client: Client) -> AsyncIterator[protocol.Cmd | protocol.Error]:
         """The client's commands until it closes, and the error answering each message refused;
@@ -452,7 +488,8 @@ async def accept_clients(server: Server, listeners, handler_nursery: trio.Nurser
         await trio.serve_listeners(server.handle_connection, listeners, handler_nursery=handler_nursery)
 
 
-async def serve(address: str, component: ComponentOptions | None = None, **options) -> None:
+async def serve(address: str, component: ComponentOptions | None = None, audit: AuditOptions = AuditOptions(),
+                **options) -> None:
     """Run the server until SIGTERM or SIGINT; everything it starts ends with it.
 
     A sequence component registers in the location service before it starts its
@@ -467,6 +504,7 @@ async def serve(address: str, component: ComponentOptions | None = None, **optio
     reaper.become_subreaper()
     listeners = await open_listeners(host, port)
     server.web_guard.port = listeners[0].socket.getsockname()[1]
+    server.audit = audit.open(server.web_guard.port, server.identity)
     with trio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
         async with trio.open_nursery() as nursery:
             if component is not None:
@@ -486,4 +524,5 @@ async def serve(address: str, component: ComponentOptions | None = None, **optio
             listening.cancel()
             await server.say_goodbye()
             nursery.cancel_scope.cancel()
+    server.audit.close()
     log.info("stopped")

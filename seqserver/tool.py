@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import pathlib
 import sys
 from functools import partial
 
@@ -17,6 +18,8 @@ from seqserver.chain import SHELL_COMMAND
 from seqclient.config import ConfigError, load_config
 from seqlocation import InvalidName, NameTaken, RegistryUnavailable, add_registry_argument, parse_component
 from seqserver.component import ComponentOptions
+from seqserver.keys import Keys
+from seqserver.audit import DEFAULT_BACKUPS, DEFAULT_MAX_BYTES, AuditOptions
 from seqclient.errors import leaves
 
 
@@ -37,8 +40,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     tokens.add_argument(
         "--token-file",
         metavar="PATH",
-        help="file holding the access token clients must send, from anywhere; without it the server "
-        "admits clients of this machine that hold its user's own token (protected mode: ~/.local/state/seq/token)",
+        help="file holding the access tokens clients must send, from anywhere: one a line, each with the role it "
+        "gives (observer, operator or engineer) and a name for the audit log (TOKEN [ROLE [NAME]]); without it "
+        "the server admits clients of this machine that hold its user's own token (protected mode: "
+        "~/.local/state/seq/token)",
     )
     tokens.add_argument(
         "--generate-token",
@@ -87,6 +92,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
 
 
+    audit = parser.add_argument_group("audit trail")
+    audit.add_argument("--audit-log", type=pathlib.Path, metavar="PATH",
+                       help="where to append the audit trail (who changed what, when, and how it ended; see seqtool "
+                       "audit) [default: ~/.local/state/seq/audit/seqserver-PORT.jsonl]")
+    audit.add_argument("--audit-max-bytes", type=int, default=DEFAULT_MAX_BYTES, metavar="BYTES",
+                       help=f"size at which the audit log is rotated [default: {DEFAULT_MAX_BYTES}]")
+    audit.add_argument("--audit-backups", type=int, default=DEFAULT_BACKUPS, metavar="N",
+                       help=f"rotated audit logs kept [default: {DEFAULT_BACKUPS}]")
+
+
 def configure_logging(level: str) -> None:
     """structlog over stdlib logging, to stderr (stdout carries only the 'listening' line)."""
     logging.basicConfig(level=getattr(logging, level, logging.INFO), stream=sys.stderr, format="%(message)s")
@@ -114,14 +129,15 @@ def access_options(args: argparse.Namespace) -> dict:
     if bool(args.tls_cert) != bool(args.tls_key):
         raise ValueError("--tls-cert and --tls-key go together")
     if args.token_file:
-        token = access.read_token(args.token_file)
+        keys = Keys.from_file(args.token_file)
     elif args.generate_token:
         token, path = access.generate_token()
         print(f"seqserver: access token {token} (written to {path}, readable by you only)", file=sys.stderr)
+        keys = Keys.single(token, "generated")
     else:
-        token = access.user_token()
+        keys = Keys.single(access.user_token(), "owner")
     tls = access.server_ssl_context(args.tls_cert, args.tls_key) if args.tls_cert else None
-    return {"token": token, "local_only": not (args.token_file or args.generate_token), "ssl_context": tls,
+    return {"keys": keys, "local_only": not (args.token_file or args.generate_token), "ssl_context": tls,
             "allowed_hosts": tuple(args.allow_host), "allowed_origins": tuple(args.allow_origin)}
 
 
@@ -147,7 +163,8 @@ def main(args: argparse.Namespace) -> int:
     if args.config:
         shell_argv += ["--config", args.config]
     try:
-        trio.run(partial(server.serve, args.address, component, **options, shell_argv=shell_argv,
+        audit = AuditOptions(args.audit_log, args.audit_max_bytes, args.audit_backups)
+        trio.run(partial(server.serve, args.address, component, audit, **options, shell_argv=shell_argv,
                          queue_limit=args.client_queue, max_clients=args.max_clients,
                          max_message_size=args.max_message_size, config=config))
     except BaseException as failure:  # noqa: BLE001 (what trio.run raises may come in a group)
@@ -163,6 +180,9 @@ def _exit_status(failure: BaseException, address: str) -> int:
         for problem in problems:
             print(f"seqserver: {problem}", file=sys.stderr)
         return 2
+    if all(isinstance(problem, OSError) and problem.filename for problem in problems):
+        print(f"seqserver: cannot write {problems[0].filename}: {problems[0].strerror}", file=sys.stderr)
+        return 1
     if all(isinstance(problem, OSError) for problem in problems):
         print(f"seqserver: cannot listen on {address}: {problems[0].strerror or problems[0]}", file=sys.stderr)
         return 1

@@ -22,6 +22,7 @@ import trio_websocket
 
 import protocol
 from seqserver.server import ReplayStream, peer_of
+from seqserver.keys import Principal
 from seqserver.webguard import SECURITY_HEADERS, WebGuard
 
 log = structlog.get_logger("seqserver.web")
@@ -49,9 +50,10 @@ CONTENT_TYPES = {
 class WebSocketTransport:
     """A websocket as a protocol transport: one msgpack map per binary frame."""
 
-    def __init__(self, websocket: trio_websocket.WebSocketConnection, peer: str, signed_in: bool = False):
+    def __init__(self, websocket: trio_websocket.WebSocketConnection, peer: str,
+                 signed_in: Principal | None = None):
         self.peer = peer
-        self.signed_in = signed_in  # the browser brought the cookie of a sign-in: no token needed in hello
+        self.signed_in = signed_in  # who the browser's sign-in cookie says it is: no token needed in hello
         self._websocket = websocket
 
     async def receive_into(self, connection: protocol.Connection) -> None:
@@ -219,7 +221,7 @@ async def handle_http(server, stream: trio.abc.Stream, first_bytes: bytes) -> No
                 await connection.refuse(403, problem)
                 return
             if _is_websocket_upgrade(event):
-                signed_in = guard.is_signed_in(_header(event, b"cookie"))
+                signed_in = guard.signed_in(_header(event, b"cookie"))
                 await _serve_websocket(server, ReplayStream(stream, connection.raw_request), peer, signed_in)
                 return
             if event.method == b"POST" and _path(event) == SIGN_IN_PATH.encode():
@@ -255,7 +257,7 @@ async def refuse_http(stream: trio.abc.Stream, first_bytes: bytes, status: int, 
             pass
 
 
-async def _serve_websocket(server, stream: ReplayStream, peer: str, signed_in: bool) -> None:
+async def _serve_websocket(server, stream: ReplayStream, peer: str, signed_in: Principal | None) -> None:
     websocket = None
     async with trio.open_nursery() as nursery:
         with trio.move_on_after(REQUEST_TIMEOUT):  # a handshake wsproto refuses never completes

@@ -16,9 +16,10 @@ try ``ws://127.0.0.1:8000/ws``. So:
 - the page never keeps the access token: it trades it once (``POST /signin``)
   for a cookie that is ``HttpOnly`` and ``SameSite=Strict``, named after the
   server's port (browsers share cookies between the ports of one host), and a
-  websocket that brings the cookie is signed in. The cookie is a random value
-  sealed with the token (HMAC), so a server restarted with the same token knows
-  it, and a new token voids every cookie of the old one.
+  websocket that brings the cookie is signed in with that token's role. The
+  cookie is a random value and the token's name, sealed with the token (HMAC),
+  so a server restarted with the same tokens knows it, and a new token voids
+  every cookie of the old one.
 """
 from __future__ import annotations
 
@@ -29,6 +30,8 @@ import secrets
 import socket
 import urllib.parse
 from collections.abc import Iterable
+
+from seqserver.keys import Keys, Principal
 
 SECURITY_HEADERS = [
     ("Content-Security-Policy",
@@ -59,9 +62,9 @@ def host_name(host_header: str) -> str:
 class WebGuard:
     """The web side's rules for one server: names, origins, sign-ins by cookie."""
 
-    def __init__(self, token: str, *, port: int = 0, tls: bool = False, allowed_hosts: Iterable[str] = (),
+    def __init__(self, keys: Keys, *, port: int = 0, tls: bool = False, allowed_hosts: Iterable[str] = (),
                  allowed_origins: Iterable[str] = ()) -> None:
-        self._token = token.encode()
+        self._keys = keys
         self.tls = tls
         self.port = port  # the listening port, known once the server listens: it names the cookie
         self._names = own_host_names(allowed_hosts)
@@ -102,22 +105,31 @@ class WebGuard:
         return f"seq-{self.port}"
 
     def sign_in(self, form_body: bytes) -> str | None:
-        """The ``Set-Cookie`` value for a sign-in form holding the right ``token``, else None."""
-        token = urllib.parse.parse_qs(form_body.decode("utf-8", "replace")).get("token", [""])[0]
-        if not hmac.compare_digest(token.strip().encode(), self._token):
+        """The ``Set-Cookie`` value for a sign-in form holding a token of the server's, else None."""
+        token = urllib.parse.parse_qs(form_body.decode("utf-8", "replace")).get("token", [""])[0].strip()
+        principal = self._keys.find(token)
+        if principal is None:
             return None
         nonce = secrets.token_urlsafe(16)
+        value = f"{nonce}.{principal.token}.{_seal(token.encode(), nonce, principal.token)}"
         secure = "; Secure" if self.tls else ""
-        return f"{self.cookie_name}={nonce}.{self._seal(nonce)}; Path=/; HttpOnly; SameSite=Strict{secure}"
+        return f"{self.cookie_name}={value}; Path=/; HttpOnly; SameSite=Strict{secure}"
 
-    def is_signed_in(self, cookie_header: str | None) -> bool:
-        """Whether a request's ``Cookie`` header carries a sign-in sealed with this server's token."""
+    def signed_in(self, cookie_header: str | None) -> Principal | None:
+        """Who a request's ``Cookie`` header signs in (a sign-in sealed with one of the server's
+        tokens), or None."""
         for part in (cookie_header or "").split(";"):
             name, _, value = part.strip().partition("=")
-            nonce, _, seal = value.partition(".")
-            if name == self.cookie_name and nonce and hmac.compare_digest(seal.encode(), self._seal(nonce).encode()):
-                return True
-        return False
+            nonce, _, rest = value.partition(".")
+            token_name, _, seal = rest.rpartition(".")
+            if name != self.cookie_name or not nonce:
+                continue
+            for token, principal in self._keys.items():
+                if principal.token == token_name and hmac.compare_digest(seal.encode(), _seal(token, nonce,
+                                                                                               token_name).encode()):
+                    return principal
+        return None
 
-    def _seal(self, nonce: str) -> str:
-        return hmac.new(self._token, f"seq sign-in {nonce}".encode("utf-8", "replace"), hashlib.sha256).hexdigest()
+
+def _seal(token: bytes, nonce: str, token_name: str) -> str:
+    return hmac.new(token, f"seq sign-in {nonce} {token_name}".encode("utf-8", "replace"), hashlib.sha256).hexdigest()

@@ -44,7 +44,8 @@ class RemoteServer:
             welcome = await nursery.start(self._stay_connected)
         except (OSError, seqclient.ConnectionClosed, LocationError) as exc:
             return Outcome.failure(f"cannot connect to {self.description}: {exc}")
-        return Outcome(ok=True, output=f"connected to {self.description} ({welcome.get('server')})")
+        role = f" as {welcome['role']}" if welcome.get("role") else ""
+        return Outcome(ok=True, output=f"connected to {self.description} ({welcome.get('server')}){role}")
 
     async def _stay_connected(self, task_status=trio.TASK_STATUS_IGNORED) -> None:
         """Hold the connection until it ends or the shell closes it; events are handled as they come."""

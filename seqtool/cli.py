@@ -21,6 +21,7 @@ SUBCOMMANDS = {
     "gui": ("seqtool.gui", "Starts the sequencer GUI"),
     "tino": ("seqtool.tino", "Friend of OTTO: serves OBs from a folder"),
     "locate": ("seqlocation.tool", "Lists the sequence components and sequencers of the location service"),
+    "audit": ("seqserver.audit_tool", "Shows who changed what on the sequencer servers, when, and how it ended"),
 }
 
 

@@ -35,6 +35,13 @@ def session_directories_under_the_test_run(tmp_path_factory):
     os.environ["TMPDIR"] = str(tmp_path_factory.mktemp("tmp"))
 
 
+@pytest.fixture(autouse=True, scope="session")
+def state_directory_under_the_test_run(tmp_path_factory):
+    """Servers started by tests keep their token and audit logs in the state directory: this run's,
+    not the user's own."""
+    os.environ["XDG_STATE_HOME"] = str(tmp_path_factory.mktemp("state"))
+
+
 @pytest.fixture
 def tino_url(tmp_path):
     """A tino (``seqtool.tino``) serving the FORS2 OBs of samples/obs; yields its URL."""

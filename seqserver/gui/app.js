@@ -63,6 +63,7 @@ let everConnected = false;
 connection.addEventListener("welcome", ({ detail: welcome }) => {
   setConnected(true);
   $("#server-name").textContent = welcome.server || "";
+  $("#role").textContent = welcome.role ? `as ${welcome.role}` : "";
   if (everConnected) logs.note("reconnected to the sequencer server");
   everConnected = true;
   applySnapshot(welcome.snapshot || {});

@@ -16,9 +16,13 @@ import trio_websocket
 
 import protocol
 from seqserver import web
+from seqserver.keys import Keys, Principal
 from seqserver.webguard import WebGuard
 
 TOKEN = "s3cret-token"
+WATCHER_TOKEN = "watcher-token"
+OPERATOR = Principal("operator", "night-ops")
+WATCHER = Principal("observer", "wall")
 
 
 class EchoServer:
@@ -28,8 +32,8 @@ class EchoServer:
 
     def __init__(self):
         self.peers = []
-        self.signed_in = []  # for each websocket: whether it came with a sign-in cookie
-        self.web_guard = WebGuard(TOKEN, allowed_hosts=["sequencer.example"],
+        self.signed_in = []  # for each websocket: who its sign-in cookie says it is
+        self.web_guard = WebGuard(Keys({TOKEN: OPERATOR, WATCHER_TOKEN: WATCHER}), allowed_hosts=["sequencer.example"],
                                   allowed_origins=["https://portal.example"])
 
     async def handle_client(self, transport):
@@ -237,10 +241,15 @@ async def test_a_sign_in_trades_the_token_for_a_cookie_that_signs_the_websocket_
         exchange, host, port, ("POST", "/signin", f"token={TOKEN}"),
         headers={**own, "Origin": "http://attacker.example"}))
     assert foreign == 403
+    [(_, watcher, _)] = await trio.to_thread.run_sync(functools.partial(
+        exchange, host, port, ("POST", "/signin", f"token={WATCHER_TOKEN}"), headers=own))
     session = cookie.split(";")[0]
-    for cookie_header in (session, f"seq-{port}=forged", None):
+    watcher_session = watcher["Set-Cookie"].split(";")[0]
+    nonce, _, seal = watcher_session.split(".")
+    promoted = f"{nonce}.{OPERATOR.token}.{seal}"  # a watcher's cookie claiming the operator's token
+    for cookie_header in (session, watcher_session, promoted, f"seq-{port}=forged", None):
         answer = await trio.to_thread.run_sync(status_of, host, port, upgrade_request(
             f"127.0.0.1:{port}", f"http://127.0.0.1:{port}", cookie_header))
         assert answer.startswith(b"HTTP/1.1 101")
     await trio.testing.wait_all_tasks_blocked()
-    assert server.signed_in == [True, False, False]
+    assert server.signed_in == [OPERATOR, WATCHER, None, None, None]

@@ -3,6 +3,7 @@ import trio
 import trio.testing
 
 import protocol
+from seqserver.keys import Principal
 from seqserver.outbox import Client, Outgoing
 from seqserver.server import StreamTransport
 
@@ -23,7 +24,8 @@ def client(queue_limit: int = 10_000):
     """A client whose peer reads nothing until the test reads: (client, the peer's end)."""
     ours, theirs = trio.testing.lockstep_stream_pair()
     connection = protocol.Connection(protocol.SERVER, name="seqserver")
-    return Client(StreamTransport(ours, "peer"), connection, "test", queue_limit), theirs
+    return Client(StreamTransport(ours, "peer"), connection, "test", Principal("observer", "wall"),
+                  queue_limit), theirs
 
 
 async def received(stream, count: int) -> list[protocol.Message]:
