@@ -8,6 +8,7 @@ README's pictures), else to the test's temporary folder.
 import asyncio
 import os
 import pathlib
+import re
 
 import pytest
 from gui_support import CHROMIUM, CHROMIUM_ARGS, REPO_ROOT, VIEWPORT, ServerProcess
@@ -53,7 +54,7 @@ def open_page(browser, server):
         page = context.new_page()
         page.on("pageerror", lambda error: errors.append(error))
         page.goto(url or server.signed_url)
-        playwright_api.expect(page.locator("#connection-state")).to_have_text("Connected", timeout=15000)
+        playwright_api.expect(page.locator("#connection-state")).to_have_text(re.compile("^Connected"), timeout=15000)
         if debug:
             page.click("#application-menu summary")
             page.check("#debug-mode")
