@@ -3,7 +3,8 @@
 // comes from the server: the welcome's snapshot, then events, which the link
 // (a worker) folds into one batch a frame; every action is a command line of the
 // kernel's language, the same a shell operator would type. With ?replay=FILE the
-// page shows a recorded run instead (seqtool gui --replay), and sends nothing.
+// page shows a recorded run (seqtool gui --replay serves its events as a server
+// would) and offers nothing to send.
 import { Link, serverUrl, signIn } from "./link.js";
 import { Outline } from "./rows.js";
 import { TreeView } from "./tree.js";
@@ -76,9 +77,9 @@ function sayState(text) {
 }
 
 function showStatus() {
-  const where = replayed ? `Replay of ${replayed}` : page.connected ? "Connected" : null;
-  if (where === null) return; // the connection's own words stay
+  if (!page.connected) return; // the connection's own words stay
   const words = STATUS_WORDS[page.status] ?? page.status;
+  const where = replayed ? `Replay of ${replayed}` : "Connected";
   sayState(words ? `${where}, ${words}` : where);
 }
 
@@ -86,12 +87,13 @@ function showStatus() {
 
 function setConnected(connected) {
   page.connected = connected;
-  document.body.classList.toggle("disconnected", !connected && !replayed);
-  $("#banner").hidden = connected || Boolean(replayed);
-  // What sends commands is disabled; what only changes the view (Debug Mode, the logs filter, tabs) is not.
+  document.body.classList.toggle("disconnected", !connected);
+  $("#banner").hidden = connected;
+  // What sends commands is disabled (a recorded run takes none); what only changes the view
+  // (Debug Mode, the logs filter, tabs) is not.
   const senders = ".toolbar > button, #ob-file, #command-line, #otto-menu button, #set-variables, #console-line";
-  for (const control of $$(senders)) control.disabled = !connected;
-  $("#append-ob").classList.toggle("disabled", !connected);
+  for (const control of $$(senders)) control.disabled = !connected || Boolean(replayed);
+  $("#append-ob").classList.toggle("disabled", !connected || Boolean(replayed));
   if (connected) {
     showStatus();
   } else {
@@ -103,7 +105,7 @@ function setConnected(connected) {
 
 let everConnected = false;
 link.addEventListener("welcome", ({ detail: welcome }) => {
-  setConnected(!replayed);
+  setConnected(true);
   $("#server-name").textContent = welcome.server || "";
   if (everConnected) logs.note("reconnected to the sequencer server");
   everConnected = true;
@@ -117,9 +119,6 @@ link.addEventListener("refused", ({ detail: { reason } }) => {
 link.addEventListener("lost", ({ detail: { first } }) => {
   setConnected(false);
   if (everConnected && first) logs.note("connection to the sequencer server lost");
-});
-link.addEventListener("replay-failed", ({ detail: { error } }) => {
-  sayState(`Cannot show the recorded run ${replayed}: ${error}`);
 });
 link.addEventListener("sent", ({ detail }) => console_.sent(detail.line));
 link.addEventListener("received", ({ detail }) => console_.received(detail.line, detail.reply));
@@ -157,9 +156,9 @@ link.addEventListener("batch", ({ detail: batch }) => {
   page.status = batch.status;
   showStatus();
   showDialogs(batch.dialogs);
-  if (batch.latestRunning !== null) outline.latestRunning = outline.rowOfSn.get(batch.latestRunning) ?? -1;
+  if (batch.latestRunning !== null) outline.latestRunning = outline.rowOfSn(batch.latestRunning);
   timeline.live = !replayed && (batch.status === "running" || batch.status === "paused");
-  if (followRun.checked && batch.latestRunning !== null) currentView().follow(outline.latestRunning);
+  if (followRun.checked && batch.latestRunning !== null && !replayed) currentView().follow(outline.latestRunning);
   repaintLive(tree);
   repaintLive(timeline);
   if (batch.tree && !replayed) refreshVariables();
@@ -179,14 +178,16 @@ function currentView() {
   return $("#timeline-pane").hidden ? tree : timeline;
 }
 
+/** Show the tree or the timeline, at the rows the other one showed. */
 function showView(name) {
+  const view = VIEWS[name];
+  const before = currentView();
   for (const button of $$("[data-view]")) button.setAttribute("aria-selected", String(button.dataset.view === name));
   $("#tree-pane").hidden = name !== "tree";
   $("#timeline-pane").hidden = name !== "timeline";
   $("#timeline-zoom").hidden = name !== "timeline";
   $("#timeline-tip").hidden = true;
-  const view = VIEWS[name];
-  view.treeReplaced(); // comes back to where it was
+  if (view !== before) view.lookAsFar(before);
   if (followRun.checked && page.status === "running") view.follow(outline.latestRunning);
 }
 for (const button of $$("[data-view]")) button.addEventListener("click", () => showView(button.dataset.view));
@@ -434,14 +435,11 @@ signInDialog.querySelector("form").addEventListener("submit", async (e) => {
 async function start() {
   setConnected(false);
   $("#banner").hidden = true;
+  sayState("Connecting…");
   if (replayed) {
     document.body.classList.add("replay");
-    sayState(`Replay of ${replayed}`);
     showView("timeline");
-    link.replay("replay.msgpack");
-    return;
   }
-  sayState("Connecting…");
   const token = new URLSearchParams(location.hash.slice(1)).get("token");
   if (token) {
     history.replaceState(null, "", location.pathname + location.search);

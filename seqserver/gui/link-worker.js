@@ -1,5 +1,5 @@
 // The page's link to seqserver, in a worker so that the page never waits on it:
-// the seq protocol over a websocket, or the events of a recorded run (a replay).
+// the seq protocol over a websocket.
 // The page asks for the `seq.batched` subprotocol: the server then sends each
 // batch of messages back to back in one binary frame (a browser pays dearly for
 // every frame: a run of 10,000 steps in frames of one message each keeps a page
@@ -12,7 +12,7 @@
 // the new log lines (at most the number the page keeps) and the events the page
 // acts on (run, error, dialog). Replies are passed on at once, after the events
 // that came before them.
-import { Decoder, decodeMulti, encode } from "./vendor/msgpack/index.mjs";
+import { Decoder, encode } from "./vendor/msgpack/index.mjs";
 import { Snapshot } from "./snapshot.js";
 import { RunTimes } from "./runtimes.js";
 import { flagBits, flatten, transferables } from "./rows.js";
@@ -110,6 +110,7 @@ function logLine(event) {
 }
 
 function takeEvent(event) {
+  const before = clock.lastTs; // the last moment this page heard of
   clock.see(event.ts);
   times.apply(event, snapshot.status);
   const node = snapshot.apply(event);
@@ -119,7 +120,7 @@ function takeEvent(event) {
       if (event.state === "RUNNING") pending.latestRunning = event.sn;
       break;
     case "tree":
-      times.retain(snapshot.tree, event.ts);
+      times.retain(snapshot.tree, event.ts, event.action === "restored" && before ? before : null);
       pending.replaced = true;
       pending.states.clear();
       pending.events.push({ kind: "tree", action: event.action, ts: event.ts });
@@ -138,7 +139,7 @@ function takeEvent(event) {
 function welcome(message) {
   clock.skew = Infinity;
   snapshot.replace(message.snapshot || {});
-  times.retain(snapshot.tree, Date.now() / 1000);
+  times.retain(snapshot.tree, Date.now() / 1000, clock.lastTs || null); // a reconnection: what happened meanwhile
   pending.clear();
   pending.replaced = true;
   postMessage({ type: "welcome", server: message.server });
@@ -222,23 +223,6 @@ const link = {
   },
 };
 
-// --- a recorded run ---------------------------------------------------------------
-
-/** Play the messages of a recorded run (a msgpack stream: welcome, then events) at once. */
-async function replay(url) {
-  try {
-    const response = await fetch(url);
-    if (!response.ok) throw new Error(`${response.status} ${(await response.text()).trim()}`);
-    for (const message of decodeMulti(new Uint8Array(await response.arrayBuffer()))) {
-      if (message.type === "welcome") welcome(message);
-      else if (message.type === "event") takeEvent(message);
-    }
-    pending.flush();
-  } catch (error) {
-    postMessage({ type: "replay-failed", error: error.message });
-  }
-}
-
 onmessage = ({ data }) => {
   switch (data.type) {
     case "open":
@@ -247,9 +231,6 @@ onmessage = ({ data }) => {
     case "cmd":
       if (link.connected) link.command(data.request, data.line);
       else postMessage({ type: "reply", request: data.request, reply: null });
-      break;
-    case "replay":
-      replay(data.url);
       break;
   }
 };

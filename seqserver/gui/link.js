@@ -20,11 +20,6 @@ export class Link extends EventTarget {
     this.worker.postMessage({ type: "open", url });
   }
 
-  /** Play a recorded run (the msgpack stream at `url`) instead of following a server. */
-  replay(url) {
-    this.worker.postMessage({ type: "replay", url });
-  }
-
   receive(message) {
     switch (message.type) {
       case "welcome":

@@ -109,6 +109,13 @@ export class OutlineView extends EventTarget {
     repaint(this);
   }
 
+  /** Show the rows `other` view shows (switching from one view to the other). */
+  lookAsFar(other) {
+    this.anchorKey = other.anchorKey;
+    this.anchorOffset = other.anchorOffset;
+    this.treeReplaced();
+  }
+
   /** Bring a row into view when the view next draws (expanding what hides it). */
   follow(row) {
     if (row < 0) return;
@@ -124,7 +131,7 @@ export class OutlineView extends EventTarget {
     const to = {};
     if (this.restore) {
       this.restore = false;
-      const position = outline.position(outline.rowOfKey.get(this.anchorKey) ?? -1);
+      const position = outline.position(outline.rowOfKey(this.anchorKey));
       if (position >= 0) to.anchor = [position, this.anchorOffset];
     }
     if (this.reveal >= 0) {

@@ -105,33 +105,45 @@ export class Outline extends EventTarget {
     this.count = columns.count;
     this.start = new Float64Array(this.count).fill(NaN);
     this.end = new Float64Array(this.count).fill(NaN);
-    this.rowOfSn = new Map();
-    this.rowOfKey = new Map();
-    for (let i = 0; i < this.count; i++) {
-      this.rowOfSn.set(columns.sn[i], i);
-      this.rowOfKey.set(columns.key[i], i);
-    }
+    this.approximate = new Uint8Array(this.count); // 1: the times fill a gap in the events received
+    let largest = 0;
+    for (let i = 0; i < this.count; i++) largest = Math.max(largest, columns.sn[i]);
+    this.rowBySn = new Int32Array(largest + 1).fill(-1);
+    columns.sn.forEach((sn, i) => (this.rowBySn[sn] = i));
+    this.rowByKey = null; // made when first asked
     this.latestRunning = -1;
     this.refreshShown();
+  }
+
+  /** The row of the node with serial number `sn`, or -1 when the rows do not show it. */
+  rowOfSn(sn) {
+    return sn >= 0 && sn < this.rowBySn.length ? this.rowBySn[sn] : -1;
+  }
+
+  /** The row of the node with this key, or -1. */
+  rowOfKey(key) {
+    if (!this.rowByKey) this.rowByKey = new Map(this.rows.key.map((k, row) => [k, row]));
+    return this.rowByKey.get(key) ?? -1;
   }
 
   /** Folded state changes: parallel arrays of serial numbers, states and flag bits. */
   applyStates({ sn, state, flags }) {
     for (let k = 0; k < sn.length; k++) {
-      const row = this.rowOfSn.get(sn[k]);
-      if (row === undefined) continue;
+      const row = this.rowOfSn(sn[k]);
+      if (row < 0) continue;
       this.rows.state[row] = state[k];
       this.rows.flags[row] = flags[k];
     }
   }
 
   /** Times of nodes in the run: parallel arrays of serial numbers, starts and ends (seconds, NaN: none). */
-  applyTimes({ sn, start, end }) {
+  applyTimes({ sn, start, end, approximate }) {
     for (let k = 0; k < sn.length; k++) {
-      const row = this.rowOfSn.get(sn[k]);
-      if (row === undefined) continue;
+      const row = this.rowOfSn(sn[k]);
+      if (row < 0) continue;
       this.start[row] = start[k];
       this.end[row] = end[k];
+      this.approximate[row] = approximate[k];
     }
   }
 
@@ -194,7 +206,7 @@ export class Outline extends EventTarget {
   // --- the selection ----------------------------------------------------------
 
   get selectedRow() {
-    return this.rowOfKey.get(this.selectedKey) ?? -1;
+    return this.selectedKey === null ? -1 : this.rowOfKey(this.selectedKey);
   }
 
   select(row) {

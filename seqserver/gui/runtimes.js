@@ -6,7 +6,11 @@
 //   one cancelled before it started has no times;
 // - a node scheduled again between runs (a new run, a retry, a continue) starts
 //   afresh; scheduled again during a run (a loop's next turn) it keeps its start;
-// - a reset, or a tree in which the node has not started, forgets its times.
+// - a reset, or a tree in which the node has not started, forgets its times;
+// - after a resynchronisation (this client fell behind and some events never
+//   came), a node that started or ended unseen is given the whole gap, from the
+//   last event received before it to the resynchronisation, and marked as
+//   approximate.
 // A failed node's exception is kept for the timeline's tooltip.
 import { walk } from "./snapshot.js";
 
@@ -20,6 +24,7 @@ export class RunTimes {
   constructor() {
     this.start = new Map(); // sn -> seconds
     this.end = new Map();
+    this.approximate = new Set(); // sns whose times fill a gap in the events received
     this.errors = new Map(); // sn -> exception text
     this.changed = new Set(); // sns whose times changed since takeChanges()
     this.changedErrors = new Set();
@@ -45,11 +50,12 @@ export class RunTimes {
   }
 
   /**
-   * After a tree replaced the snapshot: forget the nodes that are gone or have
-   * not started; nodes seen running whose end was missed (this client fell
-   * behind) end, and nodes running whose start was missed start, at `ts`.
+   * After a tree replaced the snapshot (at `ts`): forget the nodes that are gone
+   * or have not started. When events were missed since `gapStart` (a
+   * resynchronisation), what the nodes did unseen in the gap is filled in,
+   * approximately.
    */
-  retain(snapshot, ts) {
+  retain(snapshot, ts, gapStart = null) {
     const present = new Map();
     for (const node of walk([...(snapshot.root ? [snapshot.root] : []), ...(snapshot.scripts || [])])) {
       present.set(node.sn, mainState(node.state));
@@ -58,14 +64,18 @@ export class RunTimes {
       const state = present.get(sn);
       if (state === undefined || state === "NOT_STARTED" || state === "SCHEDULED") this.forget(sn);
     }
+    if (gapStart === null) return;
     for (const [sn, state] of present) {
       const start = this.start.get(sn);
-      if (FINAL.has(state) && start !== undefined && !this.end.has(sn)) this.set(sn, start, ts);
-      if (STARTED.has(state) && start === undefined) this.set(sn, ts, NaN);
+      const ended = FINAL.has(state) && !this.end.has(sn);
+      if ((ended || STARTED.has(state)) && start === undefined) this.set(sn, gapStart, ended ? ts : NaN, true);
+      else if (ended) this.set(sn, start, ts, true);
     }
   }
 
-  set(sn, start, end) {
+  set(sn, start, end, approximate = false) {
+    if (approximate) this.approximate.add(sn);
+    else if (!this.end.has(sn) || Number.isNaN(end)) this.approximate.delete(sn);
     this.start.set(sn, start);
     if (Number.isNaN(end)) this.end.delete(sn);
     else this.end.set(sn, end);
@@ -78,20 +88,23 @@ export class RunTimes {
   }
 
   forget(sn) {
+    this.approximate.delete(sn);
     if (this.start.delete(sn) | this.end.delete(sn)) this.changed.add(sn);
     if (this.errors.delete(sn)) this.changedErrors.add(sn);
   }
 
-  /** The times of `sns` as parallel arrays (NaN where a node has none). */
+  /** The times of `sns` as parallel arrays (NaN where a node has none; approximate: 1 where they fill a gap). */
   times(sns) {
     const list = [...sns];
     const start = new Float64Array(list.length);
     const end = new Float64Array(list.length);
+    const approximate = new Uint8Array(list.length);
     list.forEach((sn, k) => {
       start[k] = this.start.get(sn) ?? NaN;
       end[k] = this.end.get(sn) ?? NaN;
+      approximate[k] = this.approximate.has(sn) ? 1 : 0;
     });
-    return { sn: Int32Array.from(list), start, end };
+    return { sn: Int32Array.from(list), start, end, approximate };
   }
 
   /** What changed since the last call: times, and errors as [sn, text or null]. */

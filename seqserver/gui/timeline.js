@@ -82,7 +82,7 @@ export class TimelineView extends OutlineView {
     const x = Math.max(left, -2);
     const geometry = `transform: translateX(${x.toFixed(1)}px); width: ${Math.max(2, Math.min(right, this.trackWidth + 2) - x).toFixed(1)}px`;
     if (bar.geometry !== geometry) bar.style.cssText = bar.geometry = geometry;
-    setAttribute(bar, "class", barClass(rows.state[row]));
+    setAttribute(bar, "class", `${barClass(rows.state[row])}${this.outline.approximate[row] ? " approximate" : ""}`);
     setAttribute(bar, "data-start", begun);
     setAttribute(bar, "data-end", Number.isNaN(ended) ? "" : ended);
   }
@@ -217,6 +217,9 @@ export class TimelineView extends OutlineView {
     ];
     const error = errors.get(rows.sn[row]);
     if (error) lines.push([error, "exception"]);
+    if (this.outline.approximate[row]) {
+      lines.push(["approximate: this page fell behind the run, and these times span what it did not hear", "note"]);
+    }
     this.tip.replaceChildren(...lines.map(([text, className]) => Object.assign(document.createElement("div"), { textContent: text, className })));
     this.tip.style.left = `${Math.min(e.clientX + 14, innerWidth - 320)}px`;
     this.tip.style.top = `${e.clientY + 16}px`;

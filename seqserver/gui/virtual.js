@@ -4,9 +4,13 @@
 // scroll position alone tells which rows show. Writing to the document happens
 // in render(), called once a frame by the view that owns the table.
 
-const OVERSCAN = 10; // rows kept above and below the visible ones, for smooth scrolling
+const OVERSCAN = 6; // rows kept above and below the visible ones, for smooth scrolling
 
-/** Set an element's text, touching the document only when it changes. */
+// Rows are repainted at every drawing; these write to the document only what changed, remembering
+// what was written on the element itself (reading the document back costs as much as writing).
+// An element is written through them only.
+
+/** Set an element's text. */
 export function setText(element, text) {
   if (element.shownText !== text) {
     element.textContent = text;
@@ -14,17 +18,22 @@ export function setText(element, text) {
   }
 }
 
-/** Set (or, with null, remove) an attribute, touching the document only when it changes. */
+/** Set (or, with null, remove) an attribute. */
 export function setAttribute(element, name, value) {
   const text = value === null ? null : String(value);
-  if (element.getAttribute(name) === text) return;
+  const written = (element.shownAttributes ??= {});
+  if (written[name] === text) return;
+  written[name] = text;
   if (text === null) element.removeAttribute(name);
   else element.setAttribute(name, text);
 }
 
-/** Toggle a class, touching the document only when it changes. */
+/** Add or remove a class. */
 export function setClass(element, name, on) {
-  if (element.classList.contains(name) !== on) element.classList.toggle(name, on);
+  const written = (element.shownClasses ??= {});
+  if (written[name] === on) return;
+  written[name] = on;
+  element.classList.toggle(name, on);
 }
 
 export class VirtualRows {
