@@ -40,7 +40,7 @@ class Pending {
     this.states = new Map(); // sn -> [state, flags], the latest of each node
     this.logs = [];
     this.events = [];
-    this.latestRunning = null;
+    this.latestRunning = null; // the node that started running (or waiting on its PAUSE flag) last
   }
 
   log(line) {
@@ -73,6 +73,7 @@ class Pending {
     if (this.replaced) {
       batch.tree = flatten(snapshot.tree.scripts);
       handed.push(...transferables(batch.tree));
+      batch.latestRunning ??= lastRunning(batch.tree);
     } else {
       const sns = [...this.states.keys()];
       batch.states = {
@@ -90,6 +91,14 @@ class Pending {
 }
 
 const pending = new Pending();
+
+/** After a resynchronisation: the node running (or paused) that comes last in the tree, or null. */
+function lastRunning(rows) {
+  for (let row = rows.count - 1; row >= 0; row--) {
+    if (/^(RUNNING|PAUSED)/.test(rows.state[row])) return rows.sn[row];
+  }
+  return null;
+}
 
 /** The server's clock as seen from here: the latest event time, and how far this clock is ahead. */
 const clock = {
@@ -117,7 +126,7 @@ function takeEvent(event) {
   switch (event.kind) {
     case "state":
       if (node) pending.states.set(event.sn, [event.state, flagBits(event.flags)]);
-      if (event.state === "RUNNING") pending.latestRunning = event.sn;
+      if (event.state === "RUNNING" || event.state === "PAUSED") pending.latestRunning = event.sn;
       break;
     case "tree":
       times.retain(snapshot.tree, event.ts, event.action === "restored" && before ? before : null);

@@ -7,7 +7,7 @@ import os
 import re
 import threading
 
-from gui_support import REPO_ROOT, ServerProcess
+from gui_support import REPO_ROOT, SCRIPTS, ServerProcess
 from playwright.sync_api import expect
 
 SAMPLE_OB = REPO_ROOT / "samples" / "obex.json"
@@ -355,3 +355,21 @@ def test_abort_gives_up_a_load_whose_module_hangs(open_page, tmp_path):
     gate[0].close()  # the abandoned import goes on and ends
     command(page, "load seq.samples.a")
     expect(row(page, "Example A")).to_be_visible(timeout=WAIT)
+
+
+def test_following_the_run_keeps_the_running_node_in_view(open_page):
+    page = open_page()
+    command(page, f"load {SCRIPTS / 'engineering.py'}")
+    command(page, "pause -find_name actuator150.4")
+    expect(page.locator("#follow-run")).to_be_checked()  # the manual's behaviour, by default
+    page.click("[data-command=run]")
+    expect(page.locator("#connection-state")).to_have_text("Connected, paused", timeout=WAIT)
+    expect(row(page, "actuator150.4")).to_be_in_viewport()
+    expect(state(page, "actuator150.4")).to_have_text("Paused (Pause)")
+
+    page.uncheck("#follow-run")
+    page.locator("#tree-pane").focus()
+    page.keyboard.press("Home")
+    page.click("[data-command=continue]")
+    expect(page.locator("#connection-state")).to_have_text("Connected, run finished", timeout=WAIT)
+    expect(row(page, "engineering")).to_be_in_viewport()  # left where the operator put it
