@@ -49,14 +49,14 @@ def open_page(browser, server):
     contexts = []
     errors = []
 
-    def open_(url=None, debug=True, viewport=VIEWPORT):
+    def open_(url=None, debug=True, viewport=VIEWPORT, ready="Connected"):
         context = browser.new_context(viewport=viewport)
         context.add_init_script(LONG_TASK_PROBE)
         contexts.append(context)
         page = context.new_page()
         page.on("pageerror", lambda error: errors.append(error))
         page.goto(url or server.signed_url)
-        playwright_api.expect(page.locator("#connection-state")).to_have_text(re.compile("^Connected"), timeout=15000)
+        playwright_api.expect(page.locator("#connection-state")).to_have_text(re.compile(f"^{ready}"), timeout=15000)
         if debug:
             page.click("#application-menu summary")
             page.check("#debug-mode")

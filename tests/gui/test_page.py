@@ -373,3 +373,20 @@ def test_following_the_run_keeps_the_running_node_in_view(open_page):
     page.click("[data-command=continue]")
     expect(page.locator("#connection-state")).to_have_text("Connected, run finished", timeout=WAIT)
     expect(row(page, "engineering")).to_be_in_viewport()  # left where the operator put it
+
+
+def test_the_logs_tab_keeps_the_latest_lines_and_says_where_the_others_are(open_page, observer):
+    page = open_page()
+    command(page, f"load {SCRIPTS / 'chatty.py'}")
+    page.click("[data-command=run]")
+    expect(page.locator("#connection-state")).to_have_text("Connected, run finished", timeout=60_000)
+    expect(log_lines(page, "line 14999")).to_have_count(1)  # the view follows the newest line
+    note = page.locator("#logs-note")
+    expect(note).to_have_text(re.compile(r"^The 10,000 latest lines; [\d,]+ earlier ones are in the session's seq_user\.log\.$"))
+    earlier = int(re.search(r"; ([\d,]+) earlier", note.inner_text()).group(1).replace(",", ""))
+    page.locator("#logs-scroll").hover()
+    page.mouse.wheel(0, -1_000_000)
+    first = page.locator("#logs tbody tr[class] td.message").first
+    expect(first).to_have_text(re.compile(r"^line \d{5}$"))
+    assert int(first.inner_text().split()[1]) >= earlier - 10  # the oldest kept (a few dropped lines were not ours)
+    assert page.locator("#logs tbody tr").count() < 100  # only the rows on screen are in the document
