@@ -190,7 +190,12 @@ function showView(name) {
   if (view !== before) view.lookAsFar(before);
   if (followRun.checked && page.status === "running") view.follow(outline.latestRunning);
 }
-for (const button of $$("[data-view]")) button.addEventListener("click", () => showView(button.dataset.view));
+for (const button of $$("[data-view]")) {
+  button.addEventListener("click", () => {
+    showView(button.dataset.view);
+    currentView().scroller.focus({ preventScroll: true }); // the keys move in the view shown
+  });
+}
 
 const ZOOMS = { in: () => timeline.zoom(0.5), out: () => timeline.zoom(2), fit: () => timeline.fit() };
 for (const button of $$("[data-zoom]")) button.addEventListener("click", () => ZOOMS[button.dataset.zoom]());

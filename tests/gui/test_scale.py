@@ -38,11 +38,12 @@ def load_and_run(page, observer, script):
     return max(page.evaluate("window.seqLongTasks"), default=0), shown - end["ts"], client_saw_it - end["ts"]
 
 
-@pytest.mark.parametrize("script, top, last", [
-    ("engineering.py", "engineering", "actuator199.9"),
-    ("ten_thousand.py", "ten_thousand", "s99.99"),
+@pytest.mark.parametrize("script, top, last, pictures", [
+    ("engineering.py", "engineering", "actuator199.9", "gui-large"),  # the README's pictures
+    ("ten_thousand.py", "ten_thousand", "s99.99", None),
 ])
-def test_a_large_run_keeps_the_page_live_and_shows_its_end_at_once(open_page, observer, script, top, last):
+def test_a_large_run_keeps_the_page_live_and_shows_its_end_at_once(open_page, observer, screenshot, script, top,
+                                                                   last, pictures):
     page = open_page()
     attempts = []
     for _ in range(ATTEMPTS):
@@ -65,3 +66,10 @@ def test_a_large_run_keeps_the_page_live_and_shows_its_end_at_once(open_page, ob
 
     page.click("[data-view=timeline]")  # at the same rows
     expect(row(page, last, view="timeline").locator(".bar")).to_have_class(re.compile(r"^bar finished\b"))
+    if pictures:
+        page.keyboard.press("Home")
+        expect(row(page, top, view="timeline")).to_be_in_viewport()
+        screenshot(page, f"{pictures}-timeline")
+        page.click("[data-view=tree]")
+        expect(row(page, top)).to_be_in_viewport()
+        screenshot(page, f"{pictures}-tree")

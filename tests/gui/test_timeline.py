@@ -65,7 +65,7 @@ def run_the_night(page, observer):
     return [event for event, _ in observer.events]
 
 
-def test_the_bars_are_the_runs_records_to_scale_and_tell_about_themselves(open_page, observer):
+def test_the_bars_are_the_runs_records_to_scale_and_tell_about_themselves(open_page, observer, screenshot):
     page = open_page()
     records = run_the_night(page, observer)
     bars = timeline_bars(page)
@@ -95,6 +95,7 @@ def test_the_bars_are_the_runs_records_to_scale_and_tell_about_themselves(open_p
     assert abs(duration - (end - start) * 1000) <= 1
     expect(tip.locator(".result")).to_have_text("Finished: Error")
     expect(tip.locator(".exception")).to_have_text("RuntimeError: no guide star")
+    screenshot(page, "gui-timeline")
     page.mouse.move(0, 0)
     expect(tip).to_be_hidden()
 
