@@ -341,10 +341,23 @@ for (const button of document.querySelectorAll("[data-tab]")) {
 
 // --- OB variables ----------------------------------------------------------
 
+// Asked again at each tree event; while one `lsvar` is on its way, the next waits for it (one at most).
+const variablesAsked = { inFlight: false, again: false };
+
 async function refreshVariables() {
   if (!link.connected) return;
+  if (variablesAsked.inFlight) {
+    variablesAsked.again = true;
+    return;
+  }
+  variablesAsked.inFlight = true;
   const reply = await link.command("lsvar").catch(() => null);
+  variablesAsked.inFlight = false;
   if (reply && reply.ok) variables.show(groupVariables(reply.data || []));
+  if (variablesAsked.again) {
+    variablesAsked.again = false;
+    refreshVariables();
+  }
 }
 
 /** The kernel's flat variable list, grouped by OB and then by template. */

@@ -8,7 +8,7 @@
 // A page in the background gets no frames: its models stay current (and bounded)
 // and it draws when it is shown again.
 
-export const LIVE_INTERVAL_MS = 50;
+const LIVE_INTERVAL_MS = 50;
 
 const dirty = new Set();
 const live = new Set();

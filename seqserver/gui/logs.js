@@ -16,7 +16,7 @@ const LEVELS = { DEBUG: 10, INFO: 20, WARNING: 30, WARN: 30, ERROR: 40, EXCEPTIO
  * The Logs Filter's three origins: the script author's own loggers (Sequence),
  * the sequencer's internals (seq.lib) and the state changes (seq.user).
  */
-export function logOrigin(logger) {
+function logOrigin(logger) {
   if (logger === "seq.user" || logger.startsWith("seq.user.")) return "seq.user";
   if (logger === "seq" || logger.startsWith("seq.lib") || logger.startsWith("seqkernel")) return "seq.lib";
   return "Sequence";

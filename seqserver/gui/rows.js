@@ -20,7 +20,7 @@ export function flagNames(bits) {
 }
 
 /** A container's children without its begin and end nodes (internal to the engine). */
-export function shownChildren(node) {
+function shownChildren(node) {
   const children = node.children || [];
   const first = children[0];
   const last = children[children.length - 1];

@@ -12,7 +12,7 @@
 // - `dialog`: a request adds a waiting dialog, a resolution removes it.
 // Other kinds change nothing here.
 
-export const EMPTY = Object.freeze({ status: "idle", modules: [], obs: [], scripts: [], dialogs: [] });
+const EMPTY = Object.freeze({ status: "idle", modules: [], obs: [], scripts: [], dialogs: [] });
 
 // A run event's status in the snapshot's words: the protocol's `run` event said
 // `started` where the snapshot says `running`; both are accepted.
@@ -20,7 +20,7 @@ const STATUS_OF_RUN = { started: "running" };
 const RUN_ENDED = new Set(["finished", "error", "aborted"]);
 
 /** The snapshot's status for a `run` event's status. */
-export function runStatus(status) {
+function runStatus(status) {
   return STATUS_OF_RUN[status] ?? status;
 }
 

@@ -14,6 +14,7 @@ const TICK_SPACING_PX = 110; // about this far apart
 const STEPS = [1, 2, 5];
 const MIN_SPAN = 0.001; // seconds: the finest zoom
 const ZOOM_STEP = 2;
+const GROWTH_CHECK_MS = 5000; // the longest between two drawings of running bars
 
 /** A round step between ticks (1, 2 or 5 times a power of ten seconds) for `span` seconds over `width` px. */
 function tickStep(span, width) {
@@ -35,7 +36,8 @@ export class TimelineView extends OutlineView {
     super(outline, { scroller, table });
     this.tip = tip;
     this.now = now; // () => the server's time now, or the end of a replayed run
-    this.live = false; // a run is in progress: bars grow at every frame
+    this.live = false; // a run is in progress: running bars grow
+    this.growing = null; // the timer of their next drawing
     this.window = null; // {start, span} in seconds, or null: fitted to the run
     this.range = { start: 0, span: 1 };
     this.axis = table.querySelector(".axis");
@@ -111,7 +113,12 @@ export class TimelineView extends OutlineView {
     this.range = this.window ?? (extent ? { start: extent.start, span: extent.end - extent.start } : { start: 0, span: 1 });
     super.render();
     this.drawAxis();
-    if (this.live) repaintLive(this); // the running bars grow
+    if (this.live) {
+      // The running bars grow: draw again once they have grown by a pixel (at most every few seconds).
+      clearTimeout(this.growing);
+      const perPixel = (this.range.span / this.trackWidth) * 1000;
+      this.growing = setTimeout(() => repaintLive(this), Math.min(GROWTH_CHECK_MS, perPixel));
+    }
   }
 
   drawAxis() {
@@ -221,8 +228,9 @@ export class TimelineView extends OutlineView {
       lines.push(["approximate: this page fell behind the run, and these times span what it did not hear", "note"]);
     }
     this.tip.replaceChildren(...lines.map(([text, className]) => Object.assign(document.createElement("div"), { textContent: text, className })));
-    this.tip.style.left = `${Math.min(e.clientX + 14, innerWidth - 320)}px`;
-    this.tip.style.top = `${e.clientY + 16}px`;
     this.tip.hidden = false;
+    const { width, height } = this.tip.getBoundingClientRect();
+    this.tip.style.left = `${Math.max(0, Math.min(e.clientX + 14, innerWidth - width - 4))}px`;
+    this.tip.style.top = `${e.clientY + 16 + height < innerHeight ? e.clientY + 16 : Math.max(0, e.clientY - height - 8)}px`;
   }
 }
