@@ -187,7 +187,7 @@ function showView(name) {
   $("#timeline-pane").hidden = name !== "timeline";
   $("#timeline-zoom").hidden = name !== "timeline";
   $("#timeline-tip").hidden = true;
-  if (view !== before) view.lookAsFar(before);
+  if (view !== before) view.showSameRowsAs(before);
   if (followRun.checked && page.status === "running") view.follow(outline.latestRunning);
 }
 for (const button of $$("[data-view]")) {

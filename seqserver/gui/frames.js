@@ -3,18 +3,21 @@
 // models as they are then:
 // - repaint(view): at the next frame, for what the operator does (scrolling,
 //   keys, clicks), which must answer at once;
-// - repaintLive(view): for what the server tells, at most every LIVE_INTERVAL_MS,
-//   so that a flood of events costs the page a few drawings a second, not sixty.
+// - repaintLive(view, every): for what the server tells, at most once `every`
+//   milliseconds, so that a flood of events costs the page a few drawings a
+//   second, not sixty.
 // A page in the background gets no frames: its models stay current (and bounded)
-// and it draws when it is shown again.
+// and it draws when it is shown again. Within a drawing, views only write; what
+// must come last (moving a scroll position, which makes the browser lay the page
+// out at once) waits until every view has written (afterDrawing), so that a
+// frame costs one layout.
 
-const LIVE_INTERVAL_MS = 50;
+const LIVE_MS = 100; // the tree and the timeline: ten drawings a second while events flow
 
 const dirty = new Set();
-const live = new Set();
+const last = [];
+const live = new Map(); // view -> {timer, drawn}: its next live drawing, and when it last drew live
 let frameRequested = false;
-let liveTimer = null;
-let lastLiveDraw = -Infinity;
 
 /** Draw `view` (its render()) at the next frame. */
 export function repaint(view) {
@@ -25,16 +28,21 @@ export function repaint(view) {
   }
 }
 
-/** Draw `view` at a frame soon, at most every LIVE_INTERVAL_MS together with the other live drawings. */
-export function repaintLive(view) {
-  live.add(view);
-  if (liveTimer !== null) return;
-  liveTimer = setTimeout(() => {
-    liveTimer = null;
-    lastLiveDraw = performance.now();
-    for (const waiting of live) repaint(waiting);
-    live.clear();
-  }, Math.max(0, lastLiveDraw + LIVE_INTERVAL_MS - performance.now()));
+/** Draw `view` at a frame soon, at most once `every` milliseconds. */
+export function repaintLive(view, every = LIVE_MS) {
+  let pace = live.get(view);
+  if (!pace) live.set(view, (pace = { timer: null, drawn: -Infinity }));
+  if (pace.timer !== null) return;
+  pace.timer = setTimeout(() => {
+    pace.timer = null;
+    pace.drawn = performance.now();
+    repaint(view);
+  }, Math.max(0, pace.drawn + every - performance.now()));
+}
+
+/** Run `action` once every view of the drawing under way has drawn. */
+export function afterDrawing(action) {
+  last.push(action);
 }
 
 function drawFrame() {
@@ -42,4 +50,5 @@ function drawFrame() {
   const views = [...dirty];
   dirty.clear();
   for (const view of views) view.render();
+  for (const action of last.splice(0)) action();
 }

@@ -1,22 +1,22 @@
-// The page's link to seqserver, in a worker so that the page never waits on it:
-// the seq protocol over a websocket.
-// The page asks for the `seq.batched` subprotocol: the server then sends each
-// batch of messages back to back in one binary frame (a browser pays dearly for
-// every frame: a run of 10,000 steps in frames of one message each keeps a page
-// seconds behind); a server that does not offer it sends one message per frame,
-// which reads the same. Here every message is decoded, every
-// event applied to the picture of the server (Snapshot) and to the times of the
-// run (RunTimes); the page gets what changed at most once a frame, in one
-// message: a whole tree as columns after a tree event, else the last state of
-// each node that changed (a node's changes between two frames fold into one),
-// the new log lines (at most the number the page keeps) and the events the page
-// acts on (run, error, dialog). Replies are passed on at once, after the events
-// that came before them.
+// The page's link to seqserver, in a worker, so that the page never waits on it.
+// Here every message of the seq protocol is decoded, every event applied to the
+// picture of the server (Snapshot) and to the times of the run (RunTimes), and
+// the page is sent what changed, at most once a frame, in one message: the whole
+// tree as columns after a tree event, else the last state of each node that
+// changed (a node's changes between two frames fold into one), the new log lines
+// (no more than the page keeps), and the events it acts on (run, error, dialog).
+// Replies go to the page at once, after the events that came before them.
+//
+// The websocket asks for the `seq.batched` subprotocol: the server then sends each
+// batch of messages back to back in one binary frame. A browser pays dearly for
+// every frame: a run of 10,000 steps in frames of one message each kept a page
+// seconds behind. A server that does not offer it sends one message per frame,
+// which reads the same.
 import { Decoder, encode } from "./vendor/msgpack/index.mjs";
 import { Snapshot } from "./snapshot.js";
 import { RunTimes } from "./runtimes.js";
 import { flagBits, flatten, transferables } from "./rows.js";
-import { MAX_LOG_LINES } from "./logs.js";
+import { LogColumns, MAX_LOG_LINES } from "./logs.js";
 
 const PROTOCOL_VERSION = 1;
 const BATCHED = "seq.batched";
@@ -38,14 +38,16 @@ class Pending {
   clear() {
     this.replaced = false; // a tree event came: the page gets the whole tree
     this.states = new Map(); // sn -> [state, flags], the latest of each node
-    this.logs = [];
+    this.logs = new LogColumns();
     this.events = [];
     this.latestRunning = null; // the node that started running (or waiting on its PAUSE flag) last
   }
 
-  log(line) {
-    this.logs.push(line);
-    if (this.logs.length >= 2 * MAX_LOG_LINES) this.logs.splice(0, this.logs.length - MAX_LOG_LINES);
+  /** A log record, an output piece or a notice, as a log line. */
+  log(event) {
+    if (event.kind === "output") this.logs.push(event.stream, event.ts, event.stream, event.text);
+    else this.logs.push(event.level, event.ts, event.logger ?? "seqserver", event.message);
+    if (this.logs.length >= 2 * MAX_LOG_LINES) this.logs.keepLast(MAX_LOG_LINES); // more than the page keeps
   }
 
   schedule() {
@@ -64,7 +66,7 @@ class Pending {
       status: snapshot.status,
       dialogs: snapshot.dialogs,
       events: this.events,
-      logs: this.logs.slice(-MAX_LOG_LINES),
+      logs: this.logs.keepLast(MAX_LOG_LINES).columns(),
       latestRunning: this.latestRunning,
       lastTs: clock.lastTs,
       skew: clock.skew,
@@ -84,7 +86,7 @@ class Pending {
       handed.push(batch.states.sn.buffer, batch.states.flags.buffer);
     }
     Object.assign(batch, times.takeChanges(this.replaced));
-    handed.push(...transferables(batch.times));
+    handed.push(...transferables(batch.times), ...transferables(batch.logs));
     this.clear();
     postMessage(batch, handed);
   }
@@ -111,13 +113,6 @@ const clock = {
   },
 };
 
-function logLine(event) {
-  if (event.kind === "output") {
-    return { level: event.stream.toUpperCase(), ts: event.ts, logger: event.stream, message: event.text };
-  }
-  return { level: event.level, ts: event.ts, logger: event.logger ?? "seqserver", message: event.message };
-}
-
 function takeEvent(event) {
   const before = clock.lastTs; // the last moment this page heard of
   clock.see(event.ts);
@@ -137,7 +132,7 @@ function takeEvent(event) {
     case "log":
     case "output":
     case "notice":
-      pending.log(logLine(event));
+      pending.log(event);
       break;
     default:
       pending.events.push(event);
@@ -163,7 +158,7 @@ const link = {
   connected: false,
   refusal: null, // why the server refused this page (then it does not reconnect by itself)
   attempt: 0,
-  requests: new Map(), // the protocol's command id -> the page's
+  requests: new Set(), // ids of the commands sent and not answered yet (the page's own ids)
 
   open(url) {
     this.url = url;
@@ -195,13 +190,11 @@ const link = {
       case "event":
         takeEvent(message);
         break;
-      case "reply": {
-        const request = this.requests.get(message.id);
+      case "reply":
         this.requests.delete(message.id);
-        pending.flush(); // the events before a reply reach the page before it
-        postMessage({ type: "reply", request, reply: message });
+        if (pending.timer !== null) pending.flush(); // the events before a reply reach the page before it
+        postMessage({ type: "reply", request: message.id, reply: message });
         break;
-      }
       case "error":
         if (message.fatal && !this.connected) this.refusal = message.error;
         postMessage({ type: "protocol-error", error: message.error });
@@ -209,9 +202,8 @@ const link = {
     }
   },
 
-  command(request, line) {
-    const id = request; // the page's ids are unique for this worker's life
-    this.requests.set(id, request);
+  command(id, line) {
+    this.requests.add(id);
     this.send({ type: "cmd", id, line });
   },
 
@@ -219,7 +211,7 @@ const link = {
     if (socket !== this.socket) return;
     const wasConnected = this.connected;
     this.connected = false;
-    const unanswered = [...this.requests.values()];
+    const unanswered = [...this.requests];
     this.requests.clear();
     if (this.refusal !== null) {
       postMessage({ type: "refused", reason: this.refusal, unanswered });

@@ -101,7 +101,7 @@ export class OutlineView extends EventTarget {
     setClass(tr, "paused", main === "PAUSED");
   }
 
-  // --- one frame ------------------------------------------------------------------
+  // --- drawing -------------------------------------------------------------------
 
   /** The tree was replaced: at the next frame, show the rows the operator was looking at. */
   treeReplaced() {
@@ -110,7 +110,7 @@ export class OutlineView extends EventTarget {
   }
 
   /** Show the rows `other` view shows (switching from one view to the other). */
-  lookAsFar(other) {
+  showSameRowsAs(other) {
     this.anchorKey = other.anchorKey;
     this.anchorOffset = other.anchorOffset;
     this.treeReplaced();
@@ -140,17 +140,21 @@ export class OutlineView extends EventTarget {
       if (position >= 0) to.reveal = position;
     }
     rows.render(to);
+    this.rememberWhereItIs();
   }
 
   scrolled() {
-    const { outline, rows } = this;
-    if (outline.shown.length && !this.restore) {
-      const { position, offset } = rows.anchor();
-      const row = outline.shown[Math.min(position, outline.shown.length - 1)];
-      this.anchorKey = outline.rows.key[row];
-      this.anchorOffset = offset;
-    }
+    if (!this.restore) this.rememberWhereItIs();
     repaint(this);
+  }
+
+  /** Remember the row at the top of the view (not while the tree is empty: it comes back). */
+  rememberWhereItIs() {
+    const { outline, rows } = this;
+    if (!outline.shown.length) return;
+    const { position, offset } = rows.anchor();
+    this.anchorKey = outline.rows.key[outline.shown[Math.min(position, outline.shown.length - 1)]];
+    this.anchorOffset = offset;
   }
 
   // --- the operator ----------------------------------------------------------------

@@ -108,6 +108,7 @@ export class TimelineView extends OutlineView {
 
   render() {
     if (!this.visible) return;
+    if (this.trackWidth <= 1) this.trackWidth = this.axis.clientWidth || 1; // shown for the first time
     const extent = this.runExtent();
     this.origin = extent ? extent.start : 0;
     this.range = this.window ?? (extent ? { start: extent.start, span: extent.end - extent.start } : { start: 0, span: 1 });

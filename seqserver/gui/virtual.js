@@ -2,7 +2,11 @@
 // few around them) exist in the document, between two spacer rows that stand
 // for the rest. Rows have one fixed height (the table's --row-height), so the
 // scroll position alone tells which rows show. Writing to the document happens
-// in render(), called once a frame by the view that owns the table.
+// in render(), called once a frame by the view that owns the table, which never
+// reads the document's layout back: the scroll position is the one the last
+// scroll event told, or the one it set itself.
+
+import { afterDrawing } from "./frames.js";
 
 const OVERSCAN = 6; // rows kept above and below the visible ones, for smooth scrolling
 
@@ -50,15 +54,26 @@ export class VirtualRows {
     this.count = 0;
     this.rowHeight = parseFloat(getComputedStyle(table).getPropertyValue("--row-height")) || 22;
     this.viewHeight = 0; // of the rows' part of the scroller (below the table's head)
+    this.top = 0; // the scroll position
     this.above = this.spacer();
     this.below = this.spacer();
     this.rows = [];
     this.body.replaceChildren(this.above, this.below);
-    scroller.addEventListener("scroll", onScroll, { passive: true });
+    scroller.addEventListener("scroll", () => {
+      const top = scroller.scrollTop;
+      if (top === this.top) return; // where render() put it
+      this.top = top;
+      onScroll();
+    }, { passive: true });
     new ResizeObserver(() => {
-      this.viewHeight = Math.max(0, scroller.clientHeight - (table.tHead?.offsetHeight ?? 0));
+      this.measure();
       onScroll();
     }).observe(scroller);
+  }
+
+  /** How high the view is (read from the document: when it is resized, or first shown). */
+  measure() {
+    this.viewHeight = Math.max(0, this.scroller.clientHeight - (this.table.tHead?.offsetHeight ?? 0));
   }
 
   /** A row without cells (so that it adds no column) standing for rows out of view. */
@@ -76,8 +91,12 @@ export class VirtualRows {
 
   /** Where the view is, to come back to: the row at its top and how far it is scrolled past. */
   anchor() {
-    const top = this.scroller.scrollTop;
-    return { position: Math.floor(top / this.rowHeight), offset: top % this.rowHeight };
+    return { position: Math.floor(this.top / this.rowHeight), offset: this.top % this.rowHeight };
+  }
+
+  /** Whether the view shows the last row. */
+  atEnd() {
+    return this.top + this.viewHeight >= this.count * this.rowHeight - this.rowHeight;
   }
 
   /** How many whole rows the view holds. */
@@ -89,12 +108,12 @@ export class VirtualRows {
    * Make the document show the rows in view, each painted afresh. `to` moves the
    * view first: {anchor: [position, offset]} scrolls to where an anchor() was,
    * {reveal: position} as little as shows that row, {end: true} to the last row.
-   * The scroll position is read once, before anything is written, and set once,
-   * last, so that drawing costs one layout.
+   * A new scroll position is set after every view has drawn (afterDrawing).
    */
   render(to = {}) {
+    if (!this.viewHeight) this.measure(); // shown since the last resize
     const rowHeight = this.rowHeight;
-    const current = this.scroller.scrollTop;
+    const current = this.top;
     const bottom = Math.max(0, this.count * rowHeight - this.viewHeight);
     let top = current;
     if (to.anchor) top = to.anchor[0] * rowHeight + to.anchor[1];
@@ -117,6 +136,9 @@ export class VirtualRows {
     this.above.style.height = `${first * rowHeight}px`;
     this.below.style.height = `${(this.count - first - shown) * rowHeight}px`;
     this.rows.forEach((row, k) => this.paintRow(row, first + k));
-    if (Math.abs(top - current) >= 1) this.scroller.scrollTop = top;
+    if (top !== current) {
+      this.top = top;
+      afterDrawing(() => (this.scroller.scrollTop = top));
+    }
   }
 }

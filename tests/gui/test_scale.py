@@ -20,7 +20,7 @@ from test_page import WAIT, command, row, state
 LONGEST_TASK_MS = 50
 END_SHOWN_S = 1.0
 PAGE_SHARE_S = 0.5
-ATTEMPTS = 3
+ATTEMPTS = 4
 MAX_ELEMENTS = 2000  # in the whole document: only the rows on screen exist
 
 

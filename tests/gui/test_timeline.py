@@ -99,6 +99,23 @@ def test_the_bars_are_the_runs_records_to_scale_and_tell_about_themselves(open_p
     page.mouse.move(0, 0)
     expect(tip).to_be_hidden()
 
+    fitted = tick_step(page)
+    page.click("[data-zoom=in]")  # around the middle of the run: the start leaves the view
+    expect(page.locator("#timeline .tick").first).not_to_have_text("0 s")
+    assert tick_step(page) < fitted  # finer ticks
+    page.locator("#timeline-pane").focus()
+    page.keyboard.press("0")  # fit the whole run again
+    expect(page.locator("#timeline .tick").first).to_have_text("0 s")
+    assert tick_step(page) == fitted
+
+
+def tick_step(page):
+    """The time between two ticks of the timeline's axis, in seconds."""
+    first, second = (re.fullmatch(r"([\d.]+) (ms|s)", text).groups()
+                     for text in page.locator("#timeline .tick:not([hidden])").all_inner_texts()[:2])
+    seconds = [float(value) / (1000 if unit == "ms" else 1) for value, unit in (first, second)]
+    return round(seconds[1] - seconds[0], 6)
+
 
 @contextlib.contextmanager
 def replaying(log):
