@@ -4,22 +4,25 @@ Non-interactive: it stops at the first problem. The exit status is 0 when every
 script finished, 1 when a step failed (its traceback is printed), the run was
 stopped, or it paused (nobody is there to resume it), and 2 when a script could
 not be loaded. ``seq_user.log`` (user logging and the steps started and ended)
-and ``seqrun_<pid>.log`` (every state change, error and log record) are written
-in the current directory. On a terminal a live view of the tree shows each
+and ``seqrun_<pid>.log`` (the tree as loaded, then every state change, error and
+log record, which ``seqtool gui --replay`` draws as a timeline) are written in
+the current directory. On a terminal a live view of the tree shows each
 node's state; otherwise the log lines are printed as they come.
 """
 import datetime
 import os
 import sys
+import textwrap
 
 import trio
 from rich.live import Live
 from rich.text import Text
 from rich.tree import Tree
 
+import protocol
+
 from . import host
 from .engine import Engine, LoadError
-from protocol import level_number
 from .states import display_state
 
 LIVE_CHILDREN_SHOWN = 20
@@ -73,7 +76,8 @@ class RunLogs:
             self.run.write(f"{stamp} RUN {record['status']}\n")
         elif kind == "tree":
             names = ", ".join(script["name"] for script in record["snapshot"]["scripts"])
-            self.run.write(f"{stamp} TREE {record['action']}: {names}\n")
+            nodes = textwrap.indent(protocol.format_nodes(record["snapshot"]), "    ")
+            self.run.write(f"{stamp} TREE {record['action']}: {names}\n{nodes}\n")
         elif kind == "dialog":
             self.run.write(f"{stamp} DIALOG {record['action']} ({record['sn']}) {record['name']}\n")
 
@@ -86,10 +90,10 @@ class PlainView:
     """Prints log lines ``LEVEL:logger:message`` as they come (not a terminal)."""
 
     def __init__(self, level):
-        self.level = level_number(level) if isinstance(level, str) else level
+        self.level = protocol.level_number(level) if isinstance(level, str) else level
 
     def shows(self, record) -> bool:
-        return record["kind"] == "log" and level_number(record["level"]) >= self.level
+        return record["kind"] == "log" and protocol.level_number(record["level"]) >= self.level
 
     def record(self, record):
         if self.shows(record):

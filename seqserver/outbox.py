@@ -95,6 +95,9 @@ class Client:
             else:
                 self.outbox.put(event.encoded, event.kind)
         if self.outbox.size > self._queue_limit * HARD_LIMIT_FACTOR:
+            # Before giving up on the client, what it can do without that is still queued goes too.
+            self.dropped += self.outbox.discard(lambda kind: kind in SUPERSEDED_BY_SNAPSHOT)
+        if self.outbox.size > self._queue_limit * HARD_LIMIT_FACTOR:
             self.log.warning("client far too slow: disconnected", queued=self.outbox.size)
             self.cancel_scope.cancel()
 

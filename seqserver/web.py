@@ -33,6 +33,7 @@ SIGN_IN_PATH = "/signin"
 MAX_SIGN_IN_BODY = 4096  # bytes of a sign-in form: a token and little else
 RECEIVE_SIZE = 16384
 REQUEST_TIMEOUT = 30  # seconds a client may take to send one request's headers
+BATCHED = "seq.batched"  # websocket subprotocol: several messages, back to back, in one frame to the client
 
 CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
@@ -71,6 +72,15 @@ class WebSocketTransport:
 
     async def aclose(self) -> None:
         await self._websocket.aclose()
+
+
+class BatchedWebSocketTransport(WebSocketTransport):
+    """A websocket whose client asked for ``seq.batched``: each batch of queued messages goes out
+    in one frame, as the bytes they were encoded in. A browser pays for every frame, so a flood
+    of events in frames of their own keeps a page seconds behind the run."""
+
+    async def send(self, messages: list[bytes]) -> None:
+        await super().send([b"".join(messages)])
 
 
 def _header(request: h11.Request, name: bytes) -> str | None:
@@ -264,11 +274,12 @@ async def _serve_websocket(server, stream: ReplayStream, peer: str, signed_in: P
             request = await trio_websocket.wrap_server_stream(
                 nursery, stream, max_message_size=server.max_message_size
             )
-            websocket = await request.accept()
+            websocket = await request.accept(subprotocol=BATCHED if BATCHED in request.proposed_subprotocols else None)
         if websocket is None:
             nursery.cancel_scope.cancel()
             return
-        transport = WebSocketTransport(websocket, peer, signed_in)
+        kind = BatchedWebSocketTransport if websocket.subprotocol == BATCHED else WebSocketTransport
+        transport = kind(websocket, peer, signed_in)
         try:
             await server.handle_client(transport)
         finally:

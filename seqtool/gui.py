@@ -5,7 +5,9 @@ is there: it connects to the one at ``--address``, or starts one when none
 answers (moving up to ten ports on when the port is taken by something else, as
 the manual's 4.3 says), loads the scripts and OBs given, starts them with
 ``--run``, prints the page's address and opens a browser. A server it started
-runs until this command is interrupted.
+runs until this command is interrupted. With ``--replay FILE`` it shows a run
+recorded by ``seqtool run`` instead (its ``seqrun_<pid>.log``): a server of its
+own (:mod:`seqserver.replay`) serves the page and the run's events, and nothing runs.
 
 The access token is never printed nor put on a command line (where every user of
 the machine could read it): the browser is sent to a small page in the user's
@@ -33,6 +35,8 @@ import seqclient
 from seqclient import access
 from seqclient.errors import leaves
 from seqlocation import InvalidName, LocationError, add_registry_argument, parse_name
+from seqserver import runlog
+from seqserver.replay import ReplayServer
 
 DEFAULT_PORT = 8000
 PORT_ATTEMPTS = 11  # the port asked for, then up to 10 following ones
@@ -59,6 +63,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--token", help="the server's access token (default: from --token-file, $SEQ_TOKEN, "
                         "or the token file a server of this user generated)")
     parser.add_argument("--token-file", metavar="PATH", help="read the server's access token from this file")
+    parser.add_argument("--replay", metavar="FILE", help="show a finished run from its seqrun_<pid>.log (written by "
+                        "seqtool run): its tree, timeline and logs; nothing runs (--address: where to serve it, "
+                        "default a free port of 127.0.0.1)")
     parser.add_argument(
         "scripts", nargs="*", metavar="SCRIPT", help="modules (dotted names or .py files) or OB files (.json) to "
         "load; a first one that is a sequencer's or component's name (IRIS@IRIS_ifsonly) is the server to use"
@@ -68,7 +75,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace) -> int:
     problems = []
     try:
-        return trio.run(functools.partial(serve_gui, args))
+        return trio.run(functools.partial(serve_replay if args.replay else serve_gui, args))
     except* (GuiError, seqclient.ConnectionClosed, LocationError) as group:
         problems = list(leaves(group))
     except* KeyboardInterrupt:
@@ -133,22 +140,61 @@ async def serve_gui(args: argparse.Namespace) -> int:
         if name is None:
             port, server = await find_or_start_server(nursery, host, port, args.log_level, args.config, token)
         await prepare(host, port, load_commands(args.scripts, args.run), token)
-        url = f"http://{host}:{port}/?log-level={args.log_level}"
-        print(f"Sequencer GUI: {url}", flush=True)
-        token = access.client_token(token, host)
-        launcher = write_launcher(url, token, port) if token is not None else None
-        if launcher is not None:
-            print(f"To open it signed in from this machine: {launcher.as_uri()} (readable by you only)", flush=True)
-        if not args.no_browser:
-            open_browser(launcher.as_uri() if launcher is not None else url)
+        show_page(f"http://{host}:{port}/?log-level={args.log_level}", access.client_token(token, host), port,
+                  args.no_browser)
         if server is None:
             return 0
         print("Press Ctrl-C to stop the sequencer server.", flush=True)
+        await run_until_signalled(server.wait)
+        nursery.cancel_scope.cancel()
+    return 0
+
+
+async def serve_replay(args: argparse.Namespace) -> int:
+    """Serve the page showing the run recorded in ``args.replay`` until interrupted."""
+    if args.scripts or args.run:
+        raise GuiError("--replay shows a recorded run and runs nothing: leave out the scripts and --run")
+    path = pathlib.Path(args.replay)
+    try:
+        run = runlog.read_run_log(path.read_text(encoding="utf-8", errors="backslashreplace"))
+    except OSError as exc:
+        raise GuiError(f"cannot read {args.replay}: {exc.strerror}") from None
+    except runlog.RunLogError as exc:
+        raise GuiError(f"{args.replay} cannot be shown: {exc}") from None
+    print(f"{path.name}: {run.nodes} nodes, {len(run.events)} events", flush=True)
+    if run.not_understood:
+        print(f"seqtool gui: {len(run.not_understood)} line(s) of {path.name} not understood, left out; "
+              f"the first: {run.not_understood[0]!r}", file=sys.stderr, flush=True)
+    host, port = parse_address(args.address, None) if args.address else ("127.0.0.1", 0)
+    token = access.user_token()
+    server = ReplayServer(path.name, run, token)
+    async with trio.open_nursery() as nursery:
+        port = await nursery.start(server.serve, host, port)
+        show_page(f"http://{host}:{port}/?log-level={args.log_level}&replay={urllib.parse.quote(path.name)}",
+                  token, port, args.no_browser)
+        print("Press Ctrl-C to stop showing it.", flush=True)
+        await run_until_signalled(trio.sleep_forever)
+        nursery.cancel_scope.cancel()
+    return 0
+
+
+def show_page(url: str, token: str | None, port: int, no_browser: bool) -> None:
+    """Print the page's address, and open it in a browser signed in (unless ``no_browser``)."""
+    print(f"Sequencer GUI: {url}", flush=True)
+    launcher = write_launcher(url, token, port) if token is not None else None
+    if launcher is not None:
+        print(f"To open it signed in from this machine: {launcher.as_uri()} (readable by you only)", flush=True)
+    if not no_browser:
+        open_browser(launcher.as_uri() if launcher is not None else url)
+
+
+async def run_until_signalled(wait) -> None:
+    """Await ``wait()``; SIGTERM or SIGHUP ends the wait (Ctrl-C raises KeyboardInterrupt, as usual)."""
+    async with trio.open_nursery() as nursery:
         with trio.open_signal_receiver(signal.SIGTERM, signal.SIGHUP) as signals:
             nursery.start_soon(_cancel_on_signal, signals, nursery.cancel_scope)
-            await server.wait()
+            await wait()
             nursery.cancel_scope.cancel()
-    return 0
 
 
 async def _cancel_on_signal(signals, cancel_scope: trio.CancelScope) -> None:

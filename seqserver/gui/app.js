@@ -1,20 +1,36 @@
-// The Sequencer GUI page (manual chapter 4): wires the server connection to the
-// toolbar, the tree, the tabs and the dialogs. Everything shown comes from the
-// server: the welcome's snapshot, then events; every action is a command line
-// of the kernel's language, the same a shell operator would type.
-import { Connection, serverUrl, signIn } from "./connection.js";
+// The Sequencer GUI page (manual chapter 4): wires the link to the server to the
+// toolbar, the tree, the timeline, the tabs and the dialogs. Everything shown
+// comes from the server: the welcome's snapshot, then events, which the link
+// (a worker) folds into one batch a frame; every action is a command line of the
+// kernel's language, the same a shell operator would type. With ?replay=FILE the
+// page shows a recorded run (seqtool gui --replay serves its events as a server
+// would) and offers nothing to send.
+import { Link, serverUrl, signIn } from "./link.js";
+import { Outline } from "./rows.js";
 import { TreeView } from "./tree.js";
+import { TimelineView } from "./timeline.js";
 import { LogsView } from "./logs.js";
 import { VariablesView, shellQuote } from "./variables.js";
 import { ConsoleView } from "./console.js";
 import { ErrorDialog, PromptDialog, TextDialog } from "./dialogs.js";
+import { repaintLive } from "./frames.js";
+import { setText } from "./virtual.js";
 
 const $ = (selector) => document.querySelector(selector);
+const $$ = (selector) => document.querySelectorAll(selector);
 const params = new URLSearchParams(location.search);
+const replayed = params.get("replay"); // the name of the recorded run shown, or null when live
 
-const connection = new Connection(serverUrl(location));
-const tree = new TreeView($("#tree"));
-const logs = new LogsView($("#logs"), (params.get("log-level") || "DEBUG").toUpperCase());
+const link = new Link();
+const outline = new Outline();
+const serverClock = { lastTs: 0, skew: 0 }; // see link-worker.js
+const now = () => (replayed ? serverClock.lastTs : Date.now() / 1000 - serverClock.skew);
+const tree = new TreeView(outline, { scroller: $("#tree-pane"), table: $("#tree") });
+const timeline = new TimelineView(outline, { scroller: $("#timeline-pane"), table: $("#timeline"), tip: $("#timeline-tip"), now });
+const logs = new LogsView(
+  { panel: $("#tab-logs"), scroller: $("#logs-scroll"), table: $("#logs"), note: $("#logs-note") },
+  (params.get("log-level") || "DEBUG").toUpperCase(),
+);
 const variables = new VariablesView({ obList: $("#ob-list"), table: $("#variables"), setButton: $("#set-variables") });
 const console_ = new ConsoleView($("#console-log"));
 const errorDialog = new ErrorDialog($("#error-dialog"));
@@ -24,7 +40,7 @@ const textDialog = new TextDialog($("#text-dialog"));
 /** Send a command; its outcome shows in the status bar (and the console). */
 async function send(line) {
   try {
-    const reply = await connection.command(line);
+    const reply = await link.command(line);
     showReply(line, reply);
     return reply;
   } catch (error) {
@@ -41,76 +57,154 @@ function showReply(line, reply) {
   status.title = reply.ok ? reply.output : reply.error;
 }
 
+// --- the status bar ----------------------------------------------------------
+
+// The run's status, as the snapshot has it after the last batch: it is the truth
+// after any resynchronisation, whatever events were missed.
+const STATUS_WORDS = {
+  idle: "",
+  running: "running",
+  paused: "paused",
+  finished: "run finished",
+  error: "run stopped on an error",
+  aborted: "run aborted",
+};
+const page = { connected: false, status: "idle" };
+
+/** What the status bar says of the connection and the run (written only when it changes). */
+function sayState(text) {
+  setText($("#connection-state"), text);
+}
+
+function showStatus() {
+  if (!page.connected) return; // the connection's own words stay
+  const words = STATUS_WORDS[page.status] ?? page.status;
+  const where = replayed ? `Replay of ${replayed}` : "Connected";
+  sayState(words ? `${where}, ${words}` : where);
+}
+
 // --- connection ------------------------------------------------------------
 
 function setConnected(connected) {
+  page.connected = connected;
   document.body.classList.toggle("disconnected", !connected);
   $("#banner").hidden = connected;
-  $("#connection-state").textContent = connected ? "Connected" : "Disconnected: reconnecting…";
-  // What sends commands is disabled; what only changes the view (Debug Mode, the logs filter, tabs) is not.
+  // What sends commands is disabled (a recorded run takes none); what only changes the view
+  // (Debug Mode, the logs filter, tabs) is not.
   const senders = ".toolbar > button, #ob-file, #command-line, #otto-menu button, #set-variables, #console-line";
-  for (const control of document.querySelectorAll(senders)) {
-    control.disabled = !connected;
-  }
-  $("#append-ob").classList.toggle("disabled", !connected);
-  if (!connected) {
+  for (const control of $$(senders)) control.disabled = !connected || Boolean(replayed);
+  $("#append-ob").classList.toggle("disabled", !connected || Boolean(replayed));
+  if (connected) {
+    showStatus();
+  } else {
+    sayState("Disconnected: reconnecting…");
     errorDialog.close();
     prompt.close();
   }
 }
 
 let everConnected = false;
-connection.addEventListener("welcome", ({ detail: welcome }) => {
+link.addEventListener("welcome", ({ detail: welcome }) => {
   setConnected(true);
   $("#server-name").textContent = welcome.server || "";
   $("#role").textContent = welcome.role ? `as ${welcome.role}` : "";
   if (everConnected) logs.note("reconnected to the sequencer server");
   everConnected = true;
-  applySnapshot(welcome.snapshot || {});
-  // Joining while a dialog waits for an answer: ask it here too.
-  const [waiting] = welcome.snapshot?.dialogs || [];
-  if (waiting) prompt.show(waiting);
-  refreshOtto();
+  if (!replayed) refreshOtto();
 });
-connection.addEventListener("refused", ({ detail: { reason } }) => {
+link.addEventListener("refused", ({ detail: { reason } }) => {
   setConnected(false);
-  $("#connection-state").textContent = "Not signed in";
+  sayState("Not signed in");
   askToSignIn(reason);
 });
-connection.addEventListener("lost", () => {
+link.addEventListener("lost", ({ detail: { first } }) => {
   setConnected(false);
-  if (everConnected) logs.note("connection to the sequencer server lost");
+  if (everConnected && first) logs.note("connection to the sequencer server lost");
 });
-connection.addEventListener("sent", ({ detail }) => console_.sent(detail.line));
-connection.addEventListener("received", ({ detail }) => console_.received(detail.line, detail.reply));
+link.addEventListener("sent", ({ detail }) => console_.sent(detail.line));
+link.addEventListener("received", ({ detail }) => console_.received(detail.line, detail.reply));
 
-function applySnapshot(snapshot) {
-  tree.render(snapshot.scripts);
-  refreshVariables();
-}
-
-// --- events ----------------------------------------------------------------
+// --- what the server tells -----------------------------------------------------
 
 const EVENT_HANDLERS = {
-  state: (event) => tree.updateState(event),
-  tree: (event) => applySnapshot(event.snapshot || {}),
-  log: (event) => logs.add(event),
-  output: (event) => logs.add({ ...event, level: event.stream.toUpperCase(), logger: event.stream, message: event.text }),
-  error: (event) => errorDialog.show(event),
-  dialog: (event) => (event.action === "request" ? prompt.show(event) : prompt.resolved(event.sn)),
+  error: (event) => replayed || errorDialog.show(event),
   run: (event) => {
-    if (event.status === "running" || event.status === "started") errorDialog.close();
-    $("#connection-state").textContent = `Connected, run ${event.status}`;
+    if (event.status === "started" || event.status === "running") errorDialog.close();
   },
-  notice: (event) => logs.add({ ...event, logger: "seqserver" }),
 };
 
-connection.addEventListener("event", ({ detail: event }) => EVENT_HANDLERS[event.kind]?.(event));
+/** A dialog waits for an answer while the snapshot lists it: ask the first one. */
+function showDialogs(dialogs) {
+  if (replayed) return;
+  if (dialogs.length) prompt.show(dialogs[0]);
+  else prompt.close();
+}
+
+link.addEventListener("batch", ({ detail: batch }) => {
+  serverClock.lastTs = batch.lastTs;
+  if (Number.isFinite(batch.skew)) serverClock.skew = batch.skew;
+  if (batch.tree) {
+    outline.replace(batch.tree);
+    tree.treeReplaced();
+    timeline.treeReplaced();
+  } else {
+    outline.applyStates(batch.states);
+  }
+  outline.applyTimes(batch.times);
+  outline.setErrors(batch.errors);
+  logs.add(batch.logs);
+  for (const event of batch.events) EVENT_HANDLERS[event.kind]?.(event);
+  page.status = batch.status;
+  showStatus();
+  showDialogs(batch.dialogs);
+  if (batch.latestRunning !== null) outline.latestRunning = outline.rowOfSn(batch.latestRunning);
+  timeline.live = !replayed && (batch.status === "running" || batch.status === "paused");
+  if (followRun.checked && batch.latestRunning !== null && !replayed) currentView().follow(outline.latestRunning);
+  repaintLive(tree);
+  repaintLive(timeline);
+  if (batch.tree && !replayed) refreshVariables();
+});
+
+// --- the tree and the timeline ---------------------------------------------------
+
+const VIEWS = { tree, timeline };
+const followRun = $("#follow-run");
+followRun.checked = localStorage.getItem("seq.followRun") !== "";
+followRun.addEventListener("change", () => {
+  localStorage.setItem("seq.followRun", followRun.checked ? "1" : "");
+  if (followRun.checked) currentView().follow(outline.latestRunning);
+});
+
+function currentView() {
+  return $("#timeline-pane").hidden ? tree : timeline;
+}
+
+/** Show the tree or the timeline, at the rows the other one showed. */
+function showView(name) {
+  const view = VIEWS[name];
+  const before = currentView();
+  for (const button of $$("[data-view]")) button.setAttribute("aria-selected", String(button.dataset.view === name));
+  $("#tree-pane").hidden = name !== "tree";
+  $("#timeline-pane").hidden = name !== "timeline";
+  $("#timeline-zoom").hidden = name !== "timeline";
+  $("#timeline-tip").hidden = true;
+  if (view !== before) view.showSameRowsAs(before);
+  if (followRun.checked && page.status === "running") view.follow(outline.latestRunning);
+}
+for (const button of $$("[data-view]")) {
+  button.addEventListener("click", () => {
+    showView(button.dataset.view);
+    currentView().scroller.focus({ preventScroll: true }); // the keys move in the view shown
+  });
+}
+
+const ZOOMS = { in: () => timeline.zoom(0.5), out: () => timeline.zoom(2), fit: () => timeline.fit() };
+for (const button of $$("[data-zoom]")) button.addEventListener("click", () => ZOOMS[button.dataset.zoom]());
 
 // --- toolbar ---------------------------------------------------------------
 
 function selectedNodeOrComplain() {
-  const node = tree.selected();
+  const node = outline.node(outline.selectedRow);
   if (!node) showReply("", { ok: false, error: "select a node in the tree first" });
   return node;
 }
@@ -121,7 +215,7 @@ const TOOLBAR = {
   reset: () => send("reset"),
   // Continue resumes what waits: a node paused on its flag, else an aborted or failed run.
   continue: () => {
-    const paused = tree.pausedNodes();
+    const paused = outline.pausedNodes();
     return paused.length ? Promise.all(paused.map((node) => send(`resume ${node.sn}`))) : send("continue");
   },
   pause: () => toggleFlag(selectedNodeOrComplain(), "PAUSE"),
@@ -137,9 +231,25 @@ async function toggleFlag(node, flag) {
   if (flag === "PAUSE" && removing && (node.state || "").startsWith("PAUSED")) await send(`resume ${node.sn}`);
 }
 
-for (const button of document.querySelectorAll("[data-command]")) {
+for (const button of $$("[data-command]")) {
   button.addEventListener("click", () => TOOLBAR[button.dataset.command]());
 }
+
+// Keyboard shortcuts of the toolbar (data-shortcut="Alt+R"), told in each button's tooltip.
+const SHORTCUTS = new Map();
+for (const button of $$("[data-shortcut]")) {
+  const shortcut = button.dataset.shortcut;
+  SHORTCUTS.set(`Key${shortcut.split("+").pop()}`, button);
+  button.title += ` (${shortcut})`;
+  button.setAttribute("aria-keyshortcuts", shortcut);
+}
+document.addEventListener("keydown", (e) => {
+  if (!e.altKey || e.ctrlKey || e.metaKey || e.shiftKey) return;
+  const button = SHORTCUTS.get(e.code);
+  if (!button || button.disabled || document.querySelector("dialog[open]")) return;
+  e.preventDefault();
+  button.click();
+});
 
 $("#ob-file").addEventListener("change", async (e) => {
   const file = e.target.files[0];
@@ -195,9 +305,10 @@ document.addEventListener("keydown", (e) => {
   if (e.key === "Escape") $("#node-menu").hidden = true;
 });
 
-// The tree's right-click menu: Pause/UnPause and Skip/UnSkip of the node clicked.
+// The right-click menu of the tree and the timeline: Pause/UnPause and Skip/UnSkip of the node clicked.
 const nodeMenu = $("#node-menu");
-tree.addEventListener("node-menu", ({ detail: { node, x, y } }) => {
+const openNodeMenu = ({ detail: { node, x, y } }) => {
+  if (replayed) return;
   for (const item of nodeMenu.querySelectorAll("[data-flag]")) {
     const flag = item.dataset.flag.toUpperCase();
     const word = item.dataset.flag === "pause" ? "Pause" : "Skip";
@@ -206,12 +317,13 @@ tree.addEventListener("node-menu", ({ detail: { node, x, y } }) => {
   nodeMenu.style.left = `${x}px`;
   nodeMenu.style.top = `${y}px`;
   nodeMenu.hidden = false;
-  nodeMenu.dataset.sn = node.sn;
-});
+};
+tree.addEventListener("node-menu", openNodeMenu);
+timeline.addEventListener("node-menu", openNodeMenu);
 for (const item of nodeMenu.querySelectorAll("[data-flag]")) {
   item.addEventListener("click", () => {
     nodeMenu.hidden = true;
-    toggleFlag(tree.selected(), item.dataset.flag.toUpperCase());
+    toggleFlag(outline.node(outline.selectedRow), item.dataset.flag.toUpperCase());
   });
 }
 
@@ -230,10 +342,23 @@ for (const button of document.querySelectorAll("[data-tab]")) {
 
 // --- OB variables ----------------------------------------------------------
 
+// Asked again at each tree event; while one `lsvar` is on its way, the next waits for it (one at most).
+const variablesAsked = { inFlight: false, again: false };
+
 async function refreshVariables() {
-  if (!connection.connected) return;
-  const reply = await connection.command("lsvar").catch(() => null);
+  if (!link.connected) return;
+  if (variablesAsked.inFlight) {
+    variablesAsked.again = true;
+    return;
+  }
+  variablesAsked.inFlight = true;
+  const reply = await link.command("lsvar").catch(() => null);
+  variablesAsked.inFlight = false;
   if (reply && reply.ok) variables.show(groupVariables(reply.data || []));
+  if (variablesAsked.again) {
+    variablesAsked.again = false;
+    refreshVariables();
+  }
 }
 
 /** The kernel's flat variable list, grouped by OB and then by template. */
@@ -268,7 +393,7 @@ prompt.addEventListener("answer", ({ detail: { sn, answer } }) => send(`answer $
 const ottoConfig = $("#otto-config");
 
 async function refreshOtto() {
-  const reply = await connection.command("otto").catch(() => null);
+  const reply = await link.command("otto").catch(() => null);
   const configured = Boolean(reply && reply.ok && reply.data);
   $("#otto-menu").hidden = !configured;
   if (configured) {
@@ -323,20 +448,24 @@ signInDialog.querySelector("form").addEventListener("submit", async (e) => {
     return;
   }
   signInDialog.close();
-  connection.open();
+  link.open(serverUrl(location));
 });
 
 async function start() {
   setConnected(false);
-  $("#connection-state").textContent = "Connecting…";
   $("#banner").hidden = true;
+  sayState("Connecting…");
+  if (replayed) {
+    document.body.classList.add("replay");
+    showView("timeline");
+  }
   const token = new URLSearchParams(location.hash.slice(1)).get("token");
   if (token) {
     history.replaceState(null, "", location.pathname + location.search);
     const problem = await signIn(token);
     if (problem) logs.note(`sign-in with the address's token failed: ${problem}`);
   }
-  connection.open();
+  link.open(serverUrl(location));
 }
 
 start();

@@ -53,6 +53,25 @@ export function clock(t) {
   return `${pad(t.getHours())}:${pad(t.getMinutes())}:${pad(t.getSeconds())}.${pad(t.getMilliseconds(), 3)}`;
 }
 
+/**
+ * A duration for people: "250 ms", "1.25 s", "2 min 5 s", "1 h 3 min". `resolution`
+ * (seconds) is the finest difference that matters: a time axis's step between ticks.
+ */
+export function formatDuration(seconds, resolution = 0.001) {
+  if (seconds === 0) return "0 s";
+  if (Math.abs(seconds) < 1 && resolution < 1) {
+    const ms = seconds * 1000;
+    return `${ms.toFixed(Math.abs(ms) < 10 && resolution < 0.01 ? 1 : 0)} ms`;
+  }
+  if (Math.abs(seconds) < 60) {
+    const decimals = resolution >= 1 ? 0 : Math.min(3, Math.ceil(-Math.log10(resolution) - 1e-9));
+    return `${seconds.toFixed(decimals)} s`;
+  }
+  const whole = Math.round(seconds);
+  if (whole < 3600) return `${Math.floor(whole / 60)} min ${whole % 60} s`;
+  return `${Math.floor(whole / 3600)} h ${Math.floor((whole % 3600) / 60)} min`;
+}
+
 export const NODE_TYPES = {
   A: "Action",
   S: "Sequence",
@@ -62,26 +81,3 @@ export const NODE_TYPES = {
   D: "Dialog",
   O: "Observation Block",
 };
-
-const ICON_PATHS = {
-  // three steps one after the other
-  S: '<rect x="1" y="6" width="4" height="4"/><rect x="6" y="6" width="4" height="4"/><rect x="11" y="6" width="4" height="4"/>',
-  // three branches side by side
-  P: '<rect x="2" y="1" width="12" height="3"/><rect x="2" y="6.5" width="12" height="3"/><rect x="2" y="12" width="12" height="3"/>',
-  // a circular arrow
-  L: '<path d="M8 2a6 6 0 1 0 6 6h-2a4 4 0 1 1-4-4v2.5L12 3 8 -0.5z"/>',
-  T: '<path d="M2 2h12v3H9.5v9h-3V5H2z"/>',
-  O: '<path d="M3 1h7l3 3v11H3z"/>',
-  D: '<path d="M2 2h12v9H7l-4 3v-3H2z"/>',
-  A: '<circle cx="8" cy="8" r="3"/>',
-};
-
-/** An inline SVG icon telling the node's type apart (Sequence, Parallel, Loop...). */
-export function typeIcon(type) {
-  const svg = `<svg viewBox="0 0 16 16" width="14" height="14" aria-hidden="true">${ICON_PATHS[type] ?? ICON_PATHS.A}</svg>`;
-  const span = document.createElement("span");
-  span.className = `icon icon-${type}`;
-  span.title = NODE_TYPES[type] ?? type;
-  span.innerHTML = svg;
-  return span;
-}

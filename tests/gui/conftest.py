@@ -8,9 +8,10 @@ README's pictures), else to the test's temporary folder.
 import asyncio
 import os
 import pathlib
+import re
 
 import pytest
-from gui_support import CHROMIUM, CHROMIUM_ARGS, REPO_ROOT, VIEWPORT, ServerProcess
+from gui_support import CHROMIUM, CHROMIUM_ARGS, LONG_TASK_PROBE, REPO_ROOT, VIEWPORT, Observer, ServerProcess
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
@@ -43,17 +44,19 @@ def browser():
 
 @pytest.fixture
 def open_page(browser, server):
-    """Open the GUI of ``server`` in a fresh browser context, signed in; returns the page once connected."""
+    """Open the GUI of ``server`` in a fresh browser context, signed in; returns the page once connected.
+    The page records its long tasks (gui_support.LONG_TASK_PROBE)."""
     contexts = []
     errors = []
 
-    def open_(url=None, debug=True):
-        context = browser.new_context(viewport=VIEWPORT)
+    def open_(url=None, debug=True, viewport=VIEWPORT, ready="Connected"):
+        context = browser.new_context(viewport=viewport)
+        context.add_init_script(LONG_TASK_PROBE)
         contexts.append(context)
         page = context.new_page()
         page.on("pageerror", lambda error: errors.append(error))
         page.goto(url or server.signed_url)
-        playwright_api.expect(page.locator("#connection-state")).to_have_text("Connected", timeout=15000)
+        playwright_api.expect(page.locator("#connection-state")).to_have_text(re.compile(f"^{ready}"), timeout=15000)
         if debug:
             page.click("#application-menu summary")
             page.check("#debug-mode")
@@ -63,6 +66,14 @@ def open_page(browser, server):
     for context in contexts:
         context.close()
     assert not errors, f"errors in the page: {errors}"
+
+
+@pytest.fixture
+def observer(server):
+    """A protocol client recording every event the server sends (gui_support.Observer)."""
+    watching = Observer(server)
+    yield watching
+    watching.close()
 
 
 @pytest.fixture

@@ -1,11 +1,15 @@
-"""What the GUI tests share: a real seqserver process and how Chromium is launched."""
+"""What the GUI tests share: a real seqserver process, how Chromium is launched, what is measured
+in the page, and a protocol client that records what the server sent."""
 import pathlib
 import queue
+import re
 import subprocess
 import sys
 import threading
+import time
 import urllib.parse
 
+import seqclient
 from seqclient import access
 
 CHROMIUM = "/usr/bin/chromium"
@@ -20,6 +24,36 @@ CHROMIUM_ARGS = [
 START_TIMEOUT = 30  # seconds for a server to listen
 VIEWPORT = {"width": 1280, "height": 800}
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
+SCRIPTS = pathlib.Path(__file__).resolve().parent / "scripts"
+
+# The page's main-thread tasks over 50 ms (the Long Tasks API), from before its own scripts run.
+LONG_TASK_PROBE = """
+window.seqLongTasks = [];
+new PerformanceObserver((list) => {
+  for (const task of list.getEntries()) window.seqLongTasks.push(task.duration);
+}).observe({ type: "longtask", buffered: true });
+"""
+
+# When the status bar first says `word`: the time (Unix, seconds) of the frame after the one that drew it,
+# put in the attribute data-seq-shown-at of the document's element.
+WATCH_STATUS = """(word) => {
+  const status = document.querySelector("#connection-state");
+  const root = document.documentElement;
+  delete root.dataset.seqShownAt;
+  new MutationObserver(() => {
+    if (status.textContent.includes(word)) {
+      requestAnimationFrame(() => { root.dataset.seqShownAt ??= String(Date.now() / 1000); });
+    }
+  }).observe(status, { childList: true, characterData: true, subtree: true });
+}"""
+
+
+def shown_at(page) -> float:
+    """When the status bar said what WATCH_STATUS watches for (waiting for it)."""
+    when = page.locator("html")
+    from playwright.sync_api import expect
+    expect(when).to_have_attribute("data-seq-shown-at", re.compile(r"^\d"), timeout=15000)
+    return float(when.get_attribute("data-seq-shown-at"))
 
 
 class ServerProcess:
@@ -64,3 +98,39 @@ class ServerProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+
+class Observer:
+    """A protocol client of the server that records every event it receives, with when it came."""
+
+    def __init__(self, server: ServerProcess):
+        self.events = []  # (event, arrival time)
+        self.arrived = threading.Condition()
+        self.connection = seqclient.SyncClient("127.0.0.1", server.port, client="test observer",
+                                            token=access.client_token(None, "127.0.0.1"), on_event=self._take)
+
+    def _take(self, event):
+        with self.arrived:
+            self.events.append((event, time.time()))
+            self.arrived.notify_all()
+
+    def mark(self) -> int:
+        """A point in the events received so far, for wait_for(since=...)."""
+        with self.arrived:
+            return len(self.events)
+
+    def wait_for(self, predicate, since=0, timeout=60):
+        """The first event (after ``since``) satisfying ``predicate``, and when it arrived (waiting for it)."""
+        def found():
+            return next((e for e in self.events[since:] if predicate(e[0])), None)
+
+        with self.arrived:
+            event = self.arrived.wait_for(found, timeout)
+        assert event, "the expected event did not come"
+        return event
+
+    def run_ended(self, status="finished", since=0):
+        return self.wait_for(lambda e: e.get("kind") == "run" and e["status"] == status, since)
+
+    def close(self):
+        self.connection.close()

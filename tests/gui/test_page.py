@@ -7,7 +7,7 @@ import os
 import re
 import threading
 
-from gui_support import REPO_ROOT, ServerProcess
+from gui_support import REPO_ROOT, SCRIPTS, ServerProcess
 from playwright.sync_api import expect
 
 SAMPLE_OB = REPO_ROOT / "samples" / "obex.json"
@@ -15,10 +15,15 @@ TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}$")
 WAIT = 15000  # ms: upper bound for anything to show up
 
 
-def row(page, name, nth=0):
-    """The tree row of the nth node called ``name``."""
+def rows_named(page, name, view="tree"):
+    """The rows of the nodes called ``name`` that the tree (or the timeline) shows."""
     label = page.locator(".label", has_text=re.compile(f"^{re.escape(name)}$"))
-    return page.locator("#tree tbody tr", has=label).nth(nth)
+    return page.locator(f"#{view} tbody tr", has=label)
+
+
+def row(page, name, nth=0, view="tree"):
+    """The row of the nth node called ``name`` among those shown."""
+    return rows_named(page, name, view).nth(nth)
 
 
 def state(page, name, nth=0):
@@ -87,10 +92,10 @@ def test_tree_expands_collapses_and_follows_the_keyboard(open_page):
     append_sample_ob(page)
     template = row(page, "Template", 0)
     template.locator(".toggle").click()
-    expect(row(page, "TPL_SUM Example", 0)).to_be_hidden()
-    expect(row(page, "TPL_SUM Example", 1)).to_be_visible()
+    expect(template).to_have_attribute("aria-expanded", "false")
+    expect(rows_named(page, "TPL_SUM Example")).to_have_count(1)  # the second template's
     template.locator(".toggle").click()
-    expect(row(page, "Tpl.delay", 0)).to_be_visible()
+    expect(rows_named(page, "TPL_SUM Example")).to_have_count(2)
 
     row(page, "Tpl.do_sum", 0).click()
     page.keyboard.press("ArrowDown")
@@ -98,9 +103,33 @@ def test_tree_expands_collapses_and_follows_the_keyboard(open_page):
     page.keyboard.press("ArrowLeft")  # a step: to its container
     page.keyboard.press("ArrowLeft")  # a container: collapse it
     expect(row(page, "TPL_SUM Example", 0)).to_have_class(re.compile(r"\bselected\b"))
-    expect(row(page, "Tpl.delay", 0)).to_be_hidden()
+    expect(rows_named(page, "Tpl.delay")).to_have_count(1)
     page.keyboard.press("ArrowRight")
-    expect(row(page, "Tpl.delay", 0)).to_be_visible()
+    expect(rows_named(page, "Tpl.delay")).to_have_count(2)
+    page.keyboard.press("Enter")  # toggles
+    expect(rows_named(page, "Tpl.delay")).to_have_count(1)
+    page.keyboard.press("Enter")
+    expect(rows_named(page, "Tpl.delay")).to_have_count(2)
+    page.keyboard.press("End")
+    expect(row(page, "Tpl.delay", 1)).to_have_class(re.compile(r"\bselected\b"))
+    page.keyboard.press("Home")
+    expect(row(page, "My humble II OB(A)")).to_have_class(re.compile(r"\bselected\b"))
+
+
+def test_the_toolbar_has_keyboard_shortcuts_told_in_its_tooltips(open_page):
+    page = open_page()
+    append_sample_ob(page)
+    for command, key in [("run", "R"), ("continue", "C"), ("abort", "A"), ("pause", "P"), ("skip", "S")]:
+        expect(page.locator(f"[data-command={command}]")).to_have_attribute("title", re.compile(rf"\(Alt\+{key}\)$"))
+    row(page, "Tpl.delay", 1).click()
+    page.keyboard.press("Alt+P")  # pause the selected node
+    expect(state(page, "Tpl.delay", 1)).to_have_text("Not Started (Pause)", timeout=WAIT)
+    page.keyboard.press("Alt+R")
+    expect(state(page, "Tpl.delay", 1)).to_have_text("Paused (Pause)", timeout=WAIT)
+    expect(page.locator("#connection-state")).to_have_text("Connected, paused", timeout=WAIT)
+    page.keyboard.press("Alt+C")  # continue: resume the paused node
+    expect(page.locator("#connection-state")).to_have_text("Connected, run finished", timeout=WAIT)
+    expect(state(page, "Tpl.delay", 1)).to_have_text("Finished (Pause)")
 
 
 def test_skip_and_pause_from_the_context_menu_are_honoured(open_page):
@@ -250,7 +279,9 @@ def test_two_pages_see_the_same_run(open_page):
 def test_server_restart_is_shown_and_the_page_resynchronises_without_reload(open_page, server):
     page = open_page()
     command(page, "load seq.samples.test_err")
-    expect(row(page, "Tpl.b")).to_be_visible()
+    page.click("[data-command=run]")
+    page.locator("#error-dialog").get_by_role("button", name="Discard").click()
+    expect(page.locator("#connection-state")).to_have_text("Connected, run stopped on an error")
     page.evaluate("window.loadedOnce = true")
 
     server.stop()
@@ -262,9 +293,10 @@ def test_server_restart_is_shown_and_the_page_resynchronises_without_reload(open
     try:
         expect(page.locator("#banner")).to_be_hidden(timeout=WAIT)
         expect(page.locator("[data-command=run]")).to_be_enabled()
-        expect(page.locator("#tree tbody tr")).to_have_count(0)  # the new server has nothing loaded
+        expect(page.locator("#tree tbody tr[data-sn]")).to_have_count(0)  # the new server has nothing loaded
+        expect(page.locator("#connection-state")).to_have_text("Connected")  # and has run nothing
         command(page, "load seq.samples.a")
-        expect(page.locator("#tree tbody tr").first).to_be_visible(timeout=WAIT)
+        expect(row(page, "Example A")).to_be_visible(timeout=WAIT)
         assert page.evaluate("window.loadedOnce") is True  # same page, never reloaded
     finally:
         restarted.stop()
@@ -323,3 +355,38 @@ def test_abort_gives_up_a_load_whose_module_hangs(open_page, tmp_path):
     gate[0].close()  # the abandoned import goes on and ends
     command(page, "load seq.samples.a")
     expect(row(page, "Example A")).to_be_visible(timeout=WAIT)
+
+
+def test_following_the_run_keeps_the_running_node_in_view(open_page):
+    page = open_page()
+    command(page, f"load {SCRIPTS / 'engineering.py'}")
+    command(page, "pause -find_name actuator150.4")
+    expect(page.locator("#follow-run")).to_be_checked()  # the manual's behaviour, by default
+    page.click("[data-command=run]")
+    expect(page.locator("#connection-state")).to_have_text("Connected, paused", timeout=WAIT)
+    expect(row(page, "actuator150.4")).to_be_in_viewport()
+    expect(state(page, "actuator150.4")).to_have_text("Paused (Pause)")
+
+    page.uncheck("#follow-run")
+    page.locator("#tree-pane").focus()
+    page.keyboard.press("Home")
+    page.click("[data-command=continue]")
+    expect(page.locator("#connection-state")).to_have_text("Connected, run finished", timeout=WAIT)
+    expect(row(page, "engineering")).to_be_in_viewport()  # left where the operator put it
+
+
+def test_the_logs_tab_keeps_the_latest_lines_and_says_where_the_others_are(open_page, observer):
+    page = open_page()
+    command(page, f"load {SCRIPTS / 'chatty.py'}")
+    page.click("[data-command=run]")
+    expect(page.locator("#connection-state")).to_have_text("Connected, run finished", timeout=60_000)
+    expect(log_lines(page, "line 14999")).to_have_count(1)  # the view follows the newest line
+    note = page.locator("#logs-note")
+    expect(note).to_have_text(re.compile(r"^The 10,000 latest lines; [\d,]+ earlier ones are in the session's seq_user\.log\.$"))
+    earlier = int(re.search(r"; ([\d,]+) earlier", note.inner_text()).group(1).replace(",", ""))
+    page.locator("#logs-scroll").hover()
+    page.mouse.wheel(0, -1_000_000)
+    first = page.locator("#logs tbody tr[class] td.message").first
+    expect(first).to_have_text(re.compile(r"^line \d{5}$"))
+    assert int(first.inner_text().split()[1]) >= earlier - 10  # the oldest kept (a few dropped lines were not ours)
+    assert page.locator("#logs tbody tr").count() < 100  # only the rows on screen are in the document

@@ -6,6 +6,7 @@ exercise web.py and its guard alone. The GUI tests run the whole chain.
 """
 import functools
 import http.client
+import io
 import socket
 
 import msgpack
@@ -26,7 +27,8 @@ WATCHER = Principal("observer", "wall")
 
 
 class EchoServer:
-    """Answers hello with welcome and each command with a reply echoing its line."""
+    """Answers hello with welcome and each command with a reply echoing its line; ``burst`` with three
+    replies at once, as the server sends a batch: in one piece where the transport takes one."""
 
     max_message_size = 1024 * 1024
 
@@ -51,6 +53,9 @@ class EchoServer:
             elif isinstance(event, protocol.Hello):
                 welcome = protocol.Welcome(version=1, server="echo", snapshot={})
                 await transport.send([connection.welcome(welcome)])
+            elif event.line == "burst":  # three replies handed to the transport at once
+                await transport.send([connection.send(protocol.Reply(id=event.id, ok=True, output=str(n)))
+                                      for n in range(3)])
             else:
                 reply = protocol.Reply(id=event.id, ok=True, output=event.line)
                 await transport.send([connection.send(reply)])
@@ -150,6 +155,22 @@ async def test_websocket_carries_one_message_per_binary_frame(address):
         assert msgpack.unpackb(await ws.get_message()) == {"type": "reply", "id": 3, "ok": True, "output": "nodes"}
         local_port = ws.local.port
     assert server.peers == [f"127.0.0.1:{local_port}"]
+
+
+@pytest.mark.parametrize("subprotocols, frames", [([web.BATCHED], [3]), ([], [1, 1, 1])])
+async def test_a_client_asking_for_batched_frames_gets_each_batch_in_one(address, subprotocols, frames):
+    host, port, _ = address
+    async with trio_websocket.open_websocket(host, port, "/ws", use_ssl=False, subprotocols=subprotocols) as ws:
+        assert ws.subprotocol == (subprotocols[0] if subprotocols else None)
+        await ws.send_message(msgpack.packb({"type": "hello", "version": 1, "client": "test"}))
+        assert msgpack.unpackb(await ws.get_message())["type"] == "welcome"
+        await ws.send_message(msgpack.packb({"type": "cmd", "id": 4, "line": "burst"}))
+        received, outputs = [], []
+        while len(outputs) < 3:
+            messages = list(msgpack.Unpacker(io.BytesIO(await ws.get_message())))
+            received.append(len(messages))
+            outputs += [message["output"] for message in messages]
+    assert received == frames and outputs == ["0", "1", "2"]
 
 
 async def test_bad_frames_get_an_error_and_the_websocket_stays_usable(address):

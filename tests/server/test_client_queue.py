@@ -63,3 +63,13 @@ async def test_a_client_that_reads_nothing_and_holds_what_cannot_be_dropped_is_d
     for _ in range(50):
         queue.offer([run("running")])
     assert queue.cancel_scope.cancel_called
+
+
+async def test_a_burst_far_over_the_limit_costs_the_states_still_queued_not_the_client(nursery):
+    queue, peer = client(queue_limit=300)
+    queue.offer([state(sn) for sn in range(100)])  # taken whole: the queue was empty
+    queue.offer([run("finished")])
+    assert not queue.cancel_scope.cancel_called and queue.dropped == 100
+    nursery.start_soon(queue.write, protocol.Snapshot({**protocol.empty_snapshot(), "status": "finished"}))
+    got = await received(peer, 3)
+    assert got[0].status == "finished" and got[1].kind == "notice" and got[2].action == "restored"
