@@ -17,6 +17,10 @@ from . import context
 
 USER_LOGGER = "seq.user"
 LIB_LOGGER = "seq.lib"
+#: Formats the traceback of a record logged with ``exc_info`` (``log.exception(...)``).
+_TRACEBACKS = logging.Formatter()
+
+
 def getUserLogger() -> logging.Logger:  # noqa: N802 (the manual's name)
     """The ``seq.user`` logger (manual 6.1)."""
     return logging.getLogger(USER_LOGGER)
@@ -76,7 +80,7 @@ class PublishingHandler(logging.Handler):
         node = context.current_node.get()
         message = record.getMessage()
         if record.exc_info and record.exc_info[0] is not None:
-            message = message + "\n" + self.formatException(record.exc_info)
+            message = message + "\n" + _TRACEBACKS.formatException(record.exc_info)
         body = {
             "kind": "log",
             "ts": record.created,
