@@ -7,8 +7,11 @@ another name for the same object, so there are never two copies of a script.
 """
 import importlib
 import importlib.abc
+import importlib.machinery
 import importlib.util
 import sys
+import types
+from collections.abc import Sequence
 
 __version__ = "0.1.0"
 """seq's version (the one place it is written: setup.cfg reads it from here)."""
@@ -20,17 +23,18 @@ _CANONICAL = "seq.samples"
 class _SamplesAlias(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     """Resolves ``seq.samples`` to the ``samples`` package and ``samples.X`` to ``seq.samples.X``."""
 
-    def find_spec(self, fullname, path=None, target=None):
+    def find_spec(self, fullname: str, path: Sequence[str] | None = None,
+                  target: types.ModuleType | None = None) -> importlib.machinery.ModuleSpec | None:
         if fullname == _CANONICAL or fullname.startswith(_PACKAGE + "."):
             return importlib.util.spec_from_loader(fullname, self)
         return None
 
-    def create_module(self, spec):
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType:
         if spec.name == _CANONICAL:
             return importlib.import_module(_PACKAGE)
         return importlib.import_module("seq." + spec.name)
 
-    def exec_module(self, module):
+    def exec_module(self, module: types.ModuleType) -> None:
         """Nothing to do: the module was executed under its canonical name."""
 
 
