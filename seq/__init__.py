@@ -12,6 +12,7 @@ import importlib.util
 import sys
 import types
 from collections.abc import Sequence
+from typing import cast
 
 __version__ = "0.1.0"
 """seq's version (the one place it is written: setup.cfg reads it from here)."""
@@ -30,12 +31,14 @@ class _SamplesAlias(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         return None
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType:
-        if spec.name == _CANONICAL:
-            return importlib.import_module(_PACKAGE)
-        return importlib.import_module("seq." + spec.name)
+        module = importlib.import_module(_PACKAGE if spec.name == _CANONICAL else "seq." + spec.name)
+        spec.loader_state = module.__spec__  # importlib is about to replace it by ``spec``
+        return module
 
     def exec_module(self, module: types.ModuleType) -> None:
-        """Nothing to do: the module was executed under its canonical name."""
+        """Nothing to run (the module was executed under its canonical name): give the module back
+        its own spec, so that a reload finds its file and runs it again, under its own name."""
+        module.__spec__ = cast(importlib.machinery.ModuleSpec, module.__spec__).loader_state
 
 
 if not any(isinstance(finder, _SamplesAlias) for finder in sys.meta_path):
