@@ -7,8 +7,12 @@ another name for the same object, so there are never two copies of a script.
 """
 import importlib
 import importlib.abc
+import importlib.machinery
 import importlib.util
 import sys
+import types
+from collections.abc import Sequence
+from typing import cast
 
 __version__ = "0.1.0"
 """seq's version (the one place it is written: setup.cfg reads it from here)."""
@@ -20,23 +24,21 @@ _CANONICAL = "seq.samples"
 class _SamplesAlias(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     """Resolves ``seq.samples`` to the ``samples`` package and ``samples.X`` to ``seq.samples.X``."""
 
-    def __init__(self):
-        self._specs = {}  # canonical module name -> its own spec, while an alias is being set up
-
-    def find_spec(self, fullname, path=None, target=None):
+    def find_spec(self, fullname: str, path: Sequence[str] | None = None,
+                  target: types.ModuleType | None = None) -> importlib.machinery.ModuleSpec | None:
         if fullname == _CANONICAL or fullname.startswith(_PACKAGE + "."):
             return importlib.util.spec_from_loader(fullname, self)
         return None
 
-    def create_module(self, spec):
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType:
         module = importlib.import_module(_PACKAGE if spec.name == _CANONICAL else "seq." + spec.name)
-        self._specs[module.__name__] = module.__spec__  # importlib sets the alias's spec on it next
+        spec.loader_state = module.__spec__  # importlib is about to replace it by ``spec``
         return module
 
-    def exec_module(self, module):
-        """The module was executed under its canonical name: give it back its own spec, so that
-        ``importlib.reload`` (a load of an edited script) reloads it under that name."""
-        module.__spec__ = self._specs.pop(module.__name__, module.__spec__)
+    def exec_module(self, module: types.ModuleType) -> None:
+        """Nothing to run (the module was executed under its canonical name): give the module back
+        its own spec, so that a reload finds its file and runs it again, under its own name."""
+        module.__spec__ = cast(importlib.machinery.ModuleSpec, module.__spec__).loader_state
 
 
 if not any(isinstance(finder, _SamplesAlias) for finder in sys.meta_path):

@@ -6,19 +6,33 @@ children and get a begin and an end node, as in the manual's figures. How nodes
 execute is in :mod:`seqkernel.execution`; each node class only says what its
 own body does.
 """
+from __future__ import annotations
+
 import copy
 import functools
 import sys
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, Self, TypeAlias, TypeVar, overload
 
 import trio
 
 from . import context, host
-from .serials import new_id, number
+from .serials import Numbering, new_id, number
 from .states import RTFLAG, State
-from .steps import call_asyncio, call_step, call_step_in_thread, caller, describe
+from .steps import Step, StepCaller, call_asyncio, call_step, call_step_in_thread, caller, describe
+
+if TYPE_CHECKING:
+    from .execution import Run
+
+#: What a container takes as a child: a node, or a step (a coroutine function or a plain function,
+#: called with no arguments), which becomes an ``Action``.
+Child: TypeAlias = "Node | Step"
+_T = TypeVar("_T")
+_N = TypeVar("_N", bound="Node")
 
 
-def _first_line(doc) -> str:
+def _first_line(doc: str | None) -> str:
     if not doc:
         return ""
     for line in doc.strip().splitlines():
@@ -27,21 +41,21 @@ def _first_line(doc) -> str:
     return ""
 
 
-class Node:
-    """What every node has: id, name, serial number, state, runtime flags, result."""
+class _Fields:
+    """What every node has: id, name, serial number, state, runtime flags, result.
 
-    type_code = "A"
-    #: How a leaf's step is called (``call(fn, loop)``); None for nodes whose ``_body`` does the work.
-    call = None
-    asyncio_only = False
+    Kept apart from :class:`Node` so that type checkers read ``Node(...)`` through
+    ``Node.__new__``, which knows that ``Node(fn)`` is an Action.
+    """
+
     __slots__ = ("id", "name", "sn", "numbering", "state", "flags", "result", "description", "parent", "_ctx",
                  "_id_given", "__dict__")
+    sn: int
+    numbering: Numbering
+    #: What the node's step returned (a container's stays None).
+    result: Any
 
-    def __new__(cls, *args, **kw):
-        # ``Node(fn, name=...)`` is the manual's way (5.9) of building an Action
-        return object.__new__(Action if cls is Node and args else cls)
-
-    def __init__(self, *, id=None, name=None, description=None):
+    def __init__(self, *, id: str | None = None, name: str | None = None, description: str | None = None) -> None:
         number(self)
         self.name = name or type(self).__name__
         self._id_given = bool(id)
@@ -50,20 +64,40 @@ class Node:
         self.flags = RTFLAG.NONE
         self.result = None
         self.description = description or ""
-        self.parent = None
-        self._ctx = None
+        self.parent: Node | None = None
+        self._ctx: dict[str, Any] | None = None
 
-    def __repr__(self):
+
+class Node(_Fields):
+    """A node of a script; ``Node(fn, name=...)`` is the manual's way (5.9) of building an Action."""
+
+    type_code: ClassVar[str] = "A"
+    #: How a leaf's step is called (``call(fn, loop)``); None for nodes whose ``_body`` does the work.
+    call: StepCaller | None = None
+    asyncio_only = False
+    __slots__ = ()
+
+    @overload
+    def __new__(cls, fn: Step, /, *, id: str | None = None, name: str | None = None,
+                description: str | None = None) -> Action: ...
+
+    @overload
+    def __new__(cls, *, id: str | None = None, name: str | None = None, description: str | None = None) -> Self: ...
+
+    def __new__(cls, *args: Any, **kw: Any) -> Node:
+        return object.__new__(Action if cls is Node and args else cls)
+
+    def __repr__(self) -> str:
         return f"<{type(self).__name__} ({self.sn}) {self.name} {self.state.value}>"
 
     @property
-    def subnodes(self) -> tuple:
+    def subnodes(self) -> tuple[Node, ...]:
         """Every node directly below this one, in display order (begin first, end last)."""
         return ()
 
-    def walk(self):
+    def walk(self) -> Iterator[Node]:
         """This node and all nodes below it, depth first, in display order."""
-        stack = [self]
+        stack: list[Node] = [self]
         while stack:
             node = stack.pop()
             yield node
@@ -71,25 +105,25 @@ class Node:
             if below:
                 stack.extend(reversed(below))
 
-    def add_endpoints(self):
+    def add_endpoints(self) -> None:
         """Give containers their begin and end nodes (numbered depth first, as the manual shows)."""
         for child in self.subnodes:
             child.add_endpoints()
 
     @property
-    def context(self) -> dict:
+    def context(self) -> dict[str, Any]:
         """The dictionary shared by every node of the script this node belongs to."""
-        top = self
+        top: Node = self
         while top.parent is not None and not getattr(top.parent, "is_engine_root", False):
             top = top.parent
         if top._ctx is None:
             top._ctx = {}
         return top._ctx
 
-    def restart(self):
+    def restart(self) -> None:
         """Forget progress kept between runs (a loop's iteration); called before the node runs anew."""
 
-    def copy(self) -> "Node":
+    def copy(self) -> Self:
         """This node and everything below it anew, for a second place in a tree: serial numbers and
         generated ids of their own, not started, no result; runtime flags and given ids kept."""
         twin = copy.copy(self)
@@ -103,10 +137,10 @@ class Node:
         twin._copy_below()
         return twin
 
-    def _copy_below(self):
+    def _copy_below(self) -> None:
         """Replace, in a fresh copy, what is below this node by copies of its own."""
 
-    def adopt(self, item) -> "Node":
+    def adopt(self, item: Child) -> Node:
         """``item`` (a node, or a function made an Action) as a child of this node: a node that
         already has a place in a tree is copied, so that each place is a node of its own."""
         child = as_node(item)
@@ -115,7 +149,7 @@ class Node:
         child.parent = self
         return child
 
-    async def start(self):
+    async def start(self) -> None:
         """Run this node's tree in process, from trio or asyncio code (``asyncio.run``, a Jupyter
         cell); raises the exception of a failed step."""
         from .execution import run_tree
@@ -125,7 +159,7 @@ class Node:
         else:
             await host.run_as_guest(run_tree, self)
 
-    async def _body(self, run):
+    async def _body(self, run: Run) -> None:
         pass
 
 
@@ -140,12 +174,13 @@ class Action(Node):
 
     __slots__ = ("fn", "call", "asyncio_only")
 
-    def __init__(self, fn, *, id=None, name=None, description=None):
+    def __init__(self, fn: Step, *, id: str | None = None, name: str | None = None,
+                 description: str | None = None) -> None:
         if not callable(fn):
             raise TypeError(f"{type(self).__name__} needs a function or coroutine function, not {fn!r}")
         super().__init__(id=id, name=name or describe(fn), description=description or _first_line(fn.__doc__))
         self.fn = fn
-        self.call = self._caller(fn)
+        self.call: StepCaller = self._caller(fn)
         #: a coroutine function written for asyncio only: consecutive ones share one asyncio task
         self.asyncio_only = self.call is call_asyncio
 
@@ -158,11 +193,11 @@ class ActionInThread(Action):
     __slots__ = ()
 
     @staticmethod
-    def _caller(fn):
+    def _caller(fn: Step) -> StepCaller:
         return call_step_in_thread
 
 
-def as_node(item) -> Node:
+def as_node(item: Child) -> Node:
     """A child given to a container: a node as is, a function or coroutine function as an Action."""
     if isinstance(item, Node):
         return item
@@ -179,45 +214,45 @@ class Sequence(Node):
     current_seq = context.current_seq
     root = context.root
 
-    def __init__(self, *, id=None, name=None, description=None):
+    def __init__(self, *, id: str | None = None, name: str | None = None, description: str | None = None) -> None:
         super().__init__(id=id, name=name, description=description)
-        self.children = []
-        self.begin = None
-        self.end = None
+        self.children: list[Node] = []
+        self.begin: Node | None = None
+        self.end: Node | None = None
 
     @classmethod
-    def create(cls, *children, **kw):
+    def create(cls, *children: Child, **kw: Any) -> Self:
         """Build the container with ``children`` (nodes, functions or coroutine functions)."""
         node = cls(**kw)
         node.add(*children)
         return node
 
-    def add(self, *children):
+    def add(self, *children: Child) -> Self:
         for item in children:
             self.children.append(self.adopt(item))
         return self
 
-    def _copy_below(self):
+    def _copy_below(self) -> None:
         children, self.children = self.children, []
         self.begin = self.end = None
         self.add(*children)
 
     @staticmethod
-    def get_context() -> dict:
+    def get_context() -> dict[str, Any]:
         return context.get_context()
 
     @property
-    def inner(self) -> list:
+    def inner(self) -> list[Node]:
         """The nodes between begin and end."""
         return self.children
 
     @property
-    def subnodes(self):
-        if self.begin is None:
+    def subnodes(self) -> tuple[Node, ...]:
+        if self.begin is None or self.end is None:
             return tuple(self.inner)
         return (self.begin, *self.inner, self.end)
 
-    def add_endpoints(self):
+    def add_endpoints(self) -> None:
         if self.begin is None:
             self.begin = _Endpoint(name="begin", id=f"begin_{self.id}")
             self.begin.parent = self
@@ -227,7 +262,7 @@ class Sequence(Node):
             self.end = _Endpoint(name="end", id=f"end_{self.id}")
             self.end.parent = self
 
-    async def _body(self, run):
+    async def _body(self, run: Run) -> None:
         token = context.current_seq.set(self)
         try:
             await run.execute(self.begin)
@@ -243,7 +278,7 @@ class Parallel(Sequence):
     type_code = "P"
     __slots__ = ()
 
-    async def _body(self, run):
+    async def _body(self, run: Run) -> None:
         token = context.current_seq.set(self)
         try:
             await run.execute(self.begin)
@@ -255,14 +290,27 @@ class Parallel(Sequence):
             context.current_seq.reset(token)
 
 
+class _Executes(Protocol):
+    """What executes a loop's turns: the Run, or its stand-in in an asyncio task."""
+
+    async def execute(self, node: Node) -> None: ...
+
+    async def execute_in_order(self, nodes: list[Node]) -> None: ...
+
+    def reschedule(self, nodes: list[Node]) -> None: ...
+
+
 class Loop(Sequence):
     """Repeats its body while ``condition`` is true; ``init`` runs once, first."""
 
     type_code = "L"
     __slots__ = ("init", "condition", "iteration", "body_pending")
     index = context.loop_index
+    iteration: int
+    body_pending: bool
 
-    def __init__(self, *, id=None, name=None, description=None, init=None, condition=None):
+    def __init__(self, *, id: str | None = None, name: str | None = None, description: str | None = None,
+                 init: Child | None = None, condition: Child | None = None) -> None:
         super().__init__(id=id, name=name, description=description)
         if condition is None:
             raise TypeError("Loop.create() needs condition=, a function returning whether to run the body again")
@@ -270,18 +318,18 @@ class Loop(Sequence):
         self.condition = self.adopt(condition)
         self.restart()
 
-    def _copy_below(self):
+    def _copy_below(self) -> None:
         super()._copy_below()
         self.init = self.adopt(self.init) if self.init is not None else None
         self.condition = self.adopt(self.condition)
         self.restart()
 
-    def restart(self):
+    def restart(self) -> None:
         self.iteration = 0
         self.body_pending = False
 
     @property
-    def inner(self):
+    def inner(self) -> list[Node]:
         head = [self.condition] if self.init is None else [self.init, self.condition]
         return head + self.children
 
@@ -290,7 +338,7 @@ class Loop(Sequence):
         """Whether the condition and every node of the body are asyncio steps (see ``Run.execute_turns``)."""
         return self.condition.asyncio_only and all(child.asyncio_only for child in self.children)
 
-    async def _body(self, run):
+    async def _body(self, run: Run) -> None:
         seq_token = context.current_seq.set(self)
         index_token = context.loop_index.set(self.iteration)
         try:
@@ -303,7 +351,7 @@ class Loop(Sequence):
             context.loop_index.reset(index_token)
             context.current_seq.reset(seq_token)
 
-    async def turns(self, run):
+    async def turns(self, run: _Executes) -> None:
         """The condition, then the body while the condition holds; resumes a turn that was interrupted.
 
         ``run`` executes the nodes: the Run, or its stand-in in an asyncio task.
@@ -337,24 +385,24 @@ class BasicDialog(Node):
     def __init__(
         self,
         *,
-        check_condition,
-        condition_extra_step,
-        condition_label="condition",
-        step_label="extra step",
-        id=None,
-        name=None,
-        description=None,
-    ):
+        check_condition: Step,
+        condition_extra_step: Step,
+        condition_label: str = "condition",
+        step_label: str = "extra step",
+        id: str | None = None,
+        name: str | None = None,
+        description: str | None = None,
+    ) -> None:
         super().__init__(id=id, name=name or "BasicDialog", description=description)
         self.check_condition = check_condition
         self.condition_extra_step = condition_extra_step
         self.condition_label = condition_label
         self.step_label = step_label
 
-    async def _body(self, run):
+    async def _body(self, run: Run) -> None:
         await run.step(self, self._interact, run)
 
-    async def _interact(self, run):
+    async def _interact(self, run: Run) -> Any:
         if await call_step(self.check_condition, run.loop):
             return True
         if not await run.ask(self):
@@ -369,16 +417,17 @@ class Template(Sequence):
     type_code = "T"
     __slots__ = ("parameters", "module")
 
-    def __init__(self, *, parameters=None, module=None, id=None, name=None, description=None):
+    def __init__(self, *, parameters: Iterable[Mapping[str, Any]] | None = None, module: ModuleType | None = None,
+                 id: str | None = None, name: str | None = None, description: str | None = None) -> None:
         super().__init__(id=id, name=name or "Template", description=description)
         self.parameters = [dict(p) for p in parameters or ()]
         self.module = module
 
-    def _copy_below(self):
+    def _copy_below(self) -> None:
         super()._copy_below()
         self.parameters = [dict(p) for p in self.parameters]
 
-    def get(self, name):
+    def get(self, name: str) -> Any:
         for parameter in self.parameters:
             if parameter["name"] == name:
                 return parameter["value"]
@@ -387,7 +436,7 @@ class Template(Sequence):
             return params[name]
         raise KeyError(f"template {self.name!r} ({self.sn}) has no parameter {name!r}")
 
-    async def _body(self, run):
+    async def _body(self, run: Run) -> None:
         token = context.current_template.set(self)
         try:
             await super()._body(run)
@@ -395,7 +444,7 @@ class Template(Sequence):
             context.current_template.reset(token)
 
 
-def seq_factory(module, *args, **kw) -> Node:
+def seq_factory(module: ModuleType, *args: Any, **kw: Any) -> Node:
     """Build a module's script: ``create_sequence()``, else ``Tpl.create_sequence()`` / ``Tpl.create()``."""
     factory = getattr(module, "create_sequence", None)
     if not callable(factory):
@@ -414,7 +463,7 @@ def seq_factory(module, *args, **kw) -> Node:
     return node
 
 
-def find_node(start: Node, node_id: str):
+def find_node(start: Node | None, node_id: str) -> tuple[Node | None, Node] | tuple[None, None]:
     """Find the node with id ``node_id`` below ``start``: ``(parent, node)``, or ``(None, None)``."""
     if start is None:
         return None, None
@@ -426,7 +475,7 @@ def find_node(start: Node, node_id: str):
     return None, None
 
 
-def get_param(name: str):
+def get_param(name: str) -> Any:
     """The value of the current template's parameter ``name``.
 
     Outside a template (a script loaded on its own) the calling module's
@@ -444,25 +493,41 @@ def get_param(name: str):
     raise KeyError(f"no template parameter {name!r}")
 
 
-def partial(fn, *args, **kw):
+def partial(fn: Callable[..., _T], *args: Any, **kw: Any) -> functools.partial[_T]:
     """``functools.partial`` that keeps the wrapped function's name and docstring (manual 5.2)."""
     wrapped = functools.partial(fn, *args, **kw)
     functools.update_wrapper(wrapped, fn)
     return wrapped
 
 
-def set_runtime_flag(node: Node, flag: RTFLAG, value: bool = True) -> Node:
+def set_runtime_flag(node: _N, flag: RTFLAG, value: bool = True) -> _N:
     """Set (or clear, with ``value=False``) a runtime flag of ``node``."""
     flag = RTFLAG(flag)
     node.flags = RTFLAG(node.flags | flag) if value else RTFLAG(node.flags & ~flag)
     return node
 
 
-def _pause(item) -> Node:
+@overload
+def _pause(item: _N) -> _N: ...
+
+
+@overload
+def _pause(item: Step) -> Action: ...
+
+
+def _pause(item: Child) -> Node:
     """The node for ``item`` with its PAUSE flag set."""
     return set_runtime_flag(as_node(item), RTFLAG.PAUSE)
 
 
-def _skip(item) -> Node:
+@overload
+def _skip(item: _N) -> _N: ...
+
+
+@overload
+def _skip(item: Step) -> Action: ...
+
+
+def _skip(item: Child) -> Node:
     """The node for ``item`` with its SKIP flag set."""
     return set_runtime_flag(as_node(item), RTFLAG.SKIP)

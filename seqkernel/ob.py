@@ -4,12 +4,23 @@ Only the ``templates`` section matters to the sequencer (manual 2.6): each entry
 names a module (``templateName``, dotted) and the parameters handed to that
 template instance. The same module may appear many times with different values.
 """
+from __future__ import annotations
+
 import json
 import os
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any, TypeAlias, TypedDict, Unpack
 
 from .nodes import Sequence, Template, seq_factory
 
 _TYPES = ("integer", "number", "string", "boolean")
+
+
+class _NodeOptions(TypedDict, total=False):
+    id: str | None
+    name: str | None
+    description: str | None
 
 
 class OB(Sequence):
@@ -18,7 +29,8 @@ class OB(Sequence):
     type_code = "O"
     __slots__ = ("data", "source")
 
-    def __init__(self, *, data=None, source=None, **kw):
+    def __init__(self, *, data: dict[str, Any] | None = None, source: str | None = None,
+                 **kw: Unpack[_NodeOptions]) -> None:
         super().__init__(**kw)
         self.data = data or {}
         self.source = source
@@ -27,18 +39,22 @@ class OB(Sequence):
     create_sequence = staticmethod(seq_factory)
 
     @property
-    def templates(self) -> list:
+    def templates(self) -> list[Template]:
         return [child for child in self.children if isinstance(child, Template)]
 
 
-def read_ob(source) -> tuple[dict, str | None]:
+#: Where an OB comes from: a path, JSON text, or the parsed JSON.
+ObSource: TypeAlias = str | os.PathLike[str] | dict[str, Any]
+
+
+def read_ob(source: ObSource) -> tuple[dict[str, Any], str | None]:
     """The OB's parsed JSON, checked, and the file it came from (``source``: a path, JSON text or a dict)."""
     data, path = parse_ob(source)
     _check(data)
     return data, path
 
 
-def parse_ob(source) -> tuple[dict, str | None]:
+def parse_ob(source: ObSource) -> tuple[dict[str, Any], str | None]:
     """Like :func:`read_ob`, unchecked: the JSON as it is (an instrument package checks it better)."""
     if isinstance(source, dict):
         data, path = source, None
@@ -54,14 +70,14 @@ def parse_ob(source) -> tuple[dict, str | None]:
     return data, path
 
 
-def _parse(text, where):
+def _parse(text: str, where: str) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise ValueError(f"{where} is not valid JSON: {exc}") from exc
 
 
-def _check(data):
+def _check(data: object) -> None:
     if not isinstance(data, dict):
         raise ValueError("an OB must be a JSON object")
     templates = data.get("templates")
@@ -84,12 +100,12 @@ def _check(data):
         raise ValueError("invalid OB: " + "; ".join(problems))
 
 
-def ob_name(data: dict) -> str:
+def ob_name(data: dict[str, Any]) -> str:
     description = data.get("obsDescription") or {}
     return description.get("name") or data.get("name") or "OB"
 
 
-def build_ob(data: dict, import_module, source=None) -> OB:
+def build_ob(data: dict[str, Any], import_module: Callable[[str], ModuleType], source: str | None = None) -> OB:
     """The OB node for parsed OB ``data``; ``import_module(name)`` gives each template's module."""
     ob = OB(name=ob_name(data), data=data, source=source)
     modules = {}
@@ -107,7 +123,7 @@ def build_ob(data: dict, import_module, source=None) -> OB:
     return ob
 
 
-def coerce(declared: str | None, value):
+def coerce(declared: str | None, value: object) -> object:
     """``value`` checked against (and, from text, converted to) an OB parameter type."""
     if declared not in _TYPES:
         return value
@@ -142,7 +158,7 @@ def coerce(declared: str | None, value):
     raise ValueError(f"{value!r} is not a number")
 
 
-def variables(obs: list) -> list[dict]:
+def variables(obs: list[OB]) -> list[dict[str, Any]]:
     """Every template variable of the loaded OBs, by OB index and template index."""
     rows = []
     for ob_index, ob in enumerate(obs):
@@ -163,7 +179,7 @@ def variables(obs: list) -> list[dict]:
     return rows
 
 
-def set_variable(obs: list, ob_index: int, tpl_index: int, name: str, value):
+def set_variable(obs: list[OB], ob_index: int, tpl_index: int, name: str, value: object) -> object:
     """Set one template variable, checked against its declared type; nothing changes on error."""
     if not 0 <= ob_index < len(obs):
         raise ValueError(f"no OB with index {ob_index} ({len(obs)} loaded)")

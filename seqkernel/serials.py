@@ -7,41 +7,51 @@ the manual's listings; nodes built elsewhere (at a module's import, or for
 them numbers of its own when it attaches them. A node remembers which
 numbering gave it its number.
 """
+from __future__ import annotations
+
 import itertools
 import random
 import string
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
+from typing import Protocol
 
 _ALPHABET = string.ascii_letters + string.digits
 _random = random.Random()
 
 
+class Numbered(Protocol):
+    """What gets a serial number: a node."""
+
+    sn: int
+    numbering: Numbering
+
+
 class Numbering:
     """Serial numbers handed out from 1 upwards."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._counter = itertools.count(1)
 
-    def assign(self, node):
+    def assign(self, node: Numbered) -> None:
         node.sn = next(self._counter)
         node.numbering = self
 
 
 _process_numbering = Numbering()
-_current: ContextVar = ContextVar("numbering", default=_process_numbering)
+_current: ContextVar[Numbering] = ContextVar("numbering", default=_process_numbering)
 
 
-def number(node):
+def number(node: Numbered) -> None:
     """Give ``node`` the next serial number of the numbering in use here."""
     _current.get().assign(node)
 
 
-def use_numbering(numbering):
+def use_numbering(numbering: Numbering) -> Token[Numbering]:
     """Make nodes built in the current context take their serial numbers from ``numbering``."""
     return _current.set(numbering)
 
 
-def restore_numbering(token):
+def restore_numbering(token: Token[Numbering]) -> None:
     _current.reset(token)
 
 

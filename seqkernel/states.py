@@ -17,7 +17,7 @@ class State(str, enum.Enum):
     CANCELLED = "CANCELLED"
     CANCELLED_ERROR = "CANCELLED|ERROR"
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.value
 
     @property
@@ -37,7 +37,7 @@ class RTFLAG(enum.IntFlag):
     SKIP = 2
 
 
-_FLAG_NAMES = {
+_FLAG_NAMES: dict[int, tuple[str, ...]] = {
     flags: tuple(name for name, bit in (("PAUSE", RTFLAG.PAUSE), ("SKIP", RTFLAG.SKIP)) if flags & bit)
     for flags in range(4)
 }
@@ -48,7 +48,7 @@ def flag_names(flags: int) -> list[str]:
     return list(_FLAG_NAMES[flags])
 
 
-def display_state(state: str, flags) -> str:
+def display_state(state: str, flags: int | list[str] | tuple[str, ...]) -> str:
     """The manual's display form: the state followed by ``|RT.PAUSE`` / ``|RT.SKIP``."""
     names = flags if isinstance(flags, (list, tuple)) else _FLAG_NAMES[flags]
     return "|".join([str(state), *("RT." + name for name in names)])

@@ -18,25 +18,38 @@ variables (``Sequence.current_seq``, ``Loop.index``) are those of its node.
 import functools
 import inspect
 import types
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from typing import Any, Final, Literal, TypeAlias, TypeVar
 
 import trio
 
+from .host import AsyncioLoop
 from .log import lib_logger
 
-TRIO = "trio"
-ASYNCIO = "asyncio"
-MIXED = "mixed"
+#: A step: a coroutine function or a plain function, called with no arguments (manual 2.3). What it
+#: returns (what its coroutine returns) becomes its node's ``result``.
+Step: TypeAlias = Callable[[], Awaitable[Any]] | Callable[[], Any]
+#: How a leaf's step is called: ``await call(fn, loop)`` is the step's result.
+StepCaller: TypeAlias = Callable[[Step, AsyncioLoop], Awaitable[Any]]
+Flavour: TypeAlias = Literal["trio", "asyncio", "mixed"]
+
+TRIO: Final = "trio"
+ASYNCIO: Final = "asyncio"
+MIXED: Final = "mixed"
 _FLAVOUR_ATTR = "__seq_flavour__"
-_flavour_cache: dict = {}
+_flavour_cache: dict[types.CodeType, Flavour] = {}
+
+_T = TypeVar("_T")
+_CoroutineFunction = TypeVar("_CoroutineFunction", bound=Callable[..., Awaitable[Any]])
 
 
-def trio_step(fn):
+def trio_step(fn: _CoroutineFunction) -> _CoroutineFunction:
     """Mark a coroutine function as a trio step (it may await asyncio objects too)."""
     setattr(fn, _FLAVOUR_ATTR, TRIO)
     return fn
 
 
-def asyncio_step(fn):
+def asyncio_step(fn: _CoroutineFunction) -> _CoroutineFunction:
     """Mark a coroutine function as a pure asyncio step."""
     setattr(fn, _FLAVOUR_ATTR, ASYNCIO)
     return fn
@@ -50,7 +63,7 @@ class StepExit(Exception):
         self.original = original
 
 
-def _libraries(code: types.CodeType, namespace: dict, found: set) -> set:
+def _libraries(code: types.CodeType, namespace: Mapping[str, Any], found: set[Flavour]) -> set[Flavour]:
     """Which of trio and asyncio the names used by ``code`` (and its nested code) come from."""
     for name in code.co_names:
         value = namespace.get(name)
@@ -69,7 +82,7 @@ def _libraries(code: types.CodeType, namespace: dict, found: set) -> set:
     return found
 
 
-def _declared_flavour(fn):
+def _declared_flavour(fn: object) -> Flavour | None:
     while fn is not None:
         flavour = getattr(fn, _FLAVOUR_ATTR, None)
         if flavour:
@@ -78,7 +91,7 @@ def _declared_flavour(fn):
     return None
 
 
-def _flavour(fn, code, namespace) -> str:
+def _flavour(fn: object, code: types.CodeType | None, namespace: Mapping[str, Any]) -> Flavour:
     """How to run code: ``asyncio``, ``trio``, or ``mixed`` (trio awaiting asyncio too).
 
     Decided once per code object, from the names the code uses, unless the
@@ -97,18 +110,18 @@ def _flavour(fn, code, namespace) -> str:
     return flavour
 
 
-def coroutine_flavour(coro) -> str:
+def coroutine_flavour(coro: Coroutine[Any, Any, Any]) -> Flavour:
     """The flavour of a coroutine object (one that a plain function gave)."""
     frame = getattr(coro, "cr_frame", None)
     return _flavour(None, getattr(coro, "cr_code", None), frame.f_globals if frame is not None else {})
 
 
-def is_coroutine_function(fn) -> bool:
+def is_coroutine_function(fn: object) -> bool:
     """True for a coroutine function, also through partials, bound methods and ``async def __call__``."""
     return inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(getattr(fn, "__call__", None))
 
 
-def _function_of(fn):
+def _function_of(fn: Callable[..., Any]) -> Callable[..., Any]:
     """The function whose code runs when ``fn`` is called (through partials, bound methods, ``__call__``)."""
     target = fn
     while True:
@@ -116,13 +129,14 @@ def _function_of(fn):
             target = target.func
         elif inspect.ismethod(target):
             target = target.__func__
-        elif not inspect.isfunction(target) and inspect.iscoroutinefunction(getattr(target, "__call__", None)):
-            target = target.__call__
         else:
-            return target
+            call = getattr(target, "__call__", None)
+            if inspect.isfunction(target) or not inspect.iscoroutinefunction(call):
+                return target
+            target = call
 
 
-def step_flavour(fn) -> str | None:
+def step_flavour(fn: Step) -> Flavour | None:
     """How to run the step ``fn``: ``asyncio``, ``trio`` or ``mixed`` for a coroutine function,
     None for a plain function."""
     if not is_coroutine_function(fn):
@@ -131,19 +145,19 @@ def step_flavour(fn) -> str | None:
     return _flavour(fn, getattr(target, "__code__", None), getattr(target, "__globals__", {}))
 
 
-async def _asyncio_guard(awaitable):
+async def _asyncio_guard(awaitable: Awaitable[_T]) -> _T:
     try:
         return await awaitable
     except SystemExit as exc:  # (in an asyncio task it would stop the loop itself)
         raise StepExit(exc) from exc
 
 
-async def call_asyncio(fn, loop):
+async def call_asyncio(fn: Step, loop: AsyncioLoop) -> Any:
     """Run the asyncio coroutine function ``fn`` as an asyncio task of ``loop``."""
     return await loop.run(_asyncio_guard(fn()))
 
 
-async def call_trio(fn, loop):
+async def call_trio(fn: Step, loop: AsyncioLoop) -> Any:
     """Run the trio coroutine function ``fn`` in the engine's task."""
     try:
         return await fn()
@@ -151,7 +165,7 @@ async def call_trio(fn, loop):
         raise StepExit(exc) from exc
 
 
-async def call_mixed(fn, loop):
+async def call_mixed(fn: Step, loop: AsyncioLoop) -> Any:
     """Run a coroutine function awaiting trio and asyncio alike in the engine's task (``loop.drive``)."""
     try:
         return await loop.drive(fn())
@@ -159,7 +173,7 @@ async def call_mixed(fn, loop):
         raise StepExit(exc) from exc
 
 
-def _on_its_loop(result, loop):
+def _on_its_loop(result: object, loop: AsyncioLoop) -> Awaitable[Any] | None:
     """What awaits ``result`` (what a plain function gave) on the loop it is written for, or None
     when it is not awaitable."""
     if type(result) is types.CoroutineType:
@@ -172,14 +186,14 @@ def _on_its_loop(result, loop):
     return None
 
 
-def _guarded(fn):
+def _guarded(fn: Callable[[], _T]) -> _T:
     try:
         return fn()
     except SystemExit as exc:
         raise StepExit(exc) from exc
 
 
-async def _in_thread(fn):
+async def _in_thread(fn: Callable[[], _T]) -> _T:
     """``fn()`` in a worker thread; on cancel the thread is left to finish, and the caller goes on at once."""
     try:
         return await trio.to_thread.run_sync(_guarded, fn, abandon_on_cancel=True)
@@ -188,7 +202,7 @@ async def _in_thread(fn):
         raise
 
 
-async def call_function(fn, loop):
+async def call_function(fn: Step, loop: AsyncioLoop) -> Any:
     """Call the plain function ``fn`` in a worker thread; when it gives an awaitable, await that
     on the loop it is written for."""
     result = await _in_thread(fn)
@@ -196,20 +210,20 @@ async def call_function(fn, loop):
     return result if awaitable is None else await awaitable
 
 
-_CALLERS = {ASYNCIO: call_asyncio, TRIO: call_trio, MIXED: call_mixed, None: call_function}
+_CALLERS: dict[Flavour | None, StepCaller] = {ASYNCIO: call_asyncio, TRIO: call_trio, MIXED: call_mixed, None: call_function}
 
 
-def caller(fn):
+def caller(fn: Step) -> StepCaller:
     """The coroutine function that runs the step ``fn``: ``await caller(fn)(fn, loop)``."""
     return _CALLERS[step_flavour(fn)]
 
 
-async def call_step(fn, loop):
+async def call_step(fn: Step, loop: AsyncioLoop) -> Any:
     """Run the step ``fn``: a coroutine function on the loop it is written for, a plain function in a thread."""
     return await caller(fn)(fn, loop)
 
 
-async def call_step_in_thread(fn, loop):
+async def call_step_in_thread(fn: Step, loop: AsyncioLoop) -> Any:
     """Run a plain function in a worker thread (``ActionInThread``)."""
     result = await _in_thread(fn)
     if inspect.iscoroutine(result):
@@ -218,7 +232,7 @@ async def call_step_in_thread(fn, loop):
     return result
 
 
-def describe(fn) -> str:
+def describe(fn: object) -> str:
     """A readable name for a callable: its qualified name, through partials and bound methods."""
     while isinstance(fn, functools.partial) and not hasattr(fn, "__qualname__"):
         fn = fn.func

@@ -1,2 +1,4 @@
 """The manual's ``seq.lib.log``: the user logger."""
-from seqkernel.log import getUserLogger, logConfig  # noqa: F401
+from seqkernel.log import getUserLogger, logConfig
+
+__all__ = ["getUserLogger", "logConfig"]

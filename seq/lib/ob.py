@@ -1,2 +1,4 @@
 """The manual's ``seq.lib.ob``: observation blocks."""
-from seqkernel.ob import OB  # noqa: F401
+from seqkernel.ob import OB
+
+__all__ = ["OB"]

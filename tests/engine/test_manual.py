@@ -20,6 +20,17 @@ def test_the_manual_import_paths_give_one_module():
     assert a.__name__ == "seq.samples.a"  # so its loggers are named as in the manual
 
 
+async def test_a_sample_imported_as_samples_x_loads_afresh_under_its_manual_name(engine):
+    import samples.result
+    import seq.samples.result
+
+    seq.samples.result.create_sequence = None  # what a reload that runs the file again puts back
+    engine.load("seq.samples.result")
+    assert samples.result is seq.samples.result
+    assert callable(seq.samples.result.create_sequence)
+    assert engine.modules() == ["seq.samples.result"]
+
+
 async def test_tutorial_a_nodes_run_skip_pause_resume_flip(engine):
     """The walk-through of manual 7.1 with seq.samples.a."""
     engine.load("seq.samples.a")

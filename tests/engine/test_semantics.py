@@ -381,6 +381,21 @@ async def test_log_records_name_the_node_they_came_from(engine, tmp_path):
     assert sequence == ["Starting Task: in_thread", "from a thread", "End Task: in_thread"]
 
 
+async def test_a_logged_exception_carries_its_traceback(engine, tmp_path):
+    engine.load(write_script(tmp_path, HEADER, """
+        async def careful():
+            try:
+                {}["missing"]
+            except KeyError:
+                log.exception("lookup failed")
+        def create_sequence(): return Sequence.create(careful)
+    """))
+    assert await run_to_end(engine) == "finished"
+    [message] = [m for m in engine.recorder.messages("script")]
+    assert message.startswith("lookup failed\nTraceback (most recent call last):")
+    assert "KeyError: 'missing'" in message
+
+
 async def test_state_records_per_node_are_in_order(engine, tmp_path):
     engine.load(write_script(tmp_path, HEADER, """
         async def a(): await asyncio.sleep(0.001)
