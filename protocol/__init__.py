@@ -44,13 +44,14 @@ from ._connection import (
     Role,
     State,
 )
-from ._display import display_state, format_nodes, format_tree
+from ._display import display_state, format_nodes, format_queue, format_tree
 from ._errors import ProtocolError
 from ._messages import (
     EVENT_KINDS,
     LOG_LEVELS,
     MESSAGE_TYPES,
     NODE_FLAGS,
+    TREE_ACTIONS,
     VERSION,
     Cmd,
     Error,
@@ -77,6 +78,7 @@ __all__ = [
     "MESSAGE_TYPES",
     "EVENT_KINDS",
     "NODE_FLAGS",
+    "TREE_ACTIONS",
     "LOG_LEVELS",
     "log_level",
     "level_number",
@@ -133,5 +135,6 @@ __all__ = [
     "FORGET",
     "display_state",
     "format_nodes",
+    "format_queue",
     "format_tree",
 ]

@@ -36,6 +36,7 @@ EXECUTION = "Execution"
 NODES = "Scripts and nodes"
 OBS = "Observation blocks"
 SESSION = "Shell and kernel"
+QUEUE = "The queue"
 COMPONENT = "Sequence components"
 
 
@@ -110,7 +111,7 @@ def _sn(help_text: str = "serial number of the node (see nodes)", **options: Any
     return Argument(("sn",), {"type": int, "metavar": "SN", "help": help_text, **options}, "serial_numbers")
 
 
-def _node_flag(flag: str, description: str) -> Command:
+def _node_flag(flag: str, description: str, node_required: bool = True) -> Command:
     """``COMMAND SN | COMMAND -find_name NAME [-no-flag]`` (manual 7.1)."""
     return Command(
         flag, f"Set (or with -no-flag clear) a node's {flag.upper()} flag.", description, EXECUTION,
@@ -123,7 +124,22 @@ def _node_flag(flag: str, description: str) -> Command:
             Argument(("-no-flag", "--no-flag"), {"dest": "no_flag", "action": "store_true",
                                                   "help": f"clear the {flag.upper()} flag instead of setting it"}),
         ),
-        exclusive_required=True)
+        exclusive_required=node_required)
+
+
+def _place(what: str) -> tuple[Argument, ...]:
+    """Where a command puts what it loads, moves or copies: ``--first | --last | --before SN | --after SN``."""
+    def sibling(where: str) -> Argument:
+        return Argument((f"--{where}",), {"type": int, "metavar": "SN", "help": f"{where} the node SN (a script or "
+                                          f"OB of the queue; for a template, one of its OB)"},
+                        "serial_numbers", exclusive=True)
+
+    def end(where: str, help_text: str) -> Argument:
+        return Argument((f"--{where}",), {"action": "store_true", "help": help_text}, exclusive=True)
+
+    return (end("first", f"put {what} at the front (during a run: the front of what has not started, so it "
+                         "runs next)"),
+            end("last", f"put {what} at the end"), sibling("before"), sibling("after"))
 
 
 def _path(metavar: str, help_text: str, **options: Any) -> Argument:
@@ -135,8 +151,9 @@ COMMANDS: tuple[Command, ...] = (
     Command("load", "Load sequencer scripts.",
             "Load sequencer scripts into the kernel. A module is named as Python would import it "
             "(e.g. seq.samples.a); a path to a .py file works too. A module already loaded is reloaded, "
-            "so edits are picked up. All of them load, or none when one fails.", NODES,
-            arguments=(Argument(("targets",), {"nargs": "+", "metavar": "MODULE"}, "modules"),),
+            "so edits are picked up. All of them load, or none when one fails. They join the queue at the end, "
+            "or where a position says; during a run they run in it.", NODES,
+            arguments=(Argument(("targets",), {"nargs": "+", "metavar": "MODULE"}, "modules"), *_place("them")),
             role=ENGINEER, waits=True, restore=REPLAY),
     Command("modules", "List the loaded modules.", "List the modules loaded in the kernel (scripts and the "
             "templates of loaded OBs).", NODES, role=OBSERVER),
@@ -162,7 +179,9 @@ COMMANDS: tuple[Command, ...] = (
                                                "help": "give up after this many seconds (reply: timeout)"}),),
             role=OBSERVER, waits=True),
     _node_flag("pause", "Mark a node to pause: execution stops there (PAUSED) until resume. The flag stays for "
-               "later runs until cleared. -find_name acts on every node of that name."),
+               "later runs until cleared. -find_name acts on every node of that name. Without a node: hold the "
+               "queue, so that the run stops before its next item begins (the item in progress goes on) until "
+               "resume without a serial number.", node_required=False),
     _node_flag("skip", "Mark a node to be skipped: it is not run and becomes FINISHED|SKIP. The flag stays for "
                "later runs until cleared. -find_name acts on every node of that name."),
     Command("unpause", "Clear a node's PAUSE flag.", "Clear a node's PAUSE flag (by serial number or name).",
@@ -176,8 +195,9 @@ COMMANDS: tuple[Command, ...] = (
             arguments=(Argument(("flag",), {"choices": ("skip", "pause")}),
                        Argument(("ref",), {"metavar": "SN|NAME", "help": "serial number or name of the node"},
                                 "node_references"))),
-    Command("resume", "Resume a paused node.", "Resume a paused script from its PAUSED node.", EXECUTION,
-            arguments=(_sn("serial number of the PAUSED node"),), follows_run=True),
+    Command("resume", "Resume a paused node, or release the queue.", "Resume a paused script from its PAUSED "
+            "node; without a serial number, release the queue held by pause (the run goes on with its next item).",
+            EXECUTION, arguments=(_sn("serial number of the PAUSED node", nargs="?"),), follows_run=True),
     Command("retry", "Retry the failed node.",
             "Run the failed node again and, if it succeeds, the rest of the script.", EXECUTION,
             arguments=(_sn("serial number of the failed node (default: the one that failed)", nargs="?"),),
@@ -201,11 +221,13 @@ COMMANDS: tuple[Command, ...] = (
             role_with_arguments=OPERATOR),
     # -- observation blocks
     Command("ob", "Load an OB file.", "Load an observation block file (JSON). A kernel that checks OBs against "
-            "an instrument package refuses one with problems, listing them all.", OBS,
-            arguments=(_path("OBPATH", "the OB file"),), role=ENGINEER, waits=True, restore=REPLAY),
+            "an instrument package refuses one with problems, listing them all. The OB joins the queue at the end, "
+            "or where a position says.", OBS,
+            arguments=(_path("OBPATH", "the OB file"), *_place("it")), role=ENGINEER, waits=True, restore=REPLAY),
     Command("obdata", "Load an OB given inline.", "Load an OB given inline as one quoted JSON word (what ob "
             "sends through a server, which cannot read the client's files).", OBS,
-            arguments=(Argument(("json",), {"metavar": "JSON"}),), role=ENGINEER, waits=True, restore=REPLAY),
+            arguments=(Argument(("json",), {"metavar": "JSON"}), *_place("it")), role=ENGINEER, waits=True,
+            restore=REPLAY),
     Command("lsob", "List the loaded OBs.", "List the loaded observation blocks.", OBS, role=OBSERVER),
     Command("instrument", "Show or change the instrument OBs are checked against.",
             "Show the instrument whose package OBs are checked against when they are loaded, or change it "
@@ -243,6 +265,36 @@ COMMANDS: tuple[Command, ...] = (
                                                                 "help": "url, insid, mode, user or password"}),),
                         runs_in=SHELL, role=ENGINEER, restore=SETTING),
             )),
+    # -- the queue
+    Command("queue", "Show the queue: its scripts and OBs in order, with their states.",
+            "Show the queue: the scripts and OBs loaded, in the order they run, each with its state and flags, an "
+            "OB's templates below it; and whether the queue is held.", QUEUE, role=OBSERVER),
+    Command("move", "Move a script or OB in the queue, or a template within its OB.",
+            "Move a script or OB of the queue, or a template within its OB. During a run only what has not started "
+            "moves, and only among what has not started.", QUEUE,
+            arguments=(_sn("the script, OB or template to move"), *_place("it")), exclusive_required=True,
+            restore=REPLAY),
+    Command("remove", "Remove scripts, OBs or templates from the queue.",
+            "Remove scripts, OBs or templates from the queue: all of them, or none when one cannot go (during a "
+            "run, what has started stays). Their serial numbers are not given again.", QUEUE,
+            arguments=(Argument(("sns",), {"type": int, "nargs": "+", "metavar": "SN"}, "serial_numbers"),),
+            restore=REPLAY),
+    Command("replace", "Replace a script or OB of the queue by another, in its place.",
+            "Replace a script or OB of the queue (one that has not started, during a run) by a script (a module or "
+            ".py file) or an OB (a .json file, or the OB's JSON as one quoted word), in its place.", QUEUE,
+            arguments=(_sn("the script or OB to replace"),
+                       Argument(("target",), {"metavar": "MODULE|FILE", "help": "a module, a .py file, an OB file "
+                                              "(.json) or an OB's JSON"}, "modules")),
+            role=ENGINEER, waits=True, restore=REPLAY),
+    Command("requeue", "Queue a fresh copy of a script, OB or template again.",
+            "Queue a fresh copy of a script, OB or template (typically one that ran, finished or failed): built "
+            "again from the same module (not imported again) or OB entry, with the variables' current values, "
+            "at the end of the queue (a template: of its OB) or where a position says.", QUEUE,
+            arguments=(_sn("the script, OB or template to copy"), *_place("the copy")), restore=REPLAY),
+    Command("history", "Show what the queue ran.",
+            "Show the scripts and OBs that ran, in order, with their start and end times and how each ended "
+            "(finished, error with its message, aborted, skipped); kept across reset, until clear.", QUEUE,
+            role=OBSERVER),
     # -- shell and kernel
     Command("save", "Save the session.", "Save the session (loaded modules, OBs with their variable values, "
             "runtime flags) to a file of the kernel's machine.", SESSION,

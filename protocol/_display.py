@@ -45,3 +45,22 @@ def _lines(nodes: list[Mapping[str, Any]], depth: int, suffix: Callable[[Mapping
         shape = "+" if children else "-"
         yield f"{'  ' * depth}{node['type']}{shape}- ({node['sn']}) {node['name']}{suffix(node)}"
         yield from _lines(children, depth + 1, suffix)
+
+
+def format_queue(snapshot: Mapping[str, Any]) -> str:
+    """The ``queue`` view: the scripts and OBs in the order they run, an OB's templates below it
+    (by their module).
+
+    ``2. O (12) night NOT_STARTED|RT.PAUSE``; a last line says when the queue is held.
+    """
+    lines = []
+    for number, item in enumerate(snapshot.get("scripts", []), 1):
+        lines.append(f"{number}. {item['type']} ({item['sn']}) {item['name']} {_state_suffix(item).strip()}")
+        templates = [child for child in item.get("children") or [] if item["type"] == "O" and child["type"] == "T"]
+        lines += [f"   {step}. T ({template['sn']}) {template.get('description') or template['name']}"
+                  f"{_state_suffix(template)}" for step, template in enumerate(templates, 1)]
+    if not lines:
+        lines.append("the queue is empty")
+    if snapshot.get("held"):
+        lines.append("held: the run stops before its next item (resume releases it)")
+    return "\n".join(lines)

@@ -326,8 +326,17 @@ EVENT_KINDS: dict[str, dict[str, Field]] = {
         "flags": Field(LIST, items=STR, item_choices=NODE_FLAGS),
     },
     "tree": {
-        "action": Field(STR, choices=("loaded", "reset", "cleared", "restored")),
-        "snapshot": Field(MAP),
+        "action": Field(STR, choices=("loaded", "reset", "cleared", "restored", "inserted", "moved", "removed",
+                                      "replaced", "held")),
+        "snapshot": _optional(MAP),
+        "sn": _optional(INT),
+        "sns": _optional(LIST, items=INT),
+        "parent": _optional(INT),
+        "index": _optional(INT),
+        "nodes": _optional(LIST, items=MAP),
+        "obs": _optional(LIST, items=MAP),
+        "modules": _optional(LIST, items=STR),
+        "held": _optional(BOOL),
     },
     "run": {"status": Field(STR, choices=("running", "finished", "error", "paused", "aborted"))},
     "log": {
@@ -358,6 +367,19 @@ EVENT_KINDS: dict[str, dict[str, Field]] = {
     "notice": {"level": Field(STR), "message": Field(STR)},
 }
 
+TREE_ACTIONS: dict[str, tuple[str, ...]] = {
+    "loaded": ("snapshot",),
+    "reset": ("snapshot",),
+    "cleared": ("snapshot",),
+    "restored": ("snapshot",),
+    "inserted": ("parent", "index", "nodes", "obs", "modules"),
+    "moved": ("sn", "parent", "index", "obs", "modules"),
+    "removed": ("sns", "obs", "modules"),
+    "replaced": ("sn", "nodes", "obs", "modules"),
+    "held": ("held",),
+}
+"""The fields a ``tree`` event carries for each action: the whole snapshot, or what an edit changed."""
+
 _EVENT_COMMON = Schema({"kind": Field(STR, choices=tuple(EVENT_KINDS)), "ts": Field(NUMBER)})
 _EVENT_SCHEMAS = {kind: Schema({**_EVENT_COMMON, **fields}) for kind, fields in EVENT_KINDS.items()}
 
@@ -381,6 +403,15 @@ class Event(Message):
 
     @classmethod
     def _check_together(cls, where: str, values: dict) -> None:
+        if values["kind"] == "tree":
+            fields = TREE_ACTIONS[values["action"]]
+            missing = next((name for name in fields if name not in values), None)
+            if missing is not None:
+                raise ProtocolError(f"{where}: missing field {missing!r} (required in a tree event {values['action']!r})")
+            extra = next((name for name in values if name not in fields and name not in ("kind", "ts", "action")),
+                         None)
+            if extra is not None:
+                raise ProtocolError(f"{where}: field {extra!r} is not part of a tree event {values['action']!r}")
         if values["kind"] == "dialog":
             resolved = values["action"] == "resolved"
             if resolved and "answer" not in values:

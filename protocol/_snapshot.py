@@ -6,7 +6,10 @@ offers it to programs, and the web page follows the same rules in JavaScript
 (``seqserver/gui/snapshot.js``). The rules (``protocol/README.md``, section 5):
 
 - ``state``: the node with that serial number takes the event's state and flags;
-- ``tree``: the event's snapshot replaces everything;
+- ``tree`` with a snapshot (``loaded``, ``reset``, ``cleared``, ``restored``): it replaces
+  everything; an edit of the queue (``inserted``, ``moved``, ``removed``, ``replaced``) changes
+  the nodes it names, ``modules`` becomes the event's, and ``obs`` lists the OBs in the order of
+  the ``scripts`` (its ``index`` renumbered); ``held`` sets the snapshot's ``held``;
 - ``run``: its status becomes the snapshot's status; after ``finished``, ``error``
   or ``aborted`` no dialog waits any more;
 - ``dialog``: a ``request`` adds the dialog to those waiting, ``resolved`` removes it.
@@ -27,7 +30,7 @@ RUN_ENDED = frozenset({"finished", "error", "aborted"})
 
 def empty_snapshot() -> dict[str, Any]:
     """The snapshot of a kernel with nothing loaded."""
-    return {"status": "idle", "modules": [], "obs": [], "scripts": [], "dialogs": []}
+    return {"status": "idle", "modules": [], "obs": [], "scripts": [], "dialogs": [], "held": False}
 
 
 def walk_nodes(nodes: list[Any], path: tuple[int, ...] = ()) -> Iterator[tuple[tuple[int, ...], Any]]:
@@ -58,6 +61,10 @@ def _copied(node: Mapping[str, Any]) -> dict[str, Any]:
     return top
 
 
+def _position(siblings: list[dict[str, Any]], node: dict[str, Any]) -> int:
+    return next(index for index, sibling in enumerate(siblings) if sibling is node)
+
+
 class Snapshot:
     """A snapshot (the shape of ``welcome``'s) that applies events to itself."""
 
@@ -72,8 +79,29 @@ class Snapshot:
             tree["root"] = _copied(tree["root"])
         tree["dialogs"] = [dict(dialog) for dialog in tree.get("dialogs") or []]
         self._tree = tree
-        self._by_sn: dict[int, dict[str, Any]] = {node["sn"]: node for _, node in walk_nodes(top_level(tree) + ([tree["root"]]
-                                                                                    if tree.get("root") else []))}
+        self._by_sn: dict[int, dict[str, Any]] = {}
+        self._list_of: dict[int, list[dict[str, Any]]] = {}  # sn -> the list that holds the node
+        root = tree.get("root")
+        if root:
+            self._by_sn[root["sn"]] = root
+            self._index(root["children"])
+        self._index(tree["scripts"])
+
+    def _index(self, nodes: list[dict[str, Any]]) -> None:
+        """Find ``nodes`` (the whole of a list of siblings) and everything below them by serial number."""
+        pending = [nodes]
+        while pending:
+            siblings = pending.pop()
+            for node in siblings:
+                self._by_sn[node["sn"]] = node
+                self._list_of[node["sn"]] = siblings
+                if node["children"]:
+                    pending.append(node["children"])
+
+    def _unindex(self, node: dict[str, Any]) -> None:
+        for _, below in walk_nodes([node]):
+            self._by_sn.pop(below["sn"], None)
+            self._list_of.pop(below["sn"], None)
 
     def apply(self, event: Mapping[str, Any]) -> None:
         """Bring the model up to date with one event (a ``protocol.Event`` or its map; kinds
@@ -85,7 +113,10 @@ class Snapshot:
                 node["state"] = event["state"]
                 node["flags"] = list(event["flags"])
         elif kind == "tree":
-            self.replace(event["snapshot"])
+            if event.get("snapshot") is not None:
+                self.replace(event["snapshot"])
+            else:
+                self._edit(event)
         elif kind == "run":
             self._tree["status"] = event["status"]
             if event["status"] in RUN_ENDED:
@@ -95,6 +126,51 @@ class Snapshot:
             if event["action"] == "request":
                 waiting.append({k: v for k, v in event.items() if k not in ("type", "kind", "action", "answer")})
             self._tree["dialogs"] = waiting
+
+    def _edit(self, event: Mapping[str, Any]) -> None:
+        """An edit of the queue (protocol/README.md, section 5): only the nodes it names change."""
+        action = event["action"]
+        if action == "held":
+            self._tree["held"] = event["held"]
+            return
+        new_obs = {ob["sn"]: dict(ob) for ob in event.get("obs") or []}
+        if action == "moved":
+            node = self._by_sn[event["sn"]]
+            siblings = self._list_of[event["sn"]]
+            siblings.pop(_position(siblings, node))
+            siblings.insert(event["index"], node)
+        elif action == "inserted":
+            siblings = self._children_of(event["parent"])
+            nodes = [_copied(node) for node in event["nodes"]]
+            siblings[event["index"]:event["index"]] = nodes
+            self._index_new(nodes, siblings)
+        elif action == "removed":
+            for sn in event["sns"]:
+                node, siblings = self._by_sn[sn], self._list_of[sn]
+                siblings.pop(_position(siblings, node))
+                self._unindex(node)
+        elif action == "replaced":
+            old, siblings = self._by_sn[event["sn"]], self._list_of[event["sn"]]
+            new = _copied(event["nodes"][0])
+            siblings[_position(siblings, old)] = new
+            self._unindex(old)
+            self._index_new([new], siblings)
+        self._tree["modules"] = list(event["modules"])
+        known = {ob["sn"]: ob for ob in self._tree["obs"]} | new_obs
+        listed = [known[node["sn"]] for node in self._tree["scripts"] if node["sn"] in known]
+        self._tree["obs"] = [{**ob, "index": index} for index, ob in enumerate(listed)]
+
+    def _children_of(self, sn: int) -> list[dict[str, Any]]:
+        """The list a snapshot keeps a container's children in: the root's are the ``scripts``."""
+        root = self._tree.get("root")
+        return self._tree["scripts"] if root and root["sn"] == sn else self._by_sn[sn]["children"]
+
+    def _index_new(self, nodes: list[dict[str, Any]], siblings: list[dict[str, Any]]) -> None:
+        for node in nodes:
+            self._by_sn[node["sn"]] = node
+            self._list_of[node["sn"]] = siblings
+            if node["children"]:
+                self._index(node["children"])
 
     # -- reading ---------------------------------------------------------------------------
 

@@ -16,7 +16,8 @@ from typing import Any
 import protocol
 from protocol import Outcome
 from seqkernel import ip, session
-from seqkernel.engine import EngineError, LoadError
+from seqkernel.engine import EngineError, LoadError, Place
+from seqkernel.history import format_history
 from seqkernel.ob import parse_ob
 
 
@@ -88,12 +89,12 @@ class Commands:
         return Outcome("\n".join(f"{name:<{width}}  {command.summary}" for name, command in sorted(ours.items())))
 
     def _do_load(self, args) -> Awaitable[Outcome]:
-        loaded = self.engine.begin_load([("module", target) for target in args.targets])
+        loaded = self.engine.begin_load([("module", target) for target in args.targets], _place(args))
         return _then(loaded, lambda nodes: Outcome("\n".join(
             f"loaded {target}: ({node.sn}) {node.name}" for target, node in zip(args.targets, nodes))))
 
     def _do_ob(self, args) -> Awaitable[Outcome]:
-        return self._load_ob(args.path, f"loaded OB {args.path}: ")
+        return self._load_ob(args.path, f"loaded OB {args.path}: ", _place(args))
 
     def _do_obdata(self, args) -> Awaitable[Outcome]:
         try:
@@ -102,10 +103,17 @@ class Commands:
             raise CommandError(f"obdata: not valid JSON: {exc}") from None
         if not isinstance(ob, dict):
             raise CommandError("obdata: the OB must be a JSON object")
-        return self._load_ob(ob, "loaded OB ")
+        return self._load_ob(ob, "loaded OB ", _place(args))
 
-    def _load_ob(self, source, said: str) -> Awaitable[Outcome]:
+    def _load_ob(self, source, said: str, place) -> Awaitable[Outcome]:
         """Read an OB, check it against the instrument package (if any) and load it."""
+        data, path, lines = self._checked_ob(source)
+        loaded = self.engine.begin_load([("ob", data, path)], place)
+        return _then(loaded, lambda nodes: Outcome("\n".join([f"{said}({nodes[0].sn}) {nodes[0].name}", *lines])))
+
+    def _checked_ob(self, source) -> tuple[dict, str | None, list[str]]:
+        """An OB read and checked against the instrument package (if any): its data, its file, and
+        what to tell the operator about the check."""
         try:
             data, path = parse_ob(source)
         except ValueError as exc:
@@ -116,8 +124,7 @@ class Commands:
                 data = ip.prepare_ob(data, ip.load_instrument_package(self.instrument))
             except ip.PackageNotFound as exc:
                 lines.append(f"not checked against an instrument package: {exc}")
-        loaded = self.engine.begin_load([("ob", data, path)])
-        return _then(loaded, lambda nodes: Outcome("\n".join([f"{said}({nodes[0].sn}) {nodes[0].name}", *lines])))
+        return data, path, lines
 
     def _do_instrument(self, args) -> Outcome:
         if args.insid is not None:
@@ -155,6 +162,13 @@ class Commands:
         return Outcome(data=self.engine.snapshot())
 
     def _do_pause(self, args) -> Outcome:
+        if args.sn is None and args.find_name is None:
+            if args.no_flag:
+                raise CommandError("pause -no-flag: give the node (SN or -find_name); resume without a serial "
+                                   "number releases the queue")
+            self.engine.hold()
+            return Outcome("the queue is held: the run stops before its next item begins (the item in progress "
+                           "goes on); resume releases it")
         return self._flag_command("pause", args)
 
     def _do_skip(self, args) -> Outcome:
@@ -183,7 +197,40 @@ class Commands:
 
     def _do_resume(self, args) -> Outcome:
         self.engine.resume(args.sn)
-        return Outcome(f"resumed from node {args.sn}")
+        return Outcome("the queue is released" if args.sn is None else f"resumed from node {args.sn}")
+
+    # -- the queue
+
+    def _do_queue(self, args) -> Outcome:
+        snapshot = self.engine.snapshot()
+        return Outcome(protocol.format_queue(snapshot), data=snapshot)
+
+    def _do_move(self, args) -> Outcome:
+        node = self.engine.move(args.sn, _place(args))
+        return Outcome(f"moved ({node.sn}) {node.name}: {_whereabouts(node)}")
+
+    def _do_remove(self, args) -> Outcome:
+        removed = self.engine.remove(args.sns)
+        return Outcome("\n".join(f"removed ({node.sn}) {node.name}" for node in removed))
+
+    def _do_replace(self, args) -> Awaitable[Outcome]:
+        target = args.target
+        if target.lstrip().startswith("{") or target.endswith(".json"):
+            data, path, lines = self._checked_ob(target)
+            source = ("ob", data, path)
+        else:
+            source, lines = ("module", target), []
+        replaced = self.engine.begin_replace(args.sn, source)
+        return _then(replaced, lambda node: Outcome("\n".join(
+            [f"replaced ({args.sn}) by ({node.sn}) {node.name}: {_whereabouts(node)}", *lines])))
+
+    def _do_requeue(self, args) -> Outcome:
+        node = self.engine.requeue(args.sn, _place(args) or Place("last"))
+        return Outcome(f"queued ({node.sn}) {node.name}, a copy of ({args.sn}): {_whereabouts(node)}")
+
+    def _do_history(self, args) -> Outcome:
+        entries = self.engine.history()
+        return Outcome(format_history(entries), data=entries)
 
     def _do_continue(self, args) -> Outcome:
         self.engine.cont()
@@ -260,6 +307,26 @@ async def _finish(pending: Awaitable[Outcome]) -> Outcome:
 async def _then(pending: Awaitable, done: Callable[[Any], Outcome]) -> Outcome:
     """``done(result)`` once ``pending`` has given its result: the end of a command that waits."""
     return done(await pending)
+
+
+def _place(args) -> Place | None:
+    """The position a command's ``--first | --last | --before SN | --after SN`` gives, or None."""
+    for where in ("first", "last"):
+        if getattr(args, where):
+            return Place(where)
+    for where in ("before", "after"):
+        if getattr(args, where) is not None:
+            return Place(where, getattr(args, where))
+    return None
+
+
+def _whereabouts(node) -> str:
+    """``3 of 5 in the queue``, ``2 of 4 in OB (12) night``: where a node now is."""
+    container = node.parent
+    siblings = container.children
+    position = next(i for i, child in enumerate(siblings) if child is node) + 1
+    within = "the queue" if getattr(container, "is_engine_root", False) else f"OB ({container.sn}) {container.name}"
+    return f"{position} of {len(siblings)} in {within}"
 
 
 def _node_line(snapshot: dict, sn: int) -> str:

@@ -11,90 +11,29 @@ import contextlib
 import logging
 import math
 import time
-import traceback
 from collections.abc import Awaitable
 from typing import NamedTuple
 
 import trio
 
-from . import context
 from . import ob as obs_module
-from .errors import describe_exception
+from . import queue
 from .exceptions import EngineBusy, EngineError, LoadError, NodeNotFound, NotAllowed
 from .execution import CONTINUE, FRESH, RETRY, Run, schedule, state_record
 from .host import open_asyncio_loop
 from .loading import ThreadedImport, import_all
 from .log import PublishingHandler, lib_logger
-from .nodes import Sequence, seq_factory
-from .serials import Numbering, restore_numbering, use_numbering
+from .queue import LAST, Place, ScriptRoot
 from .states import RTFLAG, State
 from .tree import node_dict
+from .work import Planned, Work, targets
 
-__all__ = ["Engine", "EngineBusy", "EngineError", "LoadError", "NodeNotFound", "NotAllowed", "ScriptRoot"]
-
-
-class ScriptRoot(Sequence):
-    """The engine's root: the loaded scripts, run one after the other."""
-
-    is_engine_root = True
-    __slots__ = ()
-
-    async def _body(self, run):
-        await run.execute(self.begin)
-        for script in self.children:
-            token = context.root.set(script)
-            try:
-                await run.execute(script)
-            finally:
-                context.root.reset(token)
-        await run.execute(self.end)
-
-
-def _check_unique_ids(script, what: str):
-    """Refuse (LoadError) a script in which two nodes have one id, naming both."""
-    seen = {}
-    for node in script.walk():
-        other = seen.setdefault(node.id, node)
-        if other is not node:
-            raise LoadError(f"cannot load {what}: id {node.id!r} is given to two nodes, ({other.sn}) {other.name} "
-                            f"and ({node.sn}) {node.name}; ids must be unique in a script (manual 5.4)")
-
-
-class _Planned(NamedTuple):
-    """One script or OB to load: an OB is read and checked before any module is imported."""
-
-    kind: str  # "module" or "ob"
-    source: object  # the module's target, or the OB's parsed JSON
-    origin: str | None = None  # the file an OB came from
-
-    @classmethod
-    def of(cls, kind, source, origin=None):
-        if kind == "module":
-            return cls(kind, source)
-        try:
-            data, path = obs_module.read_ob(source)
-        except ValueError as exc:
-            raise LoadError(str(exc)) from exc
-        return cls(kind, data, path or origin)
-
-    @property
-    def description(self) -> str:
-        return self.source if self.kind == "module" else f"OB {obs_module.ob_name(self.source)!r}"
-
-
-def _targets(planned) -> list[str]:
-    """The modules the planned scripts and OBs need, in order."""
-    return [name for plan in planned for name in (
-        [plan.source] if plan.kind == "module" else [entry["templateName"] for entry in plan.source["templates"]])]
+__all__ = ["Engine", "EngineBusy", "EngineError", "LoadError", "NodeNotFound", "NotAllowed", "Place", "ScriptRoot"]
 
 
 class _Loading(NamedTuple):
     what: str
     importing: ThreadedImport
-
-
-def _listed(nodes) -> str:
-    return ", ".join(f"({node.sn}) {node.name}" for node in nodes)
 
 
 _FLAGS = {"pause": RTFLAG.PAUSE, "skip": RTFLAG.SKIP}
@@ -116,7 +55,7 @@ class Engine:
         self.last_error = None
         self._answered = {}  # dialog node -> "perform" or "stop", in the current run
         self._loading = None  # the load in progress (begin_load)
-        self._new_root()
+        self._work = Work()
 
     @classmethod
     @contextlib.asynccontextmanager
@@ -140,42 +79,9 @@ class Engine:
 
     # -- what is loaded ---------------------------------------------------------
 
-    def _new_root(self):
-        self._numbering = Numbering()
-        token = use_numbering(self._numbering)
-        try:
-            self.root = ScriptRoot(name="_seq_ROOT_")
-        finally:
-            restore_numbering(token)
-        self._scripts = []  # (module name or None, node) in load order
-        self._obs = []
-
-    def _attach(self, build, what: str):
-        """Build a node with the engine's serial numbers and add it to the root.
-
-        Every node of it gets a serial number of this engine, whenever it was built (nodes
-        built when a module was imported have the process's numbers until now); a node object
-        that already has a place in the tree is copied (``Node.adopt``). Ids must be unique
-        in each script (manual 5.4).
-        """
-        token = use_numbering(self._numbering)
-        try:
-            node = self.root.add(build()).children[-1]
-            self.root.add_endpoints()
-            for below in node.walk():
-                if below.numbering is not self._numbering:
-                    self._numbering.assign(below)
-            for script in node.templates if isinstance(node, obs_module.OB) else [node]:
-                _check_unique_ids(script, what)
-        except EngineError:
-            raise
-        except BaseException as exc:
-            if isinstance(exc, (KeyboardInterrupt, trio.Cancelled)):
-                raise
-            raise LoadError(f"cannot create {what}: {describe_exception(exc)}", traceback.format_exc()) from exc
-        finally:
-            restore_numbering(token)
-        return node
+    @property
+    def root(self) -> ScriptRoot:
+        return self._work.root
 
     def load(self, target: str):
         """Load a script by dotted module name or ``.py`` path; returns its top node."""
@@ -186,15 +92,14 @@ class Engine:
         ``origin`` names the file a parsed OB came from (``lsob`` shows it)."""
         return self.load_all([("ob", source, origin)])[0]
 
-    def load_all(self, sources) -> list:
+    def load_all(self, sources, place: Place | None = None) -> list:
         """Load scripts ``("module", target)`` and OBs ``("ob", source[, origin])`` in order:
         all of them, or (a LoadError) none; one ``tree`` event for them all.
         The modules are imported in the calling thread (see :meth:`begin_load`)."""
-        self._check_idle("load")
-        planned = [_Planned.of(*source) for source in sources]
-        return self._attach_all(planned, import_all(_targets(planned)))
+        planned = self._plan(sources, place)
+        return self._attach_all(planned, import_all(targets(planned)), place)
 
-    def begin_load(self, sources) -> Awaitable[list]:
+    def begin_load(self, sources, place: Place | None = None) -> Awaitable[list]:
         """Begin what :meth:`load_all` does, and return the awaitable that finishes it.
 
         The modules are imported in a worker thread, so the event loop goes on serving
@@ -202,74 +107,77 @@ class Engine:
         until the load is finished, commands that would change or run the tree are
         refused, and :meth:`abort` abandons the import: the awaitable then raises
         LoadError, and nothing of this load is attached.
-        """
-        self._check_idle("load")
-        planned = [_Planned.of(*source) for source in sources]
-        importing = ThreadedImport(_targets(planned))
-        self._loading = _Loading(", ".join(plan.description for plan in planned), importing)
-        return self._finish_load(planned, importing)
 
-    async def _finish_load(self, planned, importing) -> list:
+        The scripts and OBs go where ``place`` says (default: the end of the queue), which
+        may be during a run: they then run in it. The ``tree`` event is ``loaded`` (the whole
+        snapshot) for a load without a place while nothing runs, else ``inserted``.
+        """
+        planned = self._plan(sources, place)
+        return self._importing(planned, lambda modules: self._attach_all(planned, modules, place))
+
+    def _plan(self, sources, place: Place | None) -> list:
+        self._check_not_loading("load")
+        queue.placed(self.root, self.root.children, [], place or LAST, self.find, self.busy)  # (again once imported)
+        return [Planned.of(*source) for source in sources]
+
+    def _importing(self, planned, then) -> Awaitable:
+        """Import the modules of ``planned`` in a worker thread (the load in progress), then ``then(modules)``."""
+        importing = ThreadedImport(targets(planned))
+        self._loading = _Loading(", ".join(plan.description for plan in planned), importing)
+        return self._finish_import(importing, then)
+
+    async def _finish_import(self, importing, then):
         try:
             modules = await importing.run()
         finally:
             self._loading = None
-        return self._attach_all(planned, modules)
+        return then(modules)
 
     @property
     def loading(self) -> str | None:
         """What a load in progress (:meth:`begin_load`) is loading, or None."""
         return self._loading.what if self._loading is not None else None
 
-    def _attach_all(self, planned, modules: dict) -> list:
-        """Attach the planned scripts and OBs, built from the imported ``modules``: all of them or none."""
-        kept = len(self._scripts), len(self._obs), len(self.root.children)
-        try:
-            nodes = [self._attach_one(plan, modules) for plan in planned]
-        except EngineError:
-            del self._scripts[kept[0]:], self._obs[kept[1]:], self.root.children[kept[2]:]
-            raise
-        self._publish_tree("loaded")
+    def _attach_all(self, planned, modules: dict, place: Place | None) -> list:
+        """Attach the planned scripts and OBs, built from the imported ``modules``, where ``place`` says."""
+        nodes = self._attach(lambda: [self._work.build(plan, modules) for plan in planned],
+                             lambda items, new: queue.placed(self.root, items, new, place or LAST, self.find, self.busy))
+        if place is None and self._run is None:
+            self._publish_tree("loaded")
+        else:
+            self._publish_inserted(self.root, nodes)
         return nodes
 
-    def _attach_one(self, plan, modules: dict):
-        if plan.kind == "module":
-            module = modules[plan.source]
-            node = self._attach(lambda: seq_factory(module), f"the script of {plan.source}")
-            self._scripts.append((module.__name__, node))
-            return node
-        node = self._attach(lambda: obs_module.build_ob(plan.source, modules.__getitem__, plan.origin),
-                            plan.description)
-        self._scripts.append((None, node))
-        self._obs.append(node)
-        return node
+    def _attach(self, build, arrange) -> list:
+        """:meth:`Work.attach`; what is attached during a run runs in it, when its turn comes."""
+        nodes = self._work.attach(build, arrange)
+        if self._run is not None:
+            for node in nodes:
+                schedule(node, FRESH, self._publish)
+        return nodes
 
     def loaded(self) -> list:
-        """What is loaded, in load order: ``(module name, top node)`` pairs, module None for an OB."""
-        return list(self._scripts)
+        """What is loaded, in the queue's order: ``(module name, top node)`` pairs, module None for an OB."""
+        return self._work.loaded()
 
     def modules(self) -> list[str]:
-        """The modules of the loaded scripts and of the loaded OBs' templates, each once, in load order."""
-        names = []
-        for name, node in self._scripts:
-            names += [name] if name is not None else [template.module.__name__ for template in node.templates]
-        return list(dict.fromkeys(names))
+        """The modules of the loaded scripts and of the loaded OBs' templates, each once, in the queue's order."""
+        return self._work.modules()
 
     def obs(self) -> list[dict]:
-        return [
-            {
-                "index": index,
-                "sn": node.sn,
-                "name": node.name,
-                "source": node.source,
-                "templates": [template.description for template in node.templates],
-            }
-            for index, node in enumerate(self._obs)
-        ]
+        return self._work.obs()
+
+    def find(self, ref):
+        """The node with serial number ``ref`` (an int or digits), or else the one node named ``ref``."""
+        return self._work.find(ref)
+
+    def find_all(self, ref) -> list:
+        """The node with serial number ``ref`` (an int or digits), or every node named ``ref``."""
+        return self._work.find_all(ref)
 
     def snapshot(self) -> dict:
-        """Status, loaded modules and OBs, and the tree, each node once: the ``scripts``, and the
-        ``root`` holding only its begin and end."""
+        """Status, loaded modules and OBs, the tree, each node once (the ``scripts``, and the ``root``
+        holding only its begin and end), open dialogs, and whether the queue is held."""
         root = node_dict(self.root)
         endpoints = {node.sn for node in (self.root.begin, self.root.end) if node is not None}
         scripts = [child for child in root["children"] if child["sn"] not in endpoints]
@@ -281,6 +189,7 @@ class Engine:
             "root": root,
             "scripts": scripts,
             "dialogs": self.open_dialogs(),
+            "held": self.root.held,
         }
 
     def open_dialogs(self) -> list[dict]:
@@ -290,26 +199,124 @@ class Engine:
         return [{k: v for k, v in request.items() if k not in ("kind", "action")}
                 for request in self._run.asking.values()]
 
-    def find(self, ref):
-        """The node with serial number ``ref`` (an int or digits), or else the one node named ``ref``."""
-        matches = self.find_all(ref)
-        if len(matches) > 1:
-            raise NotAllowed(f"{len(matches)} nodes are named {ref!r}: {_listed(matches)}; give a serial number")
-        return matches[0]
+    # -- the queue: edits (see seqkernel.queue) -----------------------------------------
 
-    def find_all(self, ref) -> list:
-        """The node with serial number ``ref`` (an int or digits), or every node named ``ref``."""
-        if isinstance(ref, str) and ref.strip().isdigit():
-            ref = int(ref)
-        if isinstance(ref, int):
-            for node in self.root.walk():
-                if node.sn == ref:
-                    return [node]
-            raise NodeNotFound(f"no node with serial number {ref}")
-        matches = [node for node in self.root.walk() if node.name == ref and node is not self.root]
-        if not matches:
-            raise NodeNotFound(f"no node named {ref!r}")
-        return matches
+    def move(self, sn, place: Place):
+        """Move a script or OB of the queue, or a template within its OB; returns the node."""
+        self._check_not_loading("move")
+        node = self.find(sn)
+        container = queue.container_of(node, self.root)
+        queue.check_pending(node, "move", self.busy)
+        others = [child for child in container.children if child is not node]
+        queue.arrange(container, queue.placed(container, others, [node], place, self.find, self.busy))
+        self._publish_edit("moved", [container], sn=node.sn, parent=container.sn,
+                           index=queue.snapshot_index(container, node))
+        return node
+
+    def remove(self, sns) -> list:
+        """Remove scripts, OBs or templates: all of them, or (refused) none; returns the nodes removed."""
+        self._check_not_loading("remove")
+        nodes = list({id(node): node for node in map(self.find, sns)}.values())
+        orders = {}
+        for node in nodes:
+            container = queue.container_of(node, self.root)
+            queue.check_pending(node, "remove", self.busy)
+            order = orders.setdefault(container, list(container.children))
+            order[:] = [child for child in order if child is not node]
+        orders = {container: order for container, order in orders.items() if container not in nodes}
+        for container, order in orders.items():
+            if isinstance(container, obs_module.OB) and not order:
+                raise NotAllowed(f"OB {queue.describe(container)} would have no template left: remove the OB instead")
+        for container, order in orders.items():
+            queue.arrange(container, order)
+        removed = [node for node in nodes if node.parent not in nodes]
+        for node in removed:
+            self._forget(node)
+        self._publish_edit("removed", list(orders), sns=[node.sn for node in removed])
+        return removed
+
+    def _forget(self, top):
+        if any(node is self._failed for node in top.walk()):
+            self._failed = None  # (nothing left to retry)
+        self._work.forget(top)
+
+    def requeue(self, sn, place: Place = LAST):
+        """A fresh copy of a script, OB or template: built again as it was loaded (the same module, not
+        imported again; an OB's or template's variables at their current values), placed like a move.
+        Returns the copy."""
+        self._check_not_loading("requeue")
+        original = self.find(sn)
+        container = queue.container_of(original, self.root)
+        if container is not self.root:
+            return self._requeue_template(container, original, place)
+        plan, modules = self._work.plan_again(original)
+        return self._attach_all([plan], modules, place)[0]
+
+    def _requeue_template(self, ob, template, place: Place):
+        queue.placed(ob, ob.children, [], place, self.find, self.busy)  # (a refused place builds nothing)
+        what = f"a copy of {queue.describe(template)}"
+        with self._work.numbered(what):
+            again = ob.template_again(template)
+            again.add_endpoints()
+            self._work.own_numbers(again, what)
+        queue.arrange(ob, queue.placed(ob, ob.children, [again], place, self.find, self.busy))
+        self._work.index([again])
+        if self._run is not None:
+            schedule(again, FRESH, self._publish)
+        self._publish_inserted(ob, [again])
+        return again
+
+    def begin_replace(self, sn, source) -> Awaitable:
+        """Begin replacing a script or OB of the queue by another (``("module", target)`` or ``("ob", source)``),
+        in its place; the awaitable finishes it (the module is imported first) and gives the new node."""
+        self._replaceable(sn)
+        planned = [Planned.of(*source)]
+        return self._importing(planned, lambda modules: self._replace(sn, planned[0], modules))
+
+    def _replaceable(self, sn):
+        self._check_not_loading("replace")
+        old = self.find(sn)
+        if queue.container_of(old, self.root) is not self.root:
+            raise NotAllowed(f"{queue.describe(old)} is a template: replace takes a script or OB of the queue")
+        queue.check_pending(old, "replace", self.busy)
+        return old
+
+    def _replace(self, sn, plan, modules):
+        old = self._replaceable(sn)  # (again: the run went on while the module was imported)
+        new = self._attach(lambda: [self._work.build(plan, modules)],
+                           lambda items, nodes: [nodes[0] if item is old else item for item in items])[0]
+        self._forget(old)
+        self._publish_edit("replaced", [new], sn=old.sn, nodes=[node_dict(new)])
+        return new
+
+    def history(self) -> list[dict]:
+        """The items that ran, oldest first (see :mod:`seqkernel.history`)."""
+        return self.root.history.entries()
+
+    def hold(self):
+        """Hold the queue: the run waits before its next item (the item in progress goes on)."""
+        self.root.held = True
+        self._publish_edit("held", held=True)
+
+    def release(self):
+        """Release the queue's hold: the run goes on with its next item."""
+        if not self.root.held:
+            raise NotAllowed("the queue is not held (pause without a serial number holds it)")
+        self.root.held = False
+        if self._run is not None:
+            self._run.release(self.root)
+        self._publish_edit("held", held=False)
+
+    def _publish_inserted(self, container, nodes):
+        self._publish_edit("inserted", [container, *nodes], parent=container.sn,
+                           index=queue.snapshot_index(container, nodes[0]), nodes=[node_dict(node) for node in nodes])
+
+    def _publish_edit(self, action, changed=(), **fields):
+        """A ``tree`` event saying what an edit changed (protocol/README.md, section 5): with the ``obs``
+        entries of the OBs among ``changed`` (new ones, or whose templates changed) and the modules."""
+        if action != "held":
+            fields.update(obs=self._work.obs(changed), modules=self.modules())
+        self._publish({"kind": "tree", "ts": time.time(), "action": action, **fields})
 
     # -- flags ----------------------------------------------------------------------
 
@@ -368,15 +375,19 @@ class Engine:
         self._start(RETRY)
 
     def cont(self):
-        """Resume: release paused nodes, or after an error or abort run every unfinished node."""
+        """Resume: release paused nodes (and the queue's hold), or after an error or abort run every
+        unfinished node."""
         self._check_not_loading("continue")
         if self._run is not None:
             paused = [node for node in self._run.waiting if node.state is State.PAUSED]
-            if not paused:
+            held = self.root in self._run.waiting
+            if not paused and not held:
                 dialogs = ", ".join(f"({node.sn}) {node.name}" for node in self._run.waiting)
                 raise EngineBusy(f"a dialog waits for an answer: {dialogs}" if dialogs else "already running")
             for node in paused:
                 self._run.release(node)
+            if held:
+                self.release()
             return
         if self._status not in ("error", "aborted"):
             last = "has not started" if self._status == "idle" else f"has {self._status}"
@@ -384,8 +395,11 @@ class Engine:
         schedule(self.root, CONTINUE, self._publish)
         self._start(CONTINUE)
 
-    def resume(self, sn):
-        """Resume execution at the paused node ``sn``."""
+    def resume(self, sn=None):
+        """Resume execution at the paused node ``sn``; without one, release the queue's hold."""
+        if sn is None:
+            self.release()
+            return
         node = self.find(sn)
         if self._run is None or node.state is not State.PAUSED or not self._run.release(node):
             raise NotAllowed(f"node {node.sn} ({node.name}) is not paused")
@@ -421,10 +435,10 @@ class Engine:
         raise NotAllowed(f"node {node.sn} ({node.name}) has no open dialog")
 
     def variables(self) -> list[dict]:
-        return obs_module.variables(self._obs)
+        return obs_module.variables(self._work.ob_nodes())
 
     def set_variable(self, ob: int, template: int, name: str, value):
-        return obs_module.set_variable(self._obs, int(ob), int(template), name, value)
+        return obs_module.set_variable(self._work.ob_nodes(), int(ob), int(template), name, value)
 
     async def wait(self, timeout: float | None = None) -> str:
         """Wait until execution is not running; returns the status, or ``"timeout"``."""
@@ -454,7 +468,7 @@ class Engine:
         self._publish_tree("reset")
 
     def _clear(self):
-        self._new_root()
+        self._work = Work()
         self._failed = None
         self._set_status("idle", publish=False)
         self._publish_tree("cleared")

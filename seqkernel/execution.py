@@ -155,6 +155,12 @@ class Run:
                 await self.execute(nodes[index])
                 index += 1
 
+    async def execute_queue(self, container):
+        """Execute ``container``'s children one at a time, each time the first one still to run
+        (``SCHEDULED``): the children may be moved, removed or added while it runs (the queue)."""
+        while (child := next_to_run(container)) is not None:
+            await self.execute(child)
+
     async def _execute_asyncio_steps(self, nodes, index) -> int:
         index, failure = await self.loop.run(self._asyncio_steps(nodes, index))
         if failure is not None:
@@ -462,3 +468,8 @@ async def run_tree(top):
         context.root.reset(token)
     if run.failure is not None:
         raise run.failure
+
+
+def next_to_run(container):
+    """The first of ``container``'s children still to run in this run, or None."""
+    return next((child for child in container.children if child.state is State.SCHEDULED), None)

@@ -6,13 +6,18 @@ template instance. The same module may appear many times with different values.
 """
 from __future__ import annotations
 
+import copy
 import json
 import os
 from collections.abc import Callable
 from types import ModuleType
-from typing import Any, TypeAlias, TypedDict, Unpack
+from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict, Unpack
 
+from . import context
 from .nodes import Sequence, Template, seq_factory
+
+if TYPE_CHECKING:
+    from .execution import Run
 
 _TYPES = ("integer", "number", "string", "boolean")
 
@@ -24,16 +29,24 @@ class _NodeOptions(TypedDict, total=False):
 
 
 class OB(Sequence):
-    """An observation block: its templates, executed in order."""
+    """An observation block: its templates, executed in order.
+
+    Each template remembers the entry of the OB's ``templates`` it was made from, so
+    that the OB as it stands (templates moved, removed or added again, variables set)
+    can be written back as JSON (:meth:`current_data`). Its templates run as a queue:
+    the first one still to run goes next, so templates moved during a run keep
+    their new order (:meth:`seqkernel.execution.Run.execute_queue`).
+    """
 
     type_code = "O"
-    __slots__ = ("data", "source")
+    __slots__ = ("data", "source", "entries")
 
     def __init__(self, *, data: dict[str, Any] | None = None, source: str | None = None,
                  **kw: Unpack[_NodeOptions]) -> None:
         super().__init__(**kw)
         self.data = data or {}
         self.source = source
+        self.entries: dict[Template, dict[str, Any]] = {}  # each template's entry of the OB's JSON
 
     #: ``OB.create_sequence(module, **kw)`` builds a module's script (manual 2.5).
     create_sequence = staticmethod(seq_factory)
@@ -41,6 +54,55 @@ class OB(Sequence):
     @property
     def templates(self) -> list[Template]:
         return [child for child in self.children if isinstance(child, Template)]
+
+    def _copy_below(self) -> None:
+        before = self.children
+        super()._copy_below()
+        self.entries = {twin: self.entries[old] for old, twin in zip(before, self.children) if old in self.entries}
+
+    async def _body(self, run: Run) -> None:
+        token = context.current_seq.set(self)
+        try:
+            await run.execute(self.begin)
+            await run.execute_queue(self)
+            await run.execute(self.end)
+        finally:
+            context.current_seq.reset(token)
+
+    def add_template(self, entry: dict[str, Any], module: ModuleType) -> Template:
+        """Append the template of one entry of the OB's ``templates`` (its module imported)."""
+        template = build_template(entry, module)
+        self.add(template)
+        self.entries[template] = entry
+        return template
+
+    def arrange(self, templates: list[Template]) -> None:
+        """Make ``templates`` (some of the OB's, in a new order, or templates made by
+        :meth:`template_again`) its templates."""
+        self.entries = {template: self.entries[template] for template in templates}
+        self.children = list(templates)
+
+    def template_again(self, template: Template) -> Template:
+        """A fresh template made as ``template`` was, with its variables' current values (not yet placed)."""
+        entry = _current_entry(self.entries[template], template)
+        again = build_template(entry, template.module)
+        again.parent = self
+        self.entries[again] = entry
+        return again
+
+    def current_data(self) -> dict[str, Any]:
+        """The OB's JSON as it stands: its templates in their order, each variable at its current value."""
+        return {**copy.deepcopy(self.data),
+                "templates": [_current_entry(self.entries[template], template) for template in self.templates]}
+
+
+def _current_entry(entry: dict[str, Any], template: Template) -> dict[str, Any]:
+    """A template's entry of the OB's JSON, its variables at their current values."""
+    entry = copy.deepcopy(entry)
+    values = {parameter["name"]: parameter["value"] for parameter in template.parameters}
+    for parameter in entry.get("parameters") or []:
+        parameter["value"] = values.get(parameter["name"], parameter["value"])
+    return entry
 
 
 #: Where an OB comes from: a path, JSON text, or the parsed JSON.
@@ -100,6 +162,12 @@ def _check(data: object) -> None:
         raise ValueError("invalid OB: " + "; ".join(problems))
 
 
+def ob_entry(ob: OB, index: int) -> dict[str, Any]:
+    """What ``lsob`` and a snapshot's ``obs`` say of a loaded OB, the ``index``-th of the queue."""
+    return {"index": index, "sn": ob.sn, "name": ob.name, "source": ob.source,
+            "templates": [template.description for template in ob.templates]}
+
+
 def ob_name(data: dict[str, Any]) -> str:
     description = data.get("obsDescription") or {}
     return description.get("name") or data.get("name") or "OB"
@@ -108,19 +176,24 @@ def ob_name(data: dict[str, Any]) -> str:
 def build_ob(data: dict[str, Any], import_module: Callable[[str], ModuleType], source: str | None = None) -> OB:
     """The OB node for parsed OB ``data``; ``import_module(name)`` gives each template's module."""
     ob = OB(name=ob_name(data), data=data, source=source)
-    modules = {}
+    modules: dict[str, ModuleType] = {}
     for entry in data["templates"]:
         name = entry["templateName"]
         if name not in modules:
             modules[name] = import_module(name)
-        parameters = [
-            {"name": p["name"], "type": p.get("type"), "value": coerce(p.get("type"), p["value"])}
-            for p in entry.get("parameters") or []
-        ]
-        template = Template(parameters=parameters, module=modules[name], description=name)
-        template.add(seq_factory(modules[name]))
-        ob.add(template)
+        ob.add_template(entry, modules[name])
     return ob
+
+
+def build_template(entry: dict[str, Any], module: ModuleType) -> Template:
+    """The template of one entry of an OB's ``templates``: its module's script with the entry's parameters."""
+    parameters = [
+        {"name": p["name"], "type": p.get("type"), "value": coerce(p.get("type"), p["value"])}
+        for p in entry.get("parameters") or []
+    ]
+    template = Template(parameters=parameters, module=module, description=entry["templateName"])
+    template.add(seq_factory(module))
+    return template
 
 
 def coerce(declared: str | None, value: object) -> object:

@@ -9,7 +9,6 @@ numbering gave it its number.
 """
 from __future__ import annotations
 
-import itertools
 import random
 import string
 from contextvars import ContextVar, Token
@@ -27,14 +26,24 @@ class Numbered(Protocol):
 
 
 class Numbering:
-    """Serial numbers handed out from 1 upwards."""
+    """Serial numbers handed out from 1 upwards.
+
+    An engine takes back the numbers of a load that failed (:meth:`rewind`), so the
+    numbers a tree gets depend only on the loads and edits that succeeded: a fresh
+    kernel given the same commands again (crash recovery) numbers every node alike.
+    """
 
     def __init__(self) -> None:
-        self._counter = itertools.count(1)
+        self.next = 1
 
     def assign(self, node: Numbered) -> None:
-        node.sn = next(self._counter)
+        node.sn = self.next
         node.numbering = self
+        self.next += 1
+
+    def rewind(self, mark: int) -> None:
+        """Hand out the numbers from ``mark`` (a past value of :attr:`next`) again: none of them is in use."""
+        self.next = mark
 
 
 _process_numbering = Numbering()

@@ -23,7 +23,6 @@ all of them or, when one cannot be loaded, none.
 """
 from __future__ import annotations
 
-import copy
 import datetime
 import importlib.util
 import json
@@ -125,13 +124,8 @@ def _module_entry(name: str) -> dict:
 
 
 def _ob_entry(ob) -> dict:
-    """The OB's JSON with each template variable at its current value."""
-    data = copy.deepcopy(ob.data)
-    for entry, template in zip(data["templates"], ob.templates):
-        values = {parameter["name"]: parameter["value"] for parameter in template.parameters}
-        for parameter in entry.get("parameters") or []:
-            parameter["value"] = values.get(parameter["name"], parameter["value"])
-    entry = {"ob": data}
+    """The OB as it stands: its templates in their order, each variable at its current value."""
+    entry = {"ob": ob.current_data()}
     if ob.source:
         entry["source"] = ob.source
     return entry

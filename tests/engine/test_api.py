@@ -215,8 +215,6 @@ async def test_control_errors_name_the_problem(engine):
     engine.run()
     with pytest.raises(EngineBusy):
         engine.run()
-    with pytest.raises(EngineBusy):
-        engine.load("seq.samples.a")
     assert await engine.wait(5) == "paused"
     engine.abort()
     assert await engine.wait(5) == "aborted"

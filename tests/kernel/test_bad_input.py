@@ -48,7 +48,7 @@ async def test_the_message_size_limit_is_configurable():
 BAD_COMMANDS = [
         ("frobnicate 3", "unknown command 'frobnicate'; 'help' lists the commands"),
         ("load 'unclosed", "cannot parse the line: No closing quotation"),
-        ("load", "usage: load [-h] MODULE [MODULE ...]\nload: error: the following arguments are required: MODULE"),
+        ("load", "            MODULE [MODULE ...]\nload: error: the following arguments are required: MODULE"),
         ("pause x", "usage: pause [-h] [-find_name NAME] [-no-flag] [SN]\npause: error: argument SN: invalid int value: 'x'"),
         ("flip sideways 3", "flip: error: argument flag: invalid choice: 'sideways' (choose from 'skip', 'pause')"),
         ("wait soon", "wait: error: argument SECONDS: invalid float value: 'soon'"),

@@ -1,4 +1,6 @@
 """Hypothesis strategies for valid protocol messages, derived from the message schemas."""
+import dataclasses
+
 from hypothesis import strategies as st
 
 import protocol
@@ -55,6 +57,14 @@ def _event(kind):
             lambda action: fields_for(
                 {k: v for k, v in schema.items() if k != "answer" or action == "resolved"},
                 {**fixed, "action": action, **({"answer": "stop"} if action == "resolved" else {})},
+            )
+        ).map(lambda values: protocol.Event(**values))
+    if kind == "tree":  # each action has fields of its own, all of them required
+        return st.sampled_from(sorted(protocol.TREE_ACTIONS)).flatmap(
+            lambda action: fields_for(
+                {"ts": schema["ts"], **{name: dataclasses.replace(schema[name], required=True)
+                                        for name in protocol.TREE_ACTIONS[action]}},
+                {**fixed, "action": action},
             )
         ).map(lambda values: protocol.Event(**values))
     return fields_for(schema, fixed).map(lambda values: protocol.Event(**values))
