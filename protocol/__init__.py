@@ -27,6 +27,7 @@ from ._commands import (
     HelpRequested,
     lookup,
     parse,
+    place_of,
     split_line,
     verb,
 )
@@ -120,6 +121,7 @@ __all__ = [
     "CommandLineError",
     "HelpRequested",
     "parse",
+    "place_of",
     "lookup",
     "split_line",
     "verb",

@@ -142,6 +142,18 @@ def _place(what: str) -> tuple[Argument, ...]:
             end("last", f"put {what} at the end"), sibling("before"), sibling("after"))
 
 
+def place_of(args: argparse.Namespace) -> tuple[str, int | None] | None:
+    """The position a parsed line's ``--first | --last | --before SN | --after SN`` gives:
+    ``("first", None)``, ``("after", 12)``..., or None when none was given."""
+    for where in ("first", "last"):
+        if getattr(args, where):
+            return where, None
+    for where in ("before", "after"):
+        if getattr(args, where) is not None:
+            return where, getattr(args, where)
+    return None
+
+
 def _path(metavar: str, help_text: str, **options: Any) -> Argument:
     return Argument(("path",), {"metavar": metavar, "help": help_text, **options}, "paths")
 

@@ -311,13 +311,8 @@ async def _then(pending: Awaitable, done: Callable[[Any], Outcome]) -> Outcome:
 
 def _place(args) -> Place | None:
     """The position a command's ``--first | --last | --before SN | --after SN`` gives, or None."""
-    for where in ("first", "last"):
-        if getattr(args, where):
-            return Place(where)
-    for where in ("before", "after"):
-        if getattr(args, where) is not None:
-            return Place(where, getattr(args, where))
-    return None
+    place = protocol.place_of(args)
+    return None if place is None else Place(*place)
 
 
 def _whereabouts(node) -> str:

@@ -6,8 +6,9 @@ Events are offered to every client's queue at once, as the bytes they were
 received in (an event is encoded once, however many clients get it). What a
 client can hold is bounded in bytes:
 
-- a ``tree`` event makes the ``state`` and ``tree`` events still queued before
-  it pointless (it carries the whole tree): they are left out;
+- a ``tree`` event that carries the whole tree (a snapshot) makes the ``state``
+  and ``tree`` events still queued before it pointless: they are left out (a
+  ``tree`` event of an edit, which says only what changed, is queued as any other);
 - while more than ``queue_limit`` bytes wait for a client, the events a fresh
   snapshot supersedes (``state``, ``log``, ``output``) are dropped for it, and
   once it has read its queue it is resynchronised: a ``notice`` saying what it
@@ -39,7 +40,8 @@ log = structlog.get_logger("seqserver")
 # Events a client that fell behind can do without: the fresh snapshot it gets restates the states,
 # and log and output lines are counted in the notice.
 SUPERSEDED_BY_SNAPSHOT = frozenset({"state", "log", "output"})
-SUPERSEDED_BY_TREE = frozenset({"state", "tree"})  # what a later tree event makes pointless
+TREE_EDIT = "tree edit"  # a tree event saying what an edit changed: it supersedes nothing
+SUPERSEDED_BY_TREE = frozenset({"state", "tree", TREE_EDIT})  # what a later tree event with a snapshot makes pointless
 HARD_LIMIT_FACTOR = 4
 STUCK_AFTER = 60.0  # seconds a client may take to read one batch before it is disconnected
 
@@ -51,7 +53,7 @@ class Outgoing:
 
     def __init__(self, event: protocol.Event) -> None:
         self.encoded = protocol.encode(event)
-        self.kind = event.kind
+        self.kind = TREE_EDIT if event.kind == "tree" and event.snapshot is None else event.kind
 
 
 class Client:

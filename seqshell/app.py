@@ -145,17 +145,40 @@ class SeqShell(ShellBase):
     @table_command("ob")
     def do_ob(self, args: argparse.Namespace) -> None:
         """Load an OB file (through a server, the file is read here and sent along)."""
-        path = pathlib.Path(args.path).expanduser().resolve()
+        target = self._ob_target(args.path)
+        if target is not None:
+            self.send(shlex.join([target[0], target[1], *_place_words(args)]))
+
+    @table_command("replace")
+    def do_replace(self, args: argparse.Namespace) -> None:
+        """Replace a script or OB of the queue by another (an OB file is read here through a server)."""
+        target = args.target
+        if target.endswith(".json"):
+            found = self._ob_target(target)
+            if found is None:
+                return
+            target = found[1]
+        elif target.endswith(".py") and not self.remote:
+            target = str(pathlib.Path(target).expanduser().resolve())
+        self.send(shlex.join(["replace", str(args.sn), target]))
+
+    def _ob_target(self, path_text: str) -> tuple[str, str] | None:
+        """How the kernel gets an OB file: ``("ob", absolute path)``, or through a server, which cannot
+        read this machine's files, ``("obdata", the OB's JSON)``; None (said) when the file cannot be read."""
+        path = pathlib.Path(path_text).expanduser().resolve()
         if not self.remote:
-            self.send(shlex.join(["ob", str(path)]))
-            return
+            return "ob", str(path)
         try:
-            content = json.dumps(json.loads(path.read_text(encoding="utf-8")))
+            return "obdata", json.dumps(json.loads(path.read_text(encoding="utf-8")))
         except (OSError, ValueError) as exc:
             self.perror(f"cannot read the OB file {path}: {exc}")
             self._command_failed = True
-            return
-        self.send(shlex.join(["obdata", content]))
+            return None
+
+    @table_command("history")
+    def do_history(self, args: argparse.Namespace) -> None:
+        """Show what the queue ran (the kernel's history: cmd2's own history of typed commands is not offered)."""
+        self.forward(args)
 
     @cmd2.with_category(protocol.COMMANDS["obdata"].topic)
     def do_obdata(self, statement: cmd2.Statement) -> None:
@@ -275,6 +298,15 @@ class SeqShell(ShellBase):
             self._command_failed = True
             return None
         return True
+
+
+def _place_words(args: argparse.Namespace) -> list[str]:
+    """A command's position option (``--first``, ``--after 12``...) as typed, or nothing."""
+    place = protocol.place_of(args)
+    if place is None:
+        return []
+    where, sn = place
+    return [f"--{where}"] if sn is None else [f"--{where}", str(sn)]
 
 
 def _add_forwarded_commands() -> None:

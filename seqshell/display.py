@@ -27,7 +27,7 @@ RUN_MESSAGES = {
     "running": "run started",
     "finished": "run finished",
     "error": "run stopped on an error (retry, continue, or reset)",
-    "paused": "run paused (resume SN after a PAUSE flag, answer SN for a dialog)",
+    "paused": "run paused (resume SN after a PAUSE flag, resume when the queue is held, answer SN for a dialog)",
     "aborted": "run aborted (continue to go on, or reset)",
 }
 

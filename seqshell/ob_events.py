@@ -75,7 +75,10 @@ class OBEventTracker:
     def feed(self, event: dict) -> list[OBEvent]:
         """The OB events one protocol event means (usually none)."""
         if event.get("kind") == "tree":
-            self._relocate(event.get("snapshot") or {}, event.get("action"))
+            if event.get("snapshot") is not None:
+                self._relocate(event["snapshot"], event.get("action"))
+            else:  # an edit of the queue: serial numbers stay, but a removed or replaced OB goes
+                self._forget([*(event.get("sns") or []), *([event["sn"]] if event.get("action") == "replaced" else [])])
             return []
         tracked = self._by_sn.get(event.get("sn")) if event.get("kind") == "state" else None
         if tracked is None:
@@ -91,6 +94,13 @@ class OBEventTracker:
         if report:
             tracked.phase = report[-1]
         return [OBEvent(tracked.ob_id, name, tracked.name) for name in report]
+
+    def _forget(self, sns: list[int]) -> None:
+        for sn in sns:
+            tracked = self._by_sn.pop(sn, None)
+            if tracked is not None:
+                logger.warning("OB %s %r was removed from the queue; its events are no longer reported",
+                               tracked.ob_id, tracked.name)
 
     def _relocate(self, snapshot: dict, action: str | None) -> None:
         """Follow the tracked OBs into a new tree (a restored chain renumbers nodes)."""

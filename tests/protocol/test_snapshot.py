@@ -1,6 +1,8 @@
 """The snapshot model every process keeps: the rules of protocol/README.md section 5."""
 import copy
 
+import pytest
+
 import protocol
 
 
@@ -51,3 +53,53 @@ def test_nodes_are_found_by_serial_number_and_by_position():
     assert model.sn_at((0, 1)) == 6 and model.sn_at((0, 9)) is None and model.sn_at((3,)) is None
     assert [position for position, _ in protocol.walk_nodes(model.current()["scripts"])] == [
         (0,), (0, 0), (0, 1), (0, 2)]
+
+
+def queue() -> dict:
+    """Two items: a script (4) and an OB (8) with templates 10 and 11."""
+    ob = {**node(8, "night", children=[node(9, "begin"), {**node(10, "Template"), "type": "T"},
+                                       {**node(11, "Template"), "type": "T"}, node(12, "end")]), "type": "O"}
+    return {**loaded(), "scripts": [*loaded()["scripts"], ob],
+            "obs": [{"index": 0, "sn": 8, "name": "night", "source": None, "templates": ["t", "t"]}]}
+
+
+def edit(action, **fields):
+    return event("tree", action=action, **fields)
+
+
+def test_edits_change_only_the_nodes_they_name():
+    model = protocol.Snapshot(queue())
+    model.apply(edit("moved", sn=11, parent=8, index=1, obs=[], modules=["m", "t"]))
+    assert [child["sn"] for child in model.node(8)["children"]] == [9, 11, 10, 12]
+    other = {"index": 0, "sn": 20, "name": "other", "source": "other.json", "templates": ["t"]}
+    model.apply(edit("inserted", parent=1, index=0, nodes=[{**node(20, "other", children=[node(21, "begin")]),
+                                                           "type": "O"}], obs=[other], modules=["t", "m"]))
+    assert [item["sn"] for item in model.current()["scripts"]] == [20, 4, 8]
+    assert [(ob["index"], ob["sn"]) for ob in model.current()["obs"]] == [(0, 20), (1, 8)]
+    assert model.node(21)["name"] == "begin" and model.current()["modules"] == ["t", "m"]
+    model.apply(edit("moved", sn=20, parent=1, index=2, obs=[], modules=["m", "t"]))
+    assert [(ob["index"], ob["sn"]) for ob in model.current()["obs"]] == [(0, 8), (1, 20)]
+    model.apply(edit("removed", sns=[4, 10], obs=[{**queue()["obs"][0], "templates": ["t"]}], modules=["t"]))
+    assert [item["sn"] for item in model.current()["scripts"]] == [8, 20]
+    assert model.node(4) is None and model.node(6) is None and model.node(10) is None
+    assert model.current()["obs"][0]["templates"] == ["t"]
+    model.apply(edit("replaced", sn=8, nodes=[node(30, "gamma", children=[node(31, "step")])], obs=[],
+                     modules=["g", "t"]))
+    assert [item["sn"] for item in model.current()["scripts"]] == [30, 20]
+    assert model.node(8) is None and model.node(11) is None and model.node(31)["name"] == "step"
+    assert [ob["sn"] for ob in model.current()["obs"]] == [20]
+    model.apply(event("state", sn=31, id="step_31", name="step", state="RUNNING", flags=[]))
+    assert model.node(31)["state"] == "RUNNING"
+    model.apply(edit("held", held=True))
+    assert model.current()["held"] is True
+
+
+def test_an_edit_event_says_what_it_changed():
+    for action, fields in protocol.TREE_ACTIONS.items():
+        values = {name: {"snapshot": {}, "held": True}.get(name, [] if name in ("sns", "nodes", "obs", "modules") else 1)
+                  for name in fields}
+        event("tree", action=action, **values)  # valid with exactly its fields
+    with pytest.raises(protocol.ProtocolError, match="missing field 'index' \\(required in a tree event 'moved'\\)"):
+        edit("moved", sn=3, parent=1, obs=[], modules=[])
+    with pytest.raises(protocol.ProtocolError, match="field 'snapshot' is not part of a tree event 'held'"):
+        edit("held", held=True, snapshot={})

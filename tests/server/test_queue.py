@@ -1,0 +1,170 @@
+"""Queue edits through the real server: every client holds the same tree after each edit, late joiners
+too; refusals during a run; and the edited queue restored after a kill -9 of the kernel."""
+import json
+import os
+import signal
+
+import pytest
+
+from server_harness import chain_pids, is_notice, is_run, next_event, running_server
+
+ITEM = """
+from seq.lib.nodes import Sequence
+
+async def {name}_step():
+    pass
+
+def create_sequence(*args, **kw):
+    return Sequence.create({name}_step, name="{name}")
+"""
+
+GATE = """
+from seq.lib.nodes import Sequence, _pause
+
+async def opening():
+    pass
+
+async def inside():
+    pass
+
+def create_sequence(*args, **kw):
+    return Sequence.create(opening, _pause(inside), name="gate")
+"""
+
+EXPOSE = """
+from seq.lib.nodes import Sequence, get_param
+from seq.lib import getUserLogger
+
+async def expose():
+    getUserLogger().info("exposure %s", get_param("exptime"))
+
+def create_sequence(*args, **kw):
+    return Sequence.create(expose, **kw)
+"""
+
+
+@pytest.fixture
+def night(tmp_path):
+    """Scripts and OBs in a directory a server runs in."""
+    for name in ("alpha", "beta", "gamma"):
+        (tmp_path / f"{name}.py").write_text(ITEM.format(name=name))
+    (tmp_path / "gate.py").write_text(GATE)
+    (tmp_path / "expose.py").write_text(EXPOSE)
+    for name, exptimes in (("night", (1, 2, 3)), ("other", (5,))):
+        templates = [{"templateName": "expose", "parameters": [{"name": "exptime", "type": "number", "value": t}]}
+                     for t in exptimes]
+        (tmp_path / f"{name}.json").write_text(json.dumps({"obsDescription": {"name": name}, "templates": templates}))
+    return tmp_path
+
+
+def tree(snapshot):
+    """What the operators see of a snapshot: the queue (nodes, states, flags), its OBs and modules, the hold."""
+    return {key: snapshot.get(key) for key in ("root", "scripts", "obs", "modules", "held")}
+
+
+def shape(snapshot):
+    """The queue's structure: each node's serial number, name and type, nested as in the tree."""
+    def node(n):
+        return (n["sn"], n["name"], n["type"], [node(child) for child in n["children"]])
+    return [node(item) for item in snapshot["scripts"]]
+
+
+def sn_of(snapshot, name, index=0):
+    return [item["sn"] for item in snapshot["scripts"] if item["name"] == name][index]
+
+
+def templates_of(snapshot, name):
+    ob = next(item for item in snapshot["scripts"] if item["name"] == name)
+    return [child["sn"] for child in ob["children"] if child["type"] == "T"]
+
+
+def is_tree(action):
+    return lambda event: event.get("kind") == "tree" and event["action"] == action
+
+
+async def snapshot_of(conn):
+    reply = await conn.command("snapshot")
+    assert reply.ok, reply.error
+    return reply.data
+
+
+async def test_every_client_holds_the_tree_after_each_edit_late_joiners_too(night):
+    async with running_server(cwd=night) as server, server.connect("operator") as operator, \
+            server.connect("watcher") as watcher:
+        for line in ("load alpha beta gamma", "ob night.json"):
+            assert (await operator.command(line)).ok
+        first = await snapshot_of(operator)
+        alpha, beta, gamma, ob = (sn_of(first, name) for name in ("alpha", "beta", "gamma", "night"))
+        one, two, three = templates_of(first, "night")
+        edits = [
+            (f"move {gamma} --first", "moved"),
+            (f"move {three} --before {one}", "moved"),
+            (f"requeue {two} --first", "inserted"),
+            (f"load beta --after {ob}", "inserted"),
+            (f"remove {alpha} {one}", "removed"),
+            (f"replace {beta} other.json", "replaced"),
+            (f"ob other.json --before {gamma}", "inserted"),
+            ("pause", "held"),
+        ]
+        for line, action in edits:
+            reply = await operator.command(line)
+            assert reply.ok, f"{line}: {reply.error}"
+            await next_event(watcher.events(), is_tree(action))
+            truth = await snapshot_of(watcher)
+            assert tree(operator.snapshot.current()) == tree(watcher.snapshot.current()) == tree(truth), line
+        assert [item["name"] for item in truth["scripts"]] == ["other", "gamma", "other", "night", "beta"]
+        assert [row["value"] for row in (await watcher.command("lsvar")).data] == [5, 5, 2, 3, 2]
+        async with server.connect("late") as late:
+            assert tree(late.snapshot.current()) == tree(truth)
+
+
+async def test_refusals_during_a_run_and_an_edit_that_takes_effect_in_it(night):
+    async with running_server(cwd=night) as server, server.connect("operator") as operator, \
+            server.connect("watcher") as watcher:
+        assert (await operator.command("load gate alpha beta")).ok
+        snapshot = await snapshot_of(operator)
+        gate, alpha, beta = (sn_of(snapshot, name) for name in ("gate", "alpha", "beta"))
+        assert (await watcher.command("run")).ok
+        await next_event(operator.events(), is_run("paused"))  # at the gate's breakpoint
+        refused = await operator.command(f"move {gate} --last")
+        assert refused.error == (f"cannot move ({gate}) gate: it is RUNNING; while a run is in progress only what "
+                                 "has not started may change")
+        refused = await watcher.command(f"remove {alpha} {gate}")
+        assert f"cannot remove ({gate}) gate: it is RUNNING" in refused.error
+        assert tree(await snapshot_of(operator)) == tree(watcher.snapshot.current())
+        assert (await operator.command(f"move {beta} --first")).ok  # runs next
+        inside = next(node["sn"] for node in (await snapshot_of(operator))["scripts"][0]["children"]
+                      if node["name"] == "inside")
+        assert (await watcher.command(f"resume {inside}")).ok
+        await next_event(operator.events(), is_run("finished"))
+        history = (await operator.command("history")).data
+        assert [entry["name"] for entry in history] == ["gate", "beta", "alpha"]
+
+
+async def test_the_edited_queue_survives_a_kill_9_of_the_kernel(night):
+    async with running_server(cwd=night) as server, server.connect("operator") as operator:
+        for line in ("load alpha beta gamma", "ob night.json", "load gate --first"):
+            assert (await operator.command(line)).ok, line
+        first = await snapshot_of(operator)
+        alpha, beta, gamma, ob = (sn_of(first, name) for name in ("alpha", "beta", "gamma", "night"))
+        one, two, three = templates_of(first, "night")
+        for line in (f"move {three} --first", "setvar 0 1 exptime 7.5", f"requeue {one} --after {three}",
+                     f"remove {beta}", f"requeue {gamma} --first", f"replace {alpha} other.json",
+                     f"move {ob} --last", "skip -find_name opening", "run"):
+            reply = await operator.command(line)
+            assert reply.ok, f"{line}: {reply.error}"
+        await next_event(operator.events(), is_run("paused"))  # the gate's breakpoint, in the second item
+        before = await snapshot_of(operator)
+        variables = (await operator.command("lsvar")).data
+        shell, kernel = chain_pids(server)
+
+        os.kill(kernel, signal.SIGKILL)
+
+        restored = await next_event(operator.events(), is_notice("restored"))
+        assert restored["message"] == "restored 10 loading command(s) and 2 flag(s)"
+        after = await snapshot_of(operator)
+        assert shape(after) == shape(before)  # the same queue, every node with the same serial number
+        assert (await operator.command("lsvar")).data == variables
+        flags = {node["name"]: node["flags"] for item in after["scripts"] for node in item["children"] if node["flags"]}
+        assert flags == {"opening": ["SKIP"], "inside": ["PAUSE"]}
+        assert tree(operator.snapshot.current()) == tree(after)
