@@ -12,6 +12,7 @@ import { TimelineView } from "./timeline.js";
 import { LogsView } from "./logs.js";
 import { VariablesView, shellQuote } from "./variables.js";
 import { ConsoleView } from "./console.js";
+import { QueueView } from "./queue.js";
 import { ErrorDialog, PromptDialog, TextDialog } from "./dialogs.js";
 import { repaintLive } from "./frames.js";
 import { setText } from "./virtual.js";
@@ -36,6 +37,8 @@ const console_ = new ConsoleView($("#console-log"));
 const errorDialog = new ErrorDialog($("#error-dialog"));
 const prompt = new PromptDialog($("#basic-dialog"));
 const textDialog = new TextDialog($("#text-dialog"));
+const queue = new QueueView({ panel: $("#tab-queue"), outline, send, showText: (title, text) => textDialog.show(title, text),
+                              readOnly: Boolean(replayed) });
 
 /** Send a command; its outcome shows in the status bar (and the console). */
 async function send(line) {
@@ -150,6 +153,7 @@ link.addEventListener("batch", ({ detail: batch }) => {
   } else {
     outline.applyStates(batch.states);
   }
+  queue.update({ treeChanged: Boolean(batch.tree), held: batch.held });
   outline.applyTimes(batch.times);
   outline.setErrors(batch.errors);
   logs.add(batch.logs);

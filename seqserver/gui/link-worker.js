@@ -2,7 +2,8 @@
 // Here every message of the seq protocol is decoded, every event applied to the
 // picture of the server (Snapshot) and to the times of the run (RunTimes), and
 // the page is sent what changed, at most once a frame, in one message: the whole
-// tree as columns after a tree event, else the last state of each node that
+// tree as columns after a tree event (a snapshot, or an edit of the queue, which
+// the Snapshot applies to its tree), else the last state of each node that
 // changed (a node's changes between two frames fold into one), the new log lines
 // (no more than the page keeps), and the events it acts on (run, error, dialog).
 // Replies go to the page at once, after the events that came before them.
@@ -64,6 +65,7 @@ class Pending {
     const batch = {
       type: "batch",
       status: snapshot.status,
+      held: snapshot.tree.held,
       dialogs: snapshot.dialogs,
       events: this.events,
       logs: this.logs.keepLast(MAX_LOG_LINES).columns(),

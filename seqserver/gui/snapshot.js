@@ -4,15 +4,18 @@
 // after any event the page shows what a client joining now would be told.
 //
 // - `state`: the node with that `sn` takes the event's state and flags;
-// - `tree`: the event's snapshot replaces everything (a script loaded, a reset,
+// - `tree` with a snapshot: it replaces everything (a script loaded, a reset,
 //   everything cleared, or `restored`: a resynchronisation after this client
-//   fell behind, or after the chain restarted);
+//   fell behind, or after the chain restarted); an edit of the queue (`inserted`,
+//   `moved`, `removed`, `replaced`) changes only the nodes it names, `modules`
+//   becomes the event's and `obs` lists the OBs in the order of the scripts;
+//   `held` sets whether the queue is held;
 // - `run`: the status; a run that ended (finished, error, aborted) leaves no
 //   dialog waiting;
 // - `dialog`: a request adds a waiting dialog, a resolution removes it.
 // Other kinds change nothing here.
 
-const EMPTY = Object.freeze({ status: "idle", modules: [], obs: [], scripts: [], dialogs: [] });
+const EMPTY = Object.freeze({ status: "idle", modules: [], obs: [], scripts: [], dialogs: [], held: false });
 
 // A run event's status in the snapshot's words: the protocol's `run` event said
 // `started` where the snapshot says `running`; both are accepted.
@@ -41,8 +44,75 @@ export class Snapshot {
   replace(snapshot) {
     this.tree = { ...EMPTY, ...snapshot };
     this.bySn = new Map();
-    for (const node of walk([...(this.tree.root ? [this.tree.root] : []), ...this.tree.scripts])) {
+    this.listOf = new Map(); // sn -> the array that holds the node
+    if (this.tree.root) {
+      this.bySn.set(this.tree.root.sn, this.tree.root);
+      this.index(this.tree.root.children || []);
+    }
+    this.index(this.tree.scripts);
+  }
+
+  /** Find `siblings` and every node below them by serial number. */
+  index(siblings) {
+    for (const node of siblings) {
       this.bySn.set(node.sn, node);
+      this.listOf.set(node.sn, siblings);
+      this.index(node.children || (node.children = []));
+    }
+  }
+
+  unindex(node) {
+    for (const below of walk([node])) {
+      this.bySn.delete(below.sn);
+      this.listOf.delete(below.sn);
+    }
+  }
+
+  /** An edit of the queue (the protocol's section 5): only the nodes it names change. */
+  edit(event) {
+    if (event.action === "held") {
+      this.tree.held = event.held;
+      return;
+    }
+    const take = (sn) => {
+      const siblings = this.listOf.get(sn);
+      const at = siblings.indexOf(this.bySn.get(sn));
+      siblings.splice(at, 1);
+      return { siblings, at };
+    };
+    if (event.action === "moved") {
+      const node = this.bySn.get(event.sn);
+      take(event.sn).siblings.splice(event.index, 0, node);
+    } else if (event.action === "inserted") {
+      const root = this.tree.root;
+      const siblings = root && root.sn === event.parent ? this.tree.scripts : this.bySn.get(event.parent).children;
+      siblings.splice(event.index, 0, ...event.nodes);
+      this.indexNew(event.nodes, siblings);
+    } else if (event.action === "removed") {
+      for (const sn of event.sns) {
+        const node = this.bySn.get(sn);
+        take(sn);
+        this.unindex(node);
+      }
+    } else if (event.action === "replaced") {
+      const old = this.bySn.get(event.sn);
+      const { siblings, at } = take(event.sn);
+      siblings.splice(at, 0, event.nodes[0]);
+      this.unindex(old);
+      this.indexNew(event.nodes, siblings);
+    }
+    this.tree.modules = event.modules;
+    const known = new Map(this.tree.obs.map((ob) => [ob.sn, ob]));
+    for (const ob of event.obs) known.set(ob.sn, ob);
+    const listed = this.tree.scripts.filter((node) => known.has(node.sn));
+    this.tree.obs = listed.map((node, index) => ({ ...known.get(node.sn), index }));
+  }
+
+  indexNew(nodes, siblings) {
+    for (const node of nodes) {
+      this.bySn.set(node.sn, node);
+      this.listOf.set(node.sn, siblings);
+      this.index(node.children || (node.children = []));
     }
   }
 
@@ -58,7 +128,8 @@ export class Snapshot {
         return node ?? null;
       }
       case "tree":
-        this.replace(event.snapshot || EMPTY);
+        if (event.snapshot) this.replace(event.snapshot);
+        else this.edit(event);
         break;
       case "run":
         this.tree.status = runStatus(event.status);

@@ -71,7 +71,7 @@ def test_the_snapshots_rules_one_by_one(open_page):
             "children": []}
     dialog = {"kind": "dialog", "action": "request", "ts": 1.0, "sn": 2, "name": "a", "description": "",
               "condition_label": "warm?", "step_label": "warm up"}
-    start = {"status": "idle", "modules": ["m"], "obs": [], "scripts": [node], "dialogs": []}
+    start = {"status": "idle", "modules": ["m"], "obs": [], "scripts": [node], "dialogs": [], "held": False}
 
     def after(*events):
         return page.evaluate(REPLAY_INTO_SNAPSHOT, {"start": start, "events": list(events)})
