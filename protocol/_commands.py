@@ -308,7 +308,7 @@ COMMANDS: tuple[Command, ...] = (
             "(finished, error with its message, aborted, skipped); kept across reset, until clear.", QUEUE,
             role=OBSERVER),
     # -- shell and kernel
-    Command("save", "Save the session.", "Save the session (loaded modules, OBs with their variable values, "
+    Command("save", "Save the session.", "Save the session (the queue as it stands: modules, OBs with their variable values, "
             "runtime flags) to a file of the kernel's machine.", SESSION,
             arguments=(_path("FILE", "default: seq_session.json", nargs="?", default="seq_session.json"),),
             role=ENGINEER),

@@ -9,7 +9,7 @@ A session file is JSON::
      "flags": [{"script": 0, "path": [2], "name": "a", "flags": ["SKIP"]},
                {"root": "begin", "name": "begin", "flags": ["PAUSE"]}]}
 
-``scripts`` are the loaded scripts and OBs in load order. A module is loaded
+``scripts`` are the loaded scripts and OBs in the queue's order. A module is loaded
 again by its name, or from ``file`` when the name cannot be imported (a script
 loaded as a path). An OB is kept whole, as the engine holds it: template names
 already resolved to modules, and each template variable with its current value
