@@ -373,7 +373,7 @@ TREE_ACTIONS: dict[str, tuple[str, ...]] = {
     "cleared": ("snapshot",),
     "restored": ("snapshot",),
     "inserted": ("parent", "index", "nodes", "obs", "modules"),
-    "moved": ("sn", "parent", "index", "obs", "modules"),
+    "moved": ("sn", "parent", "index", "obs"),
     "removed": ("sns", "obs", "modules"),
     "replaced": ("sn", "nodes", "obs", "modules"),
     "held": ("held",),

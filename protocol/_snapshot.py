@@ -8,8 +8,9 @@ offers it to programs, and the web page follows the same rules in JavaScript
 - ``state``: the node with that serial number takes the event's state and flags;
 - ``tree`` with a snapshot (``loaded``, ``reset``, ``cleared``, ``restored``): it replaces
   everything; an edit of the queue (``inserted``, ``moved``, ``removed``, ``replaced``) changes
-  the nodes it names, ``modules`` becomes the event's, and ``obs`` lists the OBs in the order of
-  the ``scripts`` (its ``index`` renumbered); ``held`` sets the snapshot's ``held``;
+  the nodes it names, ``modules`` becomes the event's (a move has none: it changes no module),
+  and ``obs`` lists the OBs in the order of the ``scripts`` (its ``index`` renumbered); ``held``
+  sets the snapshot's ``held``;
 - ``run``: its status becomes the snapshot's status; after ``finished``, ``error``
   or ``aborted`` no dialog waits any more;
 - ``dialog``: a ``request`` adds the dialog to those waiting, ``resolved`` removes it.
@@ -62,6 +63,7 @@ def _copied(node: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _position(siblings: list[dict[str, Any]], node: dict[str, Any]) -> int:
+    """Where ``node`` itself (not an equal copy) is among ``siblings``."""
     return next(index for index, sibling in enumerate(siblings) if sibling is node)
 
 
@@ -87,16 +89,17 @@ class Snapshot:
             self._index(root["children"])
         self._index(tree["scripts"])
 
-    def _index(self, nodes: list[dict[str, Any]]) -> None:
-        """Find ``nodes`` (the whole of a list of siblings) and everything below them by serial number."""
-        pending = [nodes]
+    def _index(self, nodes: list[dict[str, Any]], siblings: list[dict[str, Any]] | None = None) -> None:
+        """Find ``nodes`` and everything below them by serial number; ``siblings`` is the list that holds
+        them (by default ``nodes`` itself: the whole of a list of siblings)."""
+        pending = [(nodes, nodes if siblings is None else siblings)]
         while pending:
-            siblings = pending.pop()
-            for node in siblings:
+            group, holder = pending.pop()
+            for node in group:
                 self._by_sn[node["sn"]] = node
-                self._list_of[node["sn"]] = siblings
+                self._list_of[node["sn"]] = holder
                 if node["children"]:
-                    pending.append(node["children"])
+                    pending.append((node["children"], node["children"]))
 
     def _unindex(self, node: dict[str, Any]) -> None:
         for _, below in walk_nodes([node]):
@@ -143,7 +146,7 @@ class Snapshot:
             siblings = self._children_of(event["parent"])
             nodes = [_copied(node) for node in event["nodes"]]
             siblings[event["index"]:event["index"]] = nodes
-            self._index_new(nodes, siblings)
+            self._index(nodes, siblings)
         elif action == "removed":
             for sn in event["sns"]:
                 node, siblings = self._by_sn[sn], self._list_of[sn]
@@ -154,8 +157,9 @@ class Snapshot:
             new = _copied(event["nodes"][0])
             siblings[_position(siblings, old)] = new
             self._unindex(old)
-            self._index_new([new], siblings)
-        self._tree["modules"] = list(event["modules"])
+            self._index([new], siblings)
+        if "modules" in event:
+            self._tree["modules"] = list(event["modules"])
         known = {ob["sn"]: ob for ob in self._tree["obs"]} | new_obs
         listed = [known[node["sn"]] for node in self._tree["scripts"] if node["sn"] in known]
         self._tree["obs"] = [{**ob, "index": index} for index, ob in enumerate(listed)]
@@ -164,13 +168,6 @@ class Snapshot:
         """The list a snapshot keeps a container's children in: the root's are the ``scripts``."""
         root = self._tree.get("root")
         return self._tree["scripts"] if root and root["sn"] == sn else self._by_sn[sn]["children"]
-
-    def _index_new(self, nodes: list[dict[str, Any]], siblings: list[dict[str, Any]]) -> None:
-        for node in nodes:
-            self._by_sn[node["sn"]] = node
-            self._list_of[node["sn"]] = siblings
-            if node["children"]:
-                self._index(node["children"])
 
     # -- reading ---------------------------------------------------------------------------
 

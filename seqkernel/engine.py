@@ -161,7 +161,8 @@ class Engine:
         return self._work.loaded()
 
     def modules(self) -> list[str]:
-        """The modules of the loaded scripts and of the loaded OBs' templates, each once, in the queue's order."""
+        """The modules of the loaded scripts and of the loaded OBs' templates, each once, in the order they were
+        first loaded."""
         return self._work.modules()
 
     def obs(self) -> list[dict]:
@@ -313,9 +314,12 @@ class Engine:
 
     def _publish_edit(self, action, changed=(), **fields):
         """A ``tree`` event saying what an edit changed (protocol/README.md, section 5): with the ``obs``
-        entries of the OBs among ``changed`` (new ones, or whose templates changed) and the modules."""
+        entries of the OBs among ``changed`` (new ones, or whose templates changed) and the modules
+        when they may have changed."""
         if action != "held":
-            fields.update(obs=self._work.obs(changed), modules=self.modules())
+            fields["obs"] = self._work.obs(changed)
+        if action not in ("held", "moved"):  # (a move changes no module)
+            fields["modules"] = self.modules()
         self._publish({"kind": "tree", "ts": time.time(), "action": action, **fields})
 
     # -- flags ----------------------------------------------------------------------

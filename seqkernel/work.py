@@ -8,6 +8,7 @@ says what is loaded as the snapshot and ``lsob`` show it.
 """
 from __future__ import annotations
 
+import collections
 import contextlib
 import traceback
 from typing import NamedTuple
@@ -75,6 +76,7 @@ class Work:
         finally:
             restore_numbering(token)
         self._module_of = {}  # a loaded script -> its module (an OB loaded as such has none)
+        self._uses = collections.Counter()  # module name -> scripts and templates using it, in first-use order
         self._by_sn = {self.root.sn: self.root}
 
     def _attach_built(self, build, what: str):
@@ -118,7 +120,7 @@ class Work:
         """Attach the nodes ``build()`` attaches at the end of the queue, then give the queue the order
         ``arrange(items before, new nodes)`` returns: all of them or, when either raises, none (their
         serial numbers are handed out again)."""
-        items, modules = list(self.root.children), dict(self._module_of)
+        items, modules = list(self.root.children), dict(self._module_of)  # (what is indexed is only added once done)
         mark, endpoints = self.numbering.next, (self.root.begin, self.root.end)
         try:
             nodes = build()
@@ -151,17 +153,32 @@ class Work:
         return Planned.of("ob", item.current_data(), item.source), modules
 
     def index(self, tops):
-        """Find these nodes, and all below them, by their serial numbers from now on."""
+        """Find these nodes, and all below them, by their serial numbers from now on (and count the
+        modules they use)."""
         for top in tops:
             for node in top.walk():
                 self._by_sn[node.sn] = node
+            self._uses.update(self._modules_of(top))
 
     def forget(self, top):
         """A node removed from the tree: its serial numbers are gone (never given again), and its module."""
+        self._uses.subtract(self._modules_of(top))
+        for name in [name for name, count in self._uses.items() if count <= 0]:
+            del self._uses[name]
         for node in top.walk():
             self._by_sn.pop(node.sn, None)
         self._module_of.pop(top, None)
         top.parent = None
+
+    def _modules_of(self, top) -> list[str]:
+        """The modules a script, a loaded OB or one of its templates uses."""
+        if top in self._module_of:
+            return [self._module_of[top].__name__]
+        if isinstance(top, obs_module.OB) and top.parent is self.root:
+            return [template.module.__name__ for template in top.templates]
+        if isinstance(top.parent, obs_module.OB) and top.parent.parent is self.root and top.parent not in self._module_of:
+            return [top.module.__name__]
+        return []
 
     def loaded(self) -> list:
         """What is loaded, in the queue's order: ``(module name, top node)`` pairs, module None for an OB."""
@@ -176,12 +193,9 @@ class Work:
         return [node for node in self.root.children if node not in self._module_of]
 
     def modules(self) -> list[str]:
-        """The modules of the loaded scripts and of the loaded OBs' templates, each once, in the queue's order."""
-        names = []
-        for node in self.root.children:
-            name = self._module_name(node)
-            names += [name] if name is not None else [template.module.__name__ for template in node.templates]
-        return list(dict.fromkeys(names))
+        """The modules of the loaded scripts and of the loaded OBs' templates, each once, in the order they were
+        first loaded (the queue's order at the time)."""
+        return list(self._uses)
 
     def obs(self, nodes=None) -> list[dict]:
         """The snapshot's ``obs`` entries: of every loaded OB, or of those of ``nodes`` that are loaded OBs."""

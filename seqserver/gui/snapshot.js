@@ -8,7 +8,8 @@
 //   everything cleared, or `restored`: a resynchronisation after this client
 //   fell behind, or after the chain restarted); an edit of the queue (`inserted`,
 //   `moved`, `removed`, `replaced`) changes only the nodes it names, `modules`
-//   becomes the event's and `obs` lists the OBs in the order of the scripts;
+//   becomes the event's (a move has none) and `obs` lists the OBs in the order
+//   of the scripts;
 //   `held` sets whether the queue is held;
 // - `run`: the status; a run that ended (finished, error, aborted) leaves no
 //   dialog waiting;
@@ -52,12 +53,13 @@ export class Snapshot {
     this.index(this.tree.scripts);
   }
 
-  /** Find `siblings` and every node below them by serial number. */
-  index(siblings) {
-    for (const node of siblings) {
+  /** Find `nodes` and every node below them by serial number; `siblings` is the array that holds them. */
+  index(nodes, siblings = nodes) {
+    for (const node of nodes) {
       this.bySn.set(node.sn, node);
       this.listOf.set(node.sn, siblings);
-      this.index(node.children || (node.children = []));
+      const children = node.children || (node.children = []);
+      this.index(children);
     }
   }
 
@@ -87,7 +89,7 @@ export class Snapshot {
       const root = this.tree.root;
       const siblings = root && root.sn === event.parent ? this.tree.scripts : this.bySn.get(event.parent).children;
       siblings.splice(event.index, 0, ...event.nodes);
-      this.indexNew(event.nodes, siblings);
+      this.index(event.nodes, siblings);
     } else if (event.action === "removed") {
       for (const sn of event.sns) {
         const node = this.bySn.get(sn);
@@ -99,21 +101,13 @@ export class Snapshot {
       const { siblings, at } = take(event.sn);
       siblings.splice(at, 0, event.nodes[0]);
       this.unindex(old);
-      this.indexNew(event.nodes, siblings);
+      this.index(event.nodes, siblings);
     }
-    this.tree.modules = event.modules;
+    if (event.modules) this.tree.modules = event.modules; // (a move changes no module)
     const known = new Map(this.tree.obs.map((ob) => [ob.sn, ob]));
     for (const ob of event.obs) known.set(ob.sn, ob);
     const listed = this.tree.scripts.filter((node) => known.has(node.sn));
     this.tree.obs = listed.map((node, index) => ({ ...known.get(node.sn), index }));
-  }
-
-  indexNew(nodes, siblings) {
-    for (const node of nodes) {
-      this.bySn.set(node.sn, node);
-      this.listOf.set(node.sn, siblings);
-      this.index(node.children || (node.children = []));
-    }
   }
 
   /** Bring the picture up to date with one event; returns the node a `state` event changed (or null). */

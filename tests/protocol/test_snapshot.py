@@ -69,7 +69,7 @@ def edit(action, **fields):
 
 def test_edits_change_only_the_nodes_they_name():
     model = protocol.Snapshot(queue())
-    model.apply(edit("moved", sn=11, parent=8, index=1, obs=[], modules=["m", "t"]))
+    model.apply(edit("moved", sn=11, parent=8, index=1, obs=[]))
     assert [child["sn"] for child in model.node(8)["children"]] == [9, 11, 10, 12]
     other = {"index": 0, "sn": 20, "name": "other", "source": "other.json", "templates": ["t"]}
     model.apply(edit("inserted", parent=1, index=0, nodes=[{**node(20, "other", children=[node(21, "begin")]),
@@ -77,7 +77,7 @@ def test_edits_change_only_the_nodes_they_name():
     assert [item["sn"] for item in model.current()["scripts"]] == [20, 4, 8]
     assert [(ob["index"], ob["sn"]) for ob in model.current()["obs"]] == [(0, 20), (1, 8)]
     assert model.node(21)["name"] == "begin" and model.current()["modules"] == ["t", "m"]
-    model.apply(edit("moved", sn=20, parent=1, index=2, obs=[], modules=["m", "t"]))
+    model.apply(edit("moved", sn=20, parent=1, index=2, obs=[]))
     assert [(ob["index"], ob["sn"]) for ob in model.current()["obs"]] == [(0, 8), (1, 20)]
     model.apply(edit("removed", sns=[4, 10], obs=[{**queue()["obs"][0], "templates": ["t"]}], modules=["t"]))
     assert [item["sn"] for item in model.current()["scripts"]] == [8, 20]
@@ -100,6 +100,6 @@ def test_an_edit_event_says_what_it_changed():
                   for name in fields}
         event("tree", action=action, **values)  # valid with exactly its fields
     with pytest.raises(protocol.ProtocolError, match="missing field 'index' \\(required in a tree event 'moved'\\)"):
-        edit("moved", sn=3, parent=1, obs=[], modules=[])
+        edit("moved", sn=3, parent=1, obs=[])
     with pytest.raises(protocol.ProtocolError, match="field 'snapshot' is not part of a tree event 'held'"):
         edit("held", held=True, snapshot={})
