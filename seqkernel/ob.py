@@ -14,6 +14,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict, Unpack
 
 from . import context
+from .exceptions import NotAllowed
 from .nodes import Sequence, Template, seq_factory
 
 if TYPE_CHECKING:
@@ -58,7 +59,8 @@ class OB(Sequence):
     def _copy_below(self) -> None:
         before = self.children
         super()._copy_below()
-        self.entries = {twin: self.entries[old] for old, twin in zip(before, self.children) if old in self.entries}
+        self.entries = {twin: self.entries[old] for old, twin in zip(before, self.children)
+                        if isinstance(twin, Template) and old in self.entries}
 
     async def _body(self, run: Run) -> None:
         token = context.current_seq.set(self)
@@ -84,6 +86,9 @@ class OB(Sequence):
 
     def template_again(self, template: Template) -> Template:
         """A fresh template made as ``template`` was, with its variables' current values (not yet placed)."""
+        if template not in self.entries or template.module is None:
+            raise NotAllowed(f"({template.sn}) {template.name} was built by its script, not from an entry of the OB: "
+                             "requeue the script instead")
         entry = _current_entry(self.entries[template], template)
         again = build_template(entry, template.module)
         again.parent = self
