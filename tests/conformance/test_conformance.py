@@ -87,7 +87,7 @@ def _bytes(message: protocol.Message | dict | bytes) -> bytes:
 def hello(**fields) -> dict:
     """A hello with the token a seqserver of this user asks for (the others ignore it)."""
     return {"type": "hello", "version": protocol.VERSION, "client": "conformance",
-            "token": access.client_token(None, "127.0.0.1"), **fields}
+            "token": access.user_token(), **fields}
 
 
 async def spawn(nursery: trio.Nursery, argv: list[str], **options) -> trio.Process:
