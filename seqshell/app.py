@@ -134,9 +134,9 @@ class SeqShell(ShellBase):
 
     @table_command("break")
     def do_break(self, args: argparse.Namespace) -> None:
-        """Set a breakpoint on a node, or list breakpoints."""
+        """Set a breakpoint on a node (its PAUSE flag: the kernel's pause), or list breakpoints."""
         if args.sn is not None or args.find_name is not None:
-            self.forward(args)
+            self.send(f"pause {args.cmd2_statement.args}")
             return
         paused = self.tree.paused_nodes()
         lines = [f"({node['sn']}) {node['name']}" for node in paused] or ["no breakpoints"]

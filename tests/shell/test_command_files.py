@@ -125,7 +125,7 @@ def test_every_command_is_accepted(tmp_path):
     )
     out, err = result.stdout, result.stderr
     assert "Execution" in out and "Usage: skip" in out  # help and help skip
-    assert "(4) b" in out  # break lists its breakpoint
+    assert "(4) b NOT_STARTED|RT.PAUSE\n(4) b\n(4) b NOT_STARTED\n" in out  # break sets, lists, clears
     assert "bypassed" in out
     assert "OTTO is not configured" in err  # no --config
     assert "kernel stopped" in out and "kernel started" in out
