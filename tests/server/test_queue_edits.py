@@ -168,3 +168,44 @@ async def test_the_edited_queue_survives_a_kill_9_of_the_kernel(night):
         flags = {node["name"]: node["flags"] for item in after["scripts"] for node in item["children"] if node["flags"]}
         assert flags == {"opening": ["SKIP"], "inside": ["PAUSE"]}
         assert tree(operator.snapshot.current()) == tree(after)
+
+
+TOKEN_FILE = """\
+watch-token   observer  control-room-wall
+drive-token   operator  night-ops
+build-token   engineer  day-engineer
+"""
+
+
+async def test_queue_edits_are_the_operators_loading_code_the_engineers_and_all_are_audited(night):
+    (night / "tokens").write_text(TOKEN_FILE)
+    log = night / "audit.jsonl"
+    async with running_server("--token-file", str(night / "tokens"), "--audit-log", str(log), cwd=night) as server, \
+            server.connect("wall", token="watch-token") as wall, server.connect("seqgui", token="drive-token") as ops, \
+            server.connect("seqshell", token="build-token") as engineer:
+        assert (await engineer.command("load alpha beta gamma")).ok
+        loaded = await snapshot_of(wall)
+        alpha, beta, gamma = (sn_of(loaded, name) for name in ("alpha", "beta", "gamma"))
+        for line in (f"move {gamma} --first", f"remove {alpha}", "pause", "resume", f"requeue {beta}"):
+            refused = await wall.command(line)
+            assert refused.error == (f"{line.split()[0]}: needs the operator role; your token (control-room-wall) "
+                                     "gives observer"), line
+            assert (await ops.command(line)).ok, line
+        for line in ("queue", "history"):
+            assert (await wall.command(line)).ok, line
+        refused = await ops.command(f"replace {gamma} other.json")
+        assert refused.error == "replace: needs the engineer role; your token (night-ops) gives operator"
+        assert not (await ops.command(f"load alpha --after {gamma}")).ok
+        assert (await engineer.command(f"replace {gamma} other.json")).ok
+        assert [item["name"] for item in (await snapshot_of(wall))["scripts"]] == ["other", "beta", "beta"]
+
+    entries = [json.loads(line) for line in log.read_text().splitlines()]
+    done = [(entry["token"], entry["line"], entry["ok"]) for entry in entries if entry["event"] == "command"]
+    assert done == [("day-engineer", "load alpha beta gamma", True),
+                    ("night-ops", f"move {gamma} --first", True), ("night-ops", f"remove {alpha}", True),
+                    ("night-ops", "pause", True), ("night-ops", "resume", True), ("night-ops", f"requeue {beta}", True),
+                    ("day-engineer", f"replace {gamma} other.json", True)]
+    refused = [(entry["token"], entry["line"], entry["needs"]) for entry in entries if entry["event"] == "refused"]
+    assert refused == [*(("control-room-wall", line, "operator") for line in (
+        f"move {gamma} --first", f"remove {alpha}", "pause", "resume", f"requeue {beta}")),
+        ("night-ops", f"replace {gamma} other.json", "engineer"), ("night-ops", f"load alpha --after {gamma}", "engineer")]
