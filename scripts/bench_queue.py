@@ -13,9 +13,9 @@ the tree as every client does, a ``protocol.Snapshot`` fed each event. Measured:
 - beside them, in the same run: a ``nodes`` round trip (the listing of every node,
   which grows with the tree), and a ``reset``, whose tree event carries the whole
   snapshot (what an edit would cost if it sent the tree);
-- the same with 10 and 300 OBs, to show how each grows with the tree.
+- the same with 10 and 1000 OBs, to show how each grows with the tree.
 
-Usage: python scripts/bench_queue.py [--edits N] [--sizes 10,100,300]
+Usage: python scripts/bench_queue.py [--edits N] [--sizes 10,100,1000]
 """
 from __future__ import annotations
 
@@ -39,6 +39,7 @@ from server_harness import hello, running_server  # noqa: E402
 
 CLIENTS = 20
 TEMPLATES = 10
+GOAL_MS = 50  # an edit held by every client, for a queue of 100 OBs
 TEMPLATE = """
 from seq.lib.nodes import Sequence
 
@@ -196,11 +197,16 @@ async def main(edits: int, sizes: list[int]) -> None:
               f"{r['requeue'][0]:>9.2f} /{r['requeue'][1]:>6.2f} | {r['nodes_rt'][0]:>9.2f} /{r['nodes_rt'][1]:>7.2f}"
               f"{r['reset'][0]:>11.1f} /{r['reset'][1]:>7.1f} | {ratio:>10.3f}  "
               f"{r['move_bytes']}, {r['requeue_bytes']}, {r['reset_bytes']}")
+    for r in results:
+        worst = max(r["move"][0], r["requeue"][0])
+        print(f"{r['obs']} OBs: the slower edit's median is {worst:.1f} ms, {worst / GOAL_MS:.2f} of the "
+              f"{GOAL_MS} ms goal; a move costs {r['move'][0] / results[0]['move'][0]:.2f}x the move in "
+              f"{results[0]['obs']} OBs for a tree {r['nodes'] / results[0]['nodes']:.0f}x as large")
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--edits", type=int, default=50)
-    parser.add_argument("--sizes", default="10,100,300", help="queue lengths in OBs, comma separated")
+    parser.add_argument("--sizes", default="10,100,1000", help="queue lengths in OBs, comma separated")
     args = parser.parse_args()
     trio.run(partial(main, args.edits, [int(size) for size in args.sizes.split(",")]))
