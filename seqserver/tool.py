@@ -166,7 +166,7 @@ def main(args: argparse.Namespace) -> int:
         audit = AuditOptions(args.audit_log, args.audit_max_bytes, args.audit_backups)
         trio.run(partial(server.serve, args.address, component, audit, **options, shell_argv=shell_argv,
                          queue_limit=args.client_queue, max_clients=args.max_clients,
-                         max_message_size=args.max_message_size, config=config))
+                         max_message_size=args.max_message_size, config=config, registry=args.redis))
     except BaseException as failure:  # noqa: BLE001 (what trio.run raises may come in a group)
         return _exit_status(failure, args.address)
     return 0
