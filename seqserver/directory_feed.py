@@ -104,17 +104,15 @@ class DirectoryFeed:
         async with self._starting:
             if self._following is None:
                 await self._nursery.start(self._follow)
-        if client not in self._watches:
-            watch = _Watch(pattern)
-            self._nursery.start_soon(self._forget_when_gone, client, watch.forget)
-        else:
-            watch = self._watches[client]
-            watch.pattern = pattern
         # From here on nothing waits: the listing is the directory as of the first change sent after it.
         following = self._following
-        if following is None:
-            raise LocationError("the watcher of the location service stopped at once: try again")
-        self._watches[client] = watch
+        if following is None:  # it failed as soon as it had started (its log says why)
+            raise LocationError("the server's watcher of the location service stopped at once: try again")
+        watch = self._watches.get(client)
+        if watch is None:
+            watch = self._watches[client] = _Watch(pattern)
+            self._nursery.start_soon(self._forget_when_gone, client, watch.forget)
+        watch.pattern = pattern
         entries = sorted((e for e in following.entries.values() if matches(pattern, e.name)), key=lambda e: e.name)
         events = [_event("listed", following.registry, entries=[entry.to_dict() for entry in entries])]
         if following.unreachable is not None:
@@ -135,8 +133,9 @@ class DirectoryFeed:
     def _forget(self, client: Client) -> _Watch | None:
         """End ``client``'s watch; the watcher stops with the last one."""
         watch = self._watches.pop(client, None)
-        if watch is not None:
-            watch.forget.cancel()
+        if watch is None:
+            return None
+        watch.forget.cancel()
         if not self._watches and self._following is not None:
             self._following.scope.cancel()
             self._following = None
