@@ -29,16 +29,23 @@ from seqserver.outbox import Client, Outgoing
 log = structlog.get_logger("seqserver.directory")
 
 LOCATE = "locate"
+CLOSE_TIMEOUT = 5.0  # seconds a stopped watcher has to close the registry
 
 
 @dataclass
 class _Following:
     """The one watcher of the location service, while it runs: what it knows of the directory."""
 
-    scope: trio.CancelScope  # cancelled to stop it
+    loop: trio.CancelScope  # of the loop taking the changes
+    closing: trio.CancelScope  # of the whole watcher, shielded from the server's cancellation
     registry: str  # where the directory is, as the location service names it
     entries: dict[str, Entry]  # name -> entry, kept current by the changes
     unreachable: str | None = None  # why the registry cannot be reached now, while it cannot
+
+    def stop(self) -> None:
+        """End the loop; the watch and the registry then close in order, within CLOSE_TIMEOUT."""
+        self.loop.cancel()
+        self.closing.deadline = trio.current_time() + CLOSE_TIMEOUT
 
     def take(self, change: Change) -> None:
         if change.kind in (REGISTERED, CHANGED):
@@ -68,13 +75,20 @@ class DirectoryFeed:
         self._following: _Following | None = None
         self._starting = trio.Lock()  # clients that watch at once wait for the one watcher to start
         self._nursery: trio.Nursery | None = None
+        self._closed = False  # the server is stopping
 
     async def run(self, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
         """Host the watcher and the watches until cancelled (run it in the server's nursery)."""
         async with trio.open_nursery() as nursery:
             self._nursery = nursery
             task_status.started()
-            await trio.sleep_forever()
+            try:
+                await trio.sleep_forever()
+            finally:
+                self._closed = True
+                if self._following is not None:
+                    self._following.stop()
+                    self._following = None
 
     async def locate(self, client: Client, command: protocol.Command, words: list[str]) -> Outcome:
         """Carry out one ``locate`` line of ``client``."""
@@ -137,7 +151,7 @@ class DirectoryFeed:
             return None
         watch.forget.cancel()
         if not self._watches and self._following is not None:
-            self._following.scope.cancel()
+            self._following.stop()
             self._following = None
         return watch
 
@@ -147,29 +161,36 @@ class DirectoryFeed:
         Before it started, what goes wrong goes to the client that asked (LocationError: the
         registry cannot be used). After, an outage of the registry is a change like the others
         (unreachable, then reachable) and the location service's watcher keeps trying; anything
-        else ends every watch, the clients told why."""
+        else ends every watch, the clients told why. It is shielded from the server's own
+        cancellation and stopped (``_Following.stop``) when the last client stops watching or the
+        server stops: the watch and the registry then close in order, where cancelling all at once
+        could leave the Redis client failing to unsubscribe from a connection it already closed."""
         following = None
-        try:
-            async with open_directory(self._redis) as directory, directory.watch() as watcher:
-                following = self._following = _Following(trio.CancelScope(), directory.address, dict(watcher.entries))
-                task_status.started()
-                with following.scope:  # stopping ends the loop only: the watch and the registry close as usual
-                    async for change in watcher:
-                        following.take(change)
-                        if self._following is following:
-                            self._send(following.registry, change)
-        except Exception as exc:
-            if following is None:
-                raise
-            log.exception("the directory's watcher failed")
-            if self._following is following:
-                self._send(following.registry, Change(UNREACHABLE, why=f"the server stopped watching it: {exc} "
-                                                      "(locate --watch to try again)"))
-                for client in list(self._watches):
-                    self._forget(client)
-        finally:
-            if self._following is following:
-                self._following = None
+        with trio.CancelScope(shield=True) as closing:
+            try:
+                async with open_directory(self._redis) as directory, directory.watch() as watcher:
+                    following = self._following = _Following(trio.CancelScope(), closing, directory.address,
+                                                             dict(watcher.entries))
+                    task_status.started()
+                    if self._closed:  # the server began to stop while this watcher was starting
+                        following.stop()
+                    with following.loop:
+                        async for change in watcher:
+                            following.take(change)
+                            if self._following is following:
+                                self._send(following.registry, change)
+            except Exception as exc:
+                if following is None:
+                    raise
+                log.exception("the directory's watcher failed")
+                if self._following is following:
+                    self._send(following.registry, Change(UNREACHABLE, why=f"the server stopped watching it: {exc} "
+                                                          "(locate --watch to try again)"))
+                    for client in list(self._watches):
+                        self._forget(client)
+            finally:
+                if self._following is following:
+                    self._following = None
 
     def _send(self, registry: str, change: Change) -> None:
         """One change, to every client watching what it is about (encoded once)."""

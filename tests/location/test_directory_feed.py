@@ -7,6 +7,7 @@ and a real ``redis-server``; clients speak the protocol over TCP.
 """
 from __future__ import annotations
 
+import contextlib
 import signal
 import subprocess
 
@@ -193,3 +194,18 @@ async def test_a_remote_shell_prints_the_changes_it_watches(registry, observator
                 shell.kill()
                 await shell.wait()
 
+
+
+async def test_a_server_stops_cleanly_whenever_its_clients_stop_watching(redis_registry):
+    """Its watcher closes the registry in order, however close to the stop its last client left."""
+    for clients_leave_first in (True, False, True, False):
+        async with plain_server(redis_registry) as server:
+            async with contextlib.AsyncExitStack() as clients:
+                for _ in range(10):
+                    client = await clients.enter_async_context(server.connect())
+                    assert (await client.command("locate --watch")).ok
+                if not clients_leave_first:  # the server stops while they watch, and tells them
+                    server.process.send_signal(signal.SIGTERM)
+                    with trio.fail_after(TIMEOUT):
+                        await server.process.wait()
+        assert server.process.returncode == 0
