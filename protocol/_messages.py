@@ -356,6 +356,23 @@ EVENT_KINDS: dict[str, dict[str, Field]] = {
         "answer": _optional(STR, choices=("perform", "stop")),
     },
     "notice": {"level": Field(STR), "message": Field(STR)},
+    "directory": {
+        "change": Field(STR, choices=("listed", "registered", "changed", "removed", "unreachable", "reachable")),
+        "registry": Field(STR),
+        "entries": _optional(LIST, items=MAP),
+        "entry": _optional(MAP),
+        "why": _optional(STR),
+    },
+}
+
+# The fields each change of a directory event carries besides change and registry, and no others.
+DIRECTORY_FIELDS = {
+    "listed": ("entries",),
+    "registered": ("entry",),
+    "changed": ("entry",),
+    "removed": ("entry", "why"),
+    "unreachable": ("why",),
+    "reachable": (),
 }
 
 _EVENT_COMMON = Schema({"kind": Field(STR, choices=tuple(EVENT_KINDS)), "ts": Field(NUMBER)})
@@ -381,6 +398,11 @@ class Event(Message):
 
     @classmethod
     def _check_together(cls, where: str, values: dict) -> None:
+        if values["kind"] == "directory":
+            expected = DIRECTORY_FIELDS[values["change"]]
+            if set(expected) != values.keys() & {"entries", "entry", "why"}:
+                carried = " and ".join(repr(name) for name in expected) or "none of 'entries', 'entry', 'why'"
+                raise ProtocolError(f"{where}: a {values['change']} directory event carries {carried}")
         if values["kind"] == "dialog":
             resolved = values["action"] == "resolved"
             if resolved and "answer" not in values:

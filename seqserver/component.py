@@ -81,10 +81,8 @@ class Component:
         """Carry out one of the component's commands (``protocol.SEQSERVER`` in the table)."""
         try:
             args = protocol.parse(command, words)
-        except protocol.HelpRequested as help_text:
-            return Outcome(help_text.text)
-        except protocol.CommandLineError as exc:
-            return Outcome.failure(str(exc))
+        except (protocol.HelpRequested, protocol.CommandLineError) as stop:
+            return Outcome.from_parser(stop)
         try:
             return await getattr(self, f"_{command.name}")(args)
         except (InvalidName, LocationError) as exc:

@@ -12,6 +12,7 @@ import { TimelineView } from "./timeline.js";
 import { LogsView } from "./logs.js";
 import { VariablesView, shellQuote } from "./variables.js";
 import { ConsoleView } from "./console.js";
+import { DirectoryView } from "./directory.js";
 import { ErrorDialog, PromptDialog, TextDialog } from "./dialogs.js";
 import { repaintLive } from "./frames.js";
 import { setText } from "./virtual.js";
@@ -36,6 +37,7 @@ const console_ = new ConsoleView($("#console-log"));
 const errorDialog = new ErrorDialog($("#error-dialog"));
 const prompt = new PromptDialog($("#basic-dialog"));
 const textDialog = new TextDialog($("#text-dialog"));
+if (!replayed) new DirectoryView(link, { tab: $("[data-tab=directory]"), note: $("#directory-note"), table: $("#directory") });
 
 /** Send a command; its outcome shows in the status bar (and the console). */
 async function send(line) {
