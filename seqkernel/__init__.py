@@ -23,6 +23,7 @@ from .nodes import (
     set_runtime_flag,
 )
 from .ob import OB
+from .simulation import simulating
 from .states import RTFLAG, State
 from .steps import asyncio_step, trio_step
 
@@ -49,5 +50,6 @@ __all__ = [
     "partial",
     "seq_factory",
     "set_runtime_flag",
+    "simulating",
     "trio_step",
 ]

@@ -17,7 +17,7 @@ from rich.live import Live
 from rich.text import Text
 from rich.tree import Tree
 
-from . import host
+from . import host, simulation
 from .engine import Engine, LoadError
 from protocol import level_number
 from .states import display_state
@@ -36,9 +36,12 @@ _STATE_STYLE = {
 
 def configure(parser):
     parser.add_argument("modules", metavar="MODULES", nargs="+", help="scripts: dotted module names or .py files")
+    parser.add_argument("--simulation", action="store_true",
+                        help="simulation mode: the scripts skip real hardware (seq.lib.simulating())")
 
 
 def main(args) -> int:
+    simulation.set_simulating(getattr(args, "simulation", False))
     return host.run(run_modules, args.modules, getattr(args, "log_level", "INFO"), sys.stdout.isatty())
 
 
