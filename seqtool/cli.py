@@ -21,6 +21,7 @@ SUBCOMMANDS = {
     "gui": ("seqtool.gui", "Starts the sequencer GUI"),
     "tino": ("seqtool.tino", "Friend of OTTO: serves OBs from a folder"),
     "locate": ("seqlocation.tool", "Lists the sequence components and sequencers of the location service"),
+    "sm": ("seqmanager.tool", "The sequence manager: observing modes started and stopped on sequence components"),
 }
 
 
