@@ -172,9 +172,9 @@ class RemoteSequencer:
             raise
         finally:
             if running:  # the calling step was cancelled (aborted, or a branch beside it failed)
-                with trio.CancelScope(shield=True), trio.move_on_after(ABORT_TIMEOUT):
-                    with contextlib.suppress(RemoteError):
-                        await self._command("abort")
+                with trio.CancelScope(shield=True), trio.move_on_after(ABORT_TIMEOUT), \
+                        contextlib.suppress(RemoteError):
+                    await self._command("abort")
 
     async def _follow(self, connection: Connection, events: trio.MemoryReceiveChannel[dict[str, Any]]) -> None:
         """Follow the run's events until it ends: return when it finished, raise RemoteError otherwise."""
