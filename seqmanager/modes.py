@@ -78,6 +78,10 @@ class ModeStatus:
     running: tuple[Assignment, ...] = ()
     plan: tuple[Assignment, ...] = ()
 
+    def row(self) -> list[str]:
+        """The columns ``seqtool sm obsmodes`` shows."""
+        return [self.obsmode, self.status, self.describe()]
+
     def describe(self) -> str:
         """The explanation shown beside the status."""
         if self.status == CONFIGURED:
@@ -100,6 +104,10 @@ class ResourceUse:
     resource: str
     state: str
     users: tuple[str, ...] = ()  # the modes using it, or the purpose of the claim on it
+
+    def row(self) -> list[str]:
+        """The columns ``seqtool sm resources`` shows."""
+        return [self.resource, self.state, self.describe()]
 
     def describe(self) -> str:
         if self.state == IN_USE:

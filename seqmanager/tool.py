@@ -12,6 +12,7 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 import trio
@@ -96,9 +97,11 @@ async def _act(args: argparse.Namespace, config: Config) -> int:
     async with open_directory(args.redis) as directory:
         manager = SequenceManager(directory, config, timeout=args.timeout)
         if args.action == "obsmodes":
-            _show_modes(args, await manager.obsmodes())
+            _show_table(args, "obsmodes", await manager.obsmodes(), ["OBSMODE", "STATUS"],
+                        "no observing modes in the configuration (its obsmodes section)")
         elif args.action == "resources":
-            _show_resources(args, await manager.resources())
+            _show_table(args, "resources", await manager.resources(), ["RESOURCE", "STATE"],
+                        "no resources in the configuration (the obsmodes' resources)")
         else:
             _show_report(args, await _change(args, manager))
     return OK
@@ -114,24 +117,15 @@ async def _change(args: argparse.Namespace, manager: SequenceManager) -> Report:
     return await manager.shutdown(args.obsmode, args.subsystem)
 
 
-def _show_modes(args: argparse.Namespace, modes: list[ModeStatus]) -> None:
+def _show_table(args: argparse.Namespace, key: str, items: Sequence[ModeStatus] | Sequence[ResourceUse],
+                heading: list[str], empty: str) -> None:
+    """Modes or resources: a table of their rows (``heading`` names the first two columns), or JSON under ``key``."""
     if args.json:
-        _print_json({"ok": True, "obsmodes": [mode.to_dict() for mode in modes]})
-    elif not modes:
-        print("no observing modes in the configuration (its obsmodes section)")
+        _print_json({"ok": True, key: [item.to_dict() for item in items]})
+    elif not items:
+        print(empty)
     else:
-        rows = [["OBSMODE", "STATUS", ""], *([mode.obsmode, mode.status, mode.describe()] for mode in modes)]
-        print("\n".join(format_table(rows)))
-
-
-def _show_resources(args: argparse.Namespace, uses: list[ResourceUse]) -> None:
-    if args.json:
-        _print_json({"ok": True, "resources": [use.to_dict() for use in uses]})
-    elif not uses:
-        print("no resources in the configuration (the obsmodes' resources)")
-    else:
-        rows = [["RESOURCE", "STATE", ""], *([use.resource, use.state, use.describe()] for use in uses)]
-        print("\n".join(format_table(rows)))
+        print("\n".join(format_table([[*heading, ""], *(item.row() for item in items)])))
 
 
 def _show_report(args: argparse.Namespace, report: Report) -> None:

@@ -21,6 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+import trio
+
+from seqlocation import open_directory
 
 TIMEOUT = 30
 SEQTOOL = [sys.executable, "-m", "seqtool"]
@@ -97,10 +100,13 @@ class Observatory:
                                 stderr=subprocess.PIPE, text=True, env=self.env, cwd=self.folder)
 
     def directory(self) -> dict[str, dict]:
-        """The location service's entries, as ``seqtool locate --json`` prints them, by name."""
-        listed = subprocess.run([*SEQTOOL, "locate", "--json"], capture_output=True, text=True, env=self.env,
-                                timeout=TIMEOUT, check=True)
-        return {entry["name"]: entry for entry in json.loads(listed.stdout)}
+        """The location service's entries, as ``seqtool locate --json`` prints them, by name (read in a
+        trio run of its own: call it from a thread in a trio test)."""
+        async def read() -> dict[str, dict]:
+            async with open_directory(environ={"SEQ_REGISTRY": self.registry}) as directory:
+                return {entry.name: entry.to_dict() for entry in await directory.entries()}
+
+        return trio.run(read)
 
     def sequencers(self) -> dict[str, str]:
         """Each registered sequencer and the component it runs on."""

@@ -32,6 +32,22 @@ obsmodes:
   ESW_drive: {resources: [IRIS, TCS], sequencers: [ESW, IRIS, TCS]}
 """
 
+DRIVE_A_LONG_RUN = """
+    import trio
+    from seq.lib import Sequence, get_sequencer
+
+    DRIVEN = get_sequencer("SEQUENCER")
+
+    async def drive():  # a trio step (it names trio), where the others are asyncio steps
+        await DRIVEN.load_ob({"templates": [{"templateName": "expose", "parameters": [
+            {"name": "seconds", "type": "number", "value": 60}]}]})
+        await DRIVEN.run()
+        await trio.sleep(0)
+
+    def create_sequence(*args, **kw):
+        return Sequence.create(drive, **kw)
+    """
+
 SCRIPTS = {
     "ready.py": """
         from seq.lib import Sequence
@@ -110,34 +126,8 @@ SCRIPTS = {
         def create_sequence(*args, **kw):
             return Parallel.create(on_iris, on_tcs, **kw)
         """,
-    "drive_long.py": """
-        import trio
-        from seq.lib import Sequence, get_sequencer
-
-        IRIS = get_sequencer("IRIS@ESW_drive")
-
-        async def observe():  # a trio step this time
-            await IRIS.load_ob({"templates": [{"templateName": "expose", "parameters": [
-                {"name": "seconds", "type": "number", "value": 60}]}]})
-            await IRIS.run()
-            await trio.sleep(0)
-
-        def create_sequence(*args, **kw):
-            return Sequence.create(observe, **kw)
-        """,
-    "drive_aps.py": """
-        from seq.lib import Sequence, get_sequencer
-
-        APS = get_sequencer("APS@ESW_drive")
-
-        async def align():
-            await APS.load_ob({"templates": [{"templateName": "expose", "parameters": [
-                {"name": "seconds", "type": "number", "value": 60}]}]})
-            await APS.run()
-
-        def create_sequence(*args, **kw):
-            return Sequence.create(align, **kw)
-        """,
+    "drive_long.py": DRIVE_A_LONG_RUN.replace("SEQUENCER", "IRIS@ESW_drive"),
+    "drive_aps.py": DRIVE_A_LONG_RUN.replace("SEQUENCER", "APS@ESW_drive"),
 }
 
 
@@ -294,7 +284,7 @@ async def gone(observatory: Observatory, name: str) -> None:
 
 
 async def test_simulation_mode_shows_in_the_directory_and_the_welcome_and_picks_the_simulation_script(drive):
-    assert {entry["simulation"] for entry in drive.directory().values()} == {True}
+    assert {entry["simulation"] for entry in (await trio.to_thread.run_sync(drive.directory)).values()} == {True}
     async with seqclient.connect_to("IRIS@ESW_drive") as iris:
         assert iris.welcome["server"].endswith(", IRIS.IRIS_1 running IRIS@ESW_drive (simulation)")
         assert (await checked(iris, "modules")).output == "iris_simulated"  # the configuration's simulation script
