@@ -141,11 +141,11 @@ class RemoteSequencer:
 
     async def _set_variable(self, name: str, value: object, ob: int | None, template: int | None) -> None:
         async with self._connection() as connection:
+            obs: list[dict[str, Any]] = (await self._checked(connection, "lsob")).data or []
+            if not obs:
+                raise RemoteError(f"{self.name} has no OB loaded: load one there first", sequencer=self.name)
+            chosen = obs[-1]["index"] if ob is None else ob
             rows: list[dict[str, Any]] = (await self._checked(connection, "lsvar")).data or []
-            if not rows:
-                raise RemoteError(f"{self.name} has no template variables: load an OB there first",
-                                  sequencer=self.name)
-            chosen = max(row["ob"] for row in rows) if ob is None else ob
             matching = [row for row in rows if row["ob"] == chosen and row["name"] == name
                         and (template is None or row["template"] == template)]
             if not matching:

@@ -201,15 +201,22 @@ class Observatory:
                 continue
             fallback = next((c for c in idle if _subsystem(c) == FALLBACK), None)
             if fallback is None:
-                alternatives = sequencer.subsystem if sequencer.subsystem == FALLBACK else \
-                    f"{sequencer.subsystem} or {FALLBACK}"
-                missing.append(f"no idle {alternatives} component for {name_of(obsmode, sequencer)}")
+                missing.append(self._none_for(obsmode, sequencer))
                 continue
             chosen[index] = fallback
             idle.remove(fallback)
         plan = [Assignment(name_of(obsmode, s), s.subsystem, s.variation, chosen[i])
                 for i, s in enumerate(needed) if i in chosen]
         return plan, missing
+
+    def _none_for(self, obsmode: str, sequencer: Sequencer) -> str:
+        """Why no component is left for ``sequencer``, naming those another manager is taking."""
+        subsystems = {sequencer.subsystem, FALLBACK}
+        alternatives = " or ".join(sorted(subsystems, key=lambda s: s == FALLBACK))
+        taken = [f"{name} is being taken by {claim.purpose}" for name, claim in sorted(self.claims.items())
+                 if name in self.components and _subsystem(self.components[name]) in subsystems]
+        return f"no idle {alternatives} component for {name_of(obsmode, sequencer)}" + \
+            (f" ({'; '.join(taken)})" if taken else "")
 
     # -- resources
 

@@ -92,7 +92,7 @@ SCRIPTS = {
             return Sequence.create(expose, **kw)
         """,
     "drive_ob.py": """
-        from seq.lib import Sequence, get_sequencer
+        from seq.lib import RemoteError, Sequence, get_sequencer, getUserLogger
 
         IRIS = get_sequencer("IRIS@ESW_drive")
 
@@ -100,6 +100,10 @@ SCRIPTS = {
             await IRIS.load_ob({"templates": [{"templateName": "expose", "parameters": [
                 {"name": "label", "type": "string", "value": "dither"}]}]})
             await IRIS.set_variable("label", "as ESW said")
+            try:
+                await IRIS.set_variable("exptime", 3)
+            except RemoteError as refused:
+                getUserLogger().info("refused: %s", refused)
             await IRIS.run()
 
         def create_sequence(*args, **kw):
@@ -214,6 +218,8 @@ async def test_a_step_loads_an_ob_there_sets_a_variable_and_runs_it_to_its_end(d
         await checked(esw.connection, "load drive_ob")
         await checked(esw.connection, "run")
         assert (await esw.run_end())["status"] == "finished"
+        assert "refused: IRIS@ESW_drive has no template variable 'exptime' in OB 0 (its variables: label)" in \
+            esw.logs()
         # IRIS ran its own script, then the OB, with the variable ESW set: seen by IRIS's own clients...
         assert "exposing as ESW said" in iris.logs() and "IRIS simulating: True" in iris.logs()
         assert (await iris.run_end())["status"] == "finished"
