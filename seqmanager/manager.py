@@ -128,8 +128,7 @@ class SequenceManager:
             status = (await self.observatory()).judge(mode, wanted)
             if status.status == CONFIGURED:
                 return Report(f"{_what(mode, wanted)} already runs: {status.describe()}; nothing changed",
-                              {"obsmode": mode.name, "changed": False, "running": status.to_dict()["running"]},
-                              changed=False)
+                              {"obsmode": mode.name, "running": status.to_dict()["running"]}, changed=False)
             if status.status == NON_CONFIGURABLE:
                 raise ManagerError(f"cannot {purpose}: {status.describe()}", status.to_dict())
             # Taken in one order by every manager, so that two never each hold what the other waits for.
@@ -156,8 +155,7 @@ class SequenceManager:
         failed = [step for step in started if not step.ok]
         if not failed:
             lines = [f"{step.sequencer} started on {step.component}" for step in started]
-            return Report("\n".join(lines), {"obsmode": mode.name, "changed": True,
-                                             "started": [s.to_dict() for s in started]})
+            return Report("\n".join(lines), {"obsmode": mode.name, "started": [s.to_dict() for s in started]})
         succeeded = {step.sequencer for step in started if step.ok}
         done = [a for a in plan if a.sequencer in succeeded]
         undone = await self._each(self._unload, done)
@@ -194,14 +192,13 @@ class SequenceManager:
                   and subsystem in (None, parse_sequencer(name).subsystem)]
         which = f"of {obsmode}" if obsmode else f"of {subsystem}" if subsystem else "at all"
         if not chosen:
-            return Report(f"no sequencer {which} is running; nothing changed", {"changed": False, "stopped": []},
-                          changed=False)
+            return Report(f"no sequencer {which} is running; nothing changed", {"stopped": []}, changed=False)
         drivers = [entry for entry in chosen if self._drives(entry.name)]
         steps = await self._each(self._unload_entry, drivers)
         steps += await self._each(self._unload_entry, [entry for entry in chosen if entry not in drivers])
         lines = [f"{s.sequencer} unloaded from {s.component}" if s.ok else
                  f"{s.sequencer} could not be unloaded from {s.component}: {s.text}" for s in steps]
-        data = {"changed": any(s.ok for s in steps), "stopped": [s.to_dict() for s in steps]}
+        data = {"stopped": [s.to_dict() for s in steps]}
         if not all(s.ok for s in steps):
             raise ManagerError("\n".join(lines), data)
         return Report("\n".join(lines), data)

@@ -130,7 +130,7 @@ def _show_table(args: argparse.Namespace, key: str, items: Sequence[ModeStatus] 
 
 def _show_report(args: argparse.Namespace, report: Report) -> None:
     if args.json:
-        _print_json({"ok": True, **report.data})
+        _print_json({"ok": True, "changed": report.changed, **report.data})
     else:
         print(report.text)
 
