@@ -71,6 +71,11 @@ class Component:
         """Whether this server holds ``name`` (a component or sequencer name, or TMT's dotted form)."""
         return any(self.registration.holds(candidate) for candidate in lookup_names(name))
 
+    def describe(self) -> str:
+        """``ESW.ESW_77 running IRIS@IRIS_ifsonly (simulation)``."""
+        running = f" running {self.script.sequencer}" if self.script else " (idle)"
+        return self.name + running + (" (simulation)" if self.simulating else "")
+
     def names(self) -> str:
         held = [self.name, *([self.script.sequencer] if self.script else [])]
         return " and ".join(held)

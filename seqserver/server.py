@@ -149,7 +149,6 @@ class Server:
         self.queue_limit = queue_limit
         self.max_clients = max_clients
         self.max_message_size = max_message_size
-        self.identity = f"seqserver {seq.__version__} pid {os.getpid()}"
         self.snapshot = protocol.Snapshot()
         self.clients: set[Client] = set()
         self._clients_changed = trio.Event()  # set (and replaced) whenever a client leaves
@@ -157,6 +156,13 @@ class Server:
         self.config = config or default_config()
         self.component: Component | None = None  # when the server is a sequence component (--component)
         self.directory = DirectoryFeed(registry)  # the location service's directory, for clients that look (locate)
+
+    @property
+    def identity(self) -> str:
+        """Who the server is, as its welcome says (the GUI shows it): a component adds what it runs
+        and whether it simulates."""
+        server = f"seqserver {seq.__version__} pid {os.getpid()}"
+        return f"{server}, {self.component.describe()}" if self.component else server
 
     async def say_goodbye(self) -> None:
         """Tell every client the server is shutting down and let their queues drain (for a while)."""
