@@ -349,6 +349,19 @@ COMMANDS: tuple[Command, ...] = (
     Command("getsequencecomponent", "The component this sequencer runs on.",
             "Say which sequence component runs this sequencer, and where it is (data: its location service "
             "entry).", COMPONENT, runs_in=SEQSERVER, role=OBSERVER),
+    Command("locate", "List the components and sequencers of the location service; --watch follows them.",
+            "List the sequence components and sequencers of the location service this server uses (its --redis, "
+            "else SEQ_REGISTRY, else the embedded registry of its machine), with their entries as the reply's "
+            "data. With --watch, this client is also sent directory events: the whole listing, then every "
+            "registration, change and removal, until it disconnects or sends locate --unwatch.", COMPONENT,
+            arguments=(Argument(("pattern",), {"nargs": "?", "metavar": "PATTERN",
+                                               "help": "only these names: a glob (IRIS@*) or a part of a name"}),
+                       Argument(("--watch",), {"action": "store_true",
+                                               "help": "then send this client every change, as it happens"},
+                                exclusive=True),
+                       Argument(("--unwatch",), {"action": "store_true",
+                                                 "help": "stop sending this client the changes"}, exclusive=True)),
+            runs_in=SEQSERVER, role=OBSERVER),
     Command("help", "List the commands, or show one command's help.", "List the commands, or show one "
             "command's usage.", SESSION, arguments=(Argument(("command",), {"nargs": "?",
                                                                            "help": "a command name"}),),

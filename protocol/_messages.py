@@ -365,6 +365,23 @@ EVENT_KINDS: dict[str, dict[str, Field]] = {
         "answer": _optional(STR, choices=("perform", "stop")),
     },
     "notice": {"level": Field(STR), "message": Field(STR)},
+    "directory": {
+        "change": Field(STR, choices=("listed", "registered", "changed", "removed", "unreachable", "reachable")),
+        "registry": Field(STR),
+        "entries": _optional(LIST, items=MAP),
+        "entry": _optional(MAP),
+        "why": _optional(STR),
+    },
+}
+
+# The fields each change of a directory event carries besides change and registry, and no others.
+DIRECTORY_FIELDS = {
+    "listed": ("entries",),
+    "registered": ("entry",),
+    "changed": ("entry",),
+    "removed": ("entry", "why"),
+    "unreachable": ("why",),
+    "reachable": (),
 }
 
 TREE_ACTIONS: dict[str, tuple[str, ...]] = {
@@ -412,6 +429,11 @@ class Event(Message):
                          None)
             if extra is not None:
                 raise ProtocolError(f"{where}: field {extra!r} is not part of a tree event {values['action']!r}")
+        if values["kind"] == "directory":
+            expected = DIRECTORY_FIELDS[values["change"]]
+            if set(expected) != values.keys() & {"entries", "entry", "why"}:
+                carried = " and ".join(repr(name) for name in expected) or "none of 'entries', 'entry', 'why'"
+                raise ProtocolError(f"{where}: a {values['change']} directory event carries {carried}")
         if values["kind"] == "dialog":
             resolved = values["action"] == "resolved"
             if resolved and "answer" not in values:

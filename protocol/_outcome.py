@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._commands import CommandLineError, HelpRequested
 from ._messages import Reply
 
 
@@ -27,6 +28,12 @@ class Outcome:
     @classmethod
     def failure(cls, error: str) -> Outcome:
         return cls(error=error, ok=False)
+
+    @classmethod
+    def from_parser(cls, stop: HelpRequested | CommandLineError) -> Outcome:
+        """What a command's parser gave instead of arguments: the help (``-h``: a success), or the
+        usage and what is wrong with the line."""
+        return cls(stop.text) if isinstance(stop, HelpRequested) else cls.failure(str(stop))
 
     @classmethod
     def from_reply(cls, reply: Reply) -> Outcome:

@@ -76,9 +76,9 @@ class SoakResult:
         for name, count in self.after.fds.items():
             if count - self.before.fds.get(name, 0) > FD_GROWTH:
                 found.append(f"{name}: file descriptors {self.before.fds.get(name)} -> {count}")
-        for name, rss in self.after.rss.items():
-            if rss - self.before.rss.get(name, 0) > RSS_GROWTH:
-                found.append(f"{name}: memory {self.before.rss.get(name, 0) >> 20} -> {rss >> 20} MiB")
+        for name, size in self.after.rss.items():
+            if size - self.before.rss.get(name, 0) > RSS_GROWTH:
+                found.append(f"{name}: memory {self.before.rss.get(name, 0) >> 20} -> {size >> 20} MiB")
         if self.after.processes - self.before.processes > PROCESS_GROWTH:
             found.append(f"processes under the server: {self.before.processes} -> {self.after.processes}")
         return found

@@ -32,7 +32,7 @@ import trio
 
 import protocol
 from seqclient import access
-from seqclient.addresses import resolve
+from seqclient.addresses import Target, resolve
 from seqclient.link import Link, LinkClosed
 
 DEFAULT_EVENT_BUFFER = 100_000
@@ -182,11 +182,13 @@ async def _connected(host: str, port: int, client: str, token: str | None, event
 
 
 @contextlib.asynccontextmanager
-async def connect_to(target: str, *, redis: str | None = None, client: str = "python", token: str | None = None,
-                     ssl_context: ssl.SSLContext | None = None, **options: Any) -> AsyncIterator[Connection]:
+async def connect_to(target: str | Target, *, redis: str | None = None, client: str = "python",
+                     token: str | None = None, ssl_context: ssl.SSLContext | None = None,
+                     **options: Any) -> AsyncIterator[Connection]:
     """:func:`connect` to ``[HOST:]PORT``, or to a sequence component or sequencer by name
-    (``IRIS@IRIS_ifsonly``), found in the location service (``redis``: see :func:`seqclient.resolve`)."""
-    found = await resolve(target, redis)
+    (``IRIS@IRIS_ifsonly``), found in the location service (``redis``: see :func:`seqclient.resolve`),
+    or to a :class:`Target` resolved before (the server must still hold its name)."""
+    found = target if isinstance(target, Target) else await resolve(target, redis)
     if found.tls and ssl_context is None:
         ssl_context = access.client_ssl_context()
     async with connect(found.host, found.port, client=client, token=token, ssl_context=ssl_context,

@@ -23,6 +23,8 @@ from .nodes import (
     set_runtime_flag,
 )
 from .ob import OB
+from .remote import RemoteError, RemoteSequencer, get_sequencer
+from .simulation import simulating
 from .states import RTFLAG, State
 from .steps import asyncio_step, trio_step
 
@@ -35,6 +37,8 @@ __all__ = [
     "OB",
     "Parallel",
     "RTFLAG",
+    "RemoteError",
+    "RemoteSequencer",
     "Sequence",
     "State",
     "Template",
@@ -45,9 +49,11 @@ __all__ = [
     "getUserLogger",
     "get_context",
     "get_param",
+    "get_sequencer",
     "logConfig",
     "partial",
     "seq_factory",
     "set_runtime_flag",
+    "simulating",
     "trio_step",
 ]

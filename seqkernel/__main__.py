@@ -13,7 +13,7 @@ import sys
 import trio
 
 import protocol
-from seqkernel import process
+from seqkernel import process, simulation
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -27,6 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--log-level", default="INFO", type=protocol.log_level, metavar="LEVEL",
                         help=f"level of kernel.log and of the log records the kernel publishes: "
                         f"{', '.join(protocol.LOG_LEVELS)} (or WARN)")
+    parser.add_argument("--simulation", action="store_true",
+                        help="simulation mode: scripts asking seq.lib.simulating() are told to skip real hardware")
     return parser
 
 
@@ -50,6 +52,7 @@ def main(argv=None) -> int:
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
     os.close(null)
+    simulation.set_simulating(args.simulation)
     process.run(
         open_stream, session_dir=args.session_dir, instrument=args.instrument, log_level=args.log_level,
         max_message_size=args.max_message_size,

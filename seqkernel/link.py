@@ -73,6 +73,7 @@ class KernelLink:
         session_dir: str | None = None,
         log_level: str | None = None,
         instrument: str | None = None,
+        simulation: bool = False,
         client: str = "seqkernel.link",
         on_events: OnEvents | None = None,
         stderr=None,
@@ -93,6 +94,8 @@ class KernelLink:
             argv += ["--log-level", log_level]
         if instrument is not None:
             argv += ["--instrument", instrument]
+        if simulation:
+            argv.append("--simulation")
         with child_end:
             process = await trio.lowlevel.open_process(
                 argv, pass_fds=[child_end.fileno()], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,

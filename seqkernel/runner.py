@@ -21,7 +21,7 @@ from rich.tree import Tree
 
 import protocol
 
-from . import host
+from . import host, simulation
 from .engine import Engine, LoadError
 from .loading import search_current_directory
 from .states import display_state
@@ -40,10 +40,13 @@ _STATE_STYLE = {
 
 def configure(parser):
     parser.add_argument("modules", metavar="MODULES", nargs="+", help="scripts: dotted module names or .py files")
+    parser.add_argument("--simulation", action="store_true",
+                        help="simulation mode: the scripts skip real hardware (seq.lib.simulating())")
 
 
 def main(args) -> int:
     search_current_directory()
+    simulation.set_simulating(getattr(args, "simulation", False))
     return host.run(run_modules, args.modules, getattr(args, "log_level", "INFO"), sys.stdout.isatty())
 
 

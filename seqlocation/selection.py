@@ -40,10 +40,11 @@ class RegistrySpec:
         return f"file:{self.folder}"
 
 
-def add_registry_argument(parser: argparse.ArgumentParser) -> None:
+def add_registry_argument(parser: argparse.ArgumentParser, default: object = None) -> None:
     """The ``--redis`` option every server and client command takes."""
     parser.add_argument(
         "--redis",
+        default=default,
         metavar="[HOST:]PORT",
         help=f"the location service in this Redis (default host {DEFAULT_REDIS_HOST}); without it, "
         f"${ENVIRONMENT} (redis://HOST:PORT/DB), else the embedded registry of this machine",

@@ -71,11 +71,13 @@ def _print(text: str) -> None:
 
 
 def describe(entry: Entry) -> list[str]:
-    """The columns of an entry: name, kind, state, address, and what it runs or runs on."""
+    """The columns of an entry: name, kind, state, address, and what it runs or runs on (and whether it simulates)."""
     if entry.kind == COMPONENT:
         relation = f"runs {entry.sequencer}" if entry.sequencer else ""
     else:
         relation = f"on {entry.component}" if entry.component else ""
+    if entry.simulation:
+        relation = f"{relation} (simulation)".lstrip()
     address = entry.address + (" (tls)" if entry.tls else "")
     return [entry.name, entry.kind, entry.state, address, relation]
 
@@ -85,10 +87,14 @@ def _print_table(entries: list[Entry], address: str, pattern: str | None) -> Non
         matching = f" matching {pattern!r}" if pattern else ""
         _print(f"no component or sequencer{matching} in {address}")
         return
-    rows = [["NAME", "KIND", "STATE", "ADDRESS", ""], *(describe(entry) for entry in entries)]
+    for line in format_table([["NAME", "KIND", "STATE", "ADDRESS", ""], *(describe(entry) for entry in entries)]):
+        _print(line)
+
+
+def format_table(rows: list[list[str]]) -> list[str]:
+    """Rows of cells as lines of aligned columns (the first row is the heading)."""
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    for row in rows:
-        _print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+    return ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
 
 
 def _change_line(change: Change) -> str:

@@ -71,6 +71,11 @@ class Component:
         """Whether this server holds ``name`` (a component or sequencer name, or TMT's dotted form)."""
         return any(self.registration.holds(candidate) for candidate in lookup_names(name))
 
+    def describe(self) -> str:
+        """``ESW.ESW_77 running IRIS@IRIS_ifsonly (simulation)``."""
+        running = f" running {self.script.sequencer}" if self.script else " (idle)"
+        return self.name + running + (" (simulation)" if self.simulating else "")
+
     def names(self) -> str:
         held = [self.name, *([self.script.sequencer] if self.script else [])]
         return " and ".join(held)
@@ -81,10 +86,8 @@ class Component:
         """Carry out one of the component's commands (``protocol.SEQSERVER`` in the table)."""
         try:
             args = protocol.parse(command, words)
-        except protocol.HelpRequested as help_text:
-            return Outcome(help_text.text)
-        except protocol.CommandLineError as exc:
-            return Outcome.failure(str(exc))
+        except (protocol.HelpRequested, protocol.CommandLineError) as stop:
+            return Outcome.from_parser(stop)
         try:
             return await getattr(self, f"_{command.name}")(args)
         except (InvalidName, LocationError) as exc:

@@ -18,7 +18,7 @@ client can hold is bounded in bytes:
   taken a batch in ``STUCK_AFTER`` seconds, is disconnected.
 
 Replies, protocol errors and the other event kinds (``run``, ``error``,
-``dialog``, ``notice``) are always delivered to a client that stays.
+``dialog``, ``notice``, ``directory``) are always delivered to a client that stays.
 """
 from __future__ import annotations
 

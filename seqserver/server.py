@@ -54,6 +54,7 @@ from seqclient.config import Config, default_config
 from seqlocation import Entry
 from seqserver.chain import ShellChain
 from seqserver.component import Component, ComponentOptions, serve_component
+from seqserver.directory_feed import LOCATE, DirectoryFeed
 from seqserver.doorway import Doorway, current_ticket
 from seqserver.keys import Keys, Principal
 from seqserver.outbox import Client, Outgoing
@@ -136,7 +137,8 @@ class Server:
                  max_clients: int = DEFAULT_MAX_CLIENTS, max_message_size: int = protocol.MAX_MESSAGE_SIZE,
                  shell_argv=None, ssl_context: ssl.SSLContext | None = None,
                  allowed_hosts: tuple[str, ...] = (), allowed_origins: tuple[str, ...] = (),
-                 config: Config | None = None, doorway: Doorway | None = None) -> None:
+                 config: Config | None = None, registry: str | None = None,
+                 doorway: Doorway | None = None) -> None:
         self.keys = keys  # every client shows one (in hello, or the page by its sign-in cookie): it gives its role
         self.audit: AuditLog | None = None  # opened once the port, which names it, is known
         self.doorway = doorway or Doorway()  # limits on connections not yet greeted
@@ -147,13 +149,20 @@ class Server:
         self.queue_limit = queue_limit
         self.max_clients = max_clients
         self.max_message_size = max_message_size
-        self.identity = f"seqserver {seq.__version__} pid {os.getpid()}"
         self.snapshot = protocol.Snapshot()
         self.clients: set[Client] = set()
         self._clients_changed = trio.Event()  # set (and replaced) whenever a client leaves
         self.chain = ShellChain(self.publish, self.snapshot, *([shell_argv] if shell_argv else []))
         self.config = config or default_config()
         self.component: Component | None = None  # when the server is a sequence component (--component)
+        self.directory = DirectoryFeed(registry)  # the location service's directory, for clients that look (locate)
+
+    @property
+    def identity(self) -> str:
+        """Who the server is, as its welcome says (the GUI shows it): a component adds what it runs
+        and whether it simulates."""
+        server = f"seqserver {seq.__version__} pid {os.getpid()}"
+        return f"{server}, {self.component.describe()}" if self.component else server
 
     async def say_goodbye(self) -> None:
         """Tell every client the server is shutting down and let their queues drain (for a while)."""
@@ -371,7 +380,7 @@ class Server:
             return
         started = time.monotonic()
         if spec is not None and spec.runs_in == protocol.SEQSERVER:
-            reply = (await self._component_command(spec, words)).reply(command.id)
+            reply = (await self._server_command(client, spec, words)).reply(command.id)
         else:
             reply = protocol.Reply(**{**await self.chain.command(command.line), "id": command.id})
         if needed != protocol.OBSERVER:  # it changes something: the audit trail says who, and how it ended
@@ -383,7 +392,9 @@ class Server:
         if self.audit is not None:
             getattr(self.audit, entry)(*args, **fields)
 
-    async def _component_command(self, command: protocol.Command, words: list[str]) -> protocol.Outcome:
+    async def _server_command(self, client: Client, command: protocol.Command, words: list[str]) -> protocol.Outcome:
+        if command.name == LOCATE:
+            return await self.directory.locate(client, command, words)
         if self.component is None:
             return protocol.Outcome.failure(f"{command.name}: this server is no sequence component (start it with "
                                             "--component SUBSYSTEM.NAME)")
@@ -569,6 +580,7 @@ async def serve(address: str, component: ComponentOptions | None = None, audit: 
                               simulation=component.simulation)
                 server.component = await nursery.start(serve_component, component, server.chain, server.config,
                                                        entry)
+            await nursery.start(server.directory.run)
             nursery.start_soon(server.chain.run)
             nursery.start_soon(reaper.reap_exited_orphans, lambda: server.chain.managed_pids)
             listening = await nursery.start(accept_clients, server, listeners, nursery)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import pathlib
 import sys
 from functools import partial
@@ -16,7 +17,10 @@ from seqclient.addresses import parse_address
 from seqserver import server
 from seqserver.chain import SHELL_COMMAND
 from seqclient.config import ConfigError, load_config
-from seqlocation import InvalidName, NameTaken, RegistryUnavailable, add_registry_argument, parse_component
+from seqlocation import (
+    ENVIRONMENT, InvalidName, LocationError, NameTaken, RegistryUnavailable, add_registry_argument, parse_component,
+    registry_spec,
+)
 from seqserver.component import ComponentOptions
 from seqserver.keys import Keys
 from seqserver.audit import DEFAULT_BACKUPS, DEFAULT_MAX_BYTES, AuditOptions
@@ -165,16 +169,21 @@ def main(args: argparse.Namespace) -> int:
     try:
         config = load_config(args.config)  # refused here, not by every shell the server would start
         component = component_options(args)
-    except (ConfigError, InvalidName) as exc:
+        registry = registry_spec(args.redis) if args.redis else None
+    except (ConfigError, LocationError) as exc:
         print(f"seqserver: {exc}", file=sys.stderr)
         return 2
     if args.config:
         shell_argv += ["--config", args.config]
+    if args.simulation:
+        shell_argv.append("--simulation")
+    if registry is not None:  # so that its scripts find other sequencers (seq.lib.get_sequencer) there too
+        os.environ[ENVIRONMENT] = str(registry)
     try:
         audit = AuditOptions(args.audit_log, args.audit_max_bytes, args.audit_backups)
         trio.run(partial(server.serve, args.address, component, audit, **options, shell_argv=shell_argv,
                          queue_limit=args.client_queue, max_clients=args.max_clients,
-                         max_message_size=args.max_message_size, config=config,
+                         max_message_size=args.max_message_size, config=config, registry=args.redis,
                          doorway=Doorway(max_pending=args.max_pending, max_pending_per_peer=max(args.max_pending // 4, 1),
                                          failure_burst=args.failed_attempts)))
     except BaseException as failure:  # noqa: BLE001 (what trio.run raises may come in a group)

@@ -119,13 +119,15 @@ class SeqShell(ShellBase):
 
     def forward(self, args: argparse.Namespace) -> None:
         """A command the shell adds nothing to: the line as typed, once its parser has checked it.
-        A sequence component's command goes to the server (a shell of its own has none)."""
+        A command of the server itself (a sequence component's, locate) goes to the server (a shell of its
+        own has none)."""
         statement = args.cmd2_statement
         line = f"{statement.command} {statement.args}".strip()
         command = protocol.COMMANDS[statement.command]
         if command.runs_in == protocol.SEQSERVER and not self.remote:
-            self.perror(f"{command.name}: a command of a sequence component (seqserver --component "
-                        "SUBSYSTEM.NAME): connect to one with seqshell --connect")
+            server = "a server (seqtool locate shows the directory here)" if command.name == "locate" else \
+                "a sequence component (seqserver --component SUBSYSTEM.NAME)"
+            self.perror(f"{command.name}: a command of {server}: connect to one with seqshell --connect")
             self._command_failed = True
         elif command.follows_run:
             self.send_and_follow(line)

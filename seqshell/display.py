@@ -14,6 +14,8 @@ from rich.text import Text
 
 import protocol
 from protocol import display_state
+from seqlocation import Entry
+from seqlocation.tool import describe
 
 STATE_STYLES = {
     "RUNNING": "bold cyan",
@@ -81,7 +83,23 @@ def format_event(event: dict, previous_state: str | None = None) -> Text | None:
     if kind == "notice":
         level = event.get("level", "INFO")
         return Text(f"{level}: {event.get('message', '')}", LEVEL_STYLES.get(level, "bold"))
+    if kind == "directory":
+        return format_directory_change(event)
     return None
+
+
+def format_directory_change(event: dict) -> Text | None:
+    """A change of the directory (``locate --watch``), in the words of ``seqtool locate --watch``;
+    None for the listing, which the reply of ``locate --watch`` shows."""
+    change = event["change"]
+    if change == "listed":
+        return None
+    if "entry" not in event:
+        return Text(f"{event['registry']} {change}" + (f": {event['why']}" if "why" in event else ""), "bold yellow")
+    entry = Entry.from_dict(event["entry"])
+    if change == "removed":
+        return Text(f"removed {entry.name} ({event['why']})")
+    return Text(f"{change} " + "  ".join(cell for cell in describe(entry) if cell))
 
 
 def dialog_prompt(dialogs: list[dict]) -> str:

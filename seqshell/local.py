@@ -26,10 +26,11 @@ class LocalKernel:
     """One kernel process at a time, owned by this shell."""
 
     def __init__(self, session_dir: str | None = None, log_level: str | None = None,
-                 instrument: str | None = None) -> None:
+                 instrument: str | None = None, simulation: bool = False) -> None:
         self.session_dir = session_dir
         self.log_level = log_level
         self.instrument = instrument  # the kernel checks OBs against this instrument's package
+        self.simulation = simulation  # its scripts simulate (seq.lib.simulating())
         self.on_events = None  # async callable(a burst of protocol.Event, in order), set by the owner
         self.on_death = None  # async callable(exit status) for a kernel that died unasked; default: a notice
         self._nursery: trio.Nursery | None = None
@@ -53,7 +54,8 @@ class LocalKernel:
         self._ended = ended = trio.Event()
         try:
             async with KernelLink.spawn(session_dir=self.session_dir, log_level=self.log_level,
-                                        instrument=self.instrument, client="seqshell",
+                                        instrument=self.instrument, simulation=self.simulation,
+                                        client="seqshell",
                                         on_events=self._forward) as link:
                 self._link = link
                 log.info("kernel started", pid=link.process.pid)

@@ -48,6 +48,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         "a relative path is looked up in CFGPATH")
     parser.add_argument("--exit-on-error", action="store_true",
                         help="in a command file, stop at the first command that fails")
+    parser.add_argument("--simulation", action="store_true",
+                        help="start the kernel in simulation mode: its scripts skip real hardware "
+                        "(seq.lib.simulating())")
 
 
 def main(args: argparse.Namespace) -> int:
@@ -59,7 +62,7 @@ def main(args: argparse.Namespace) -> int:
         print(f"seqshell: {exc}", file=sys.stderr)
         return 2
     if args.pipe:
-        return trio.run(serve_pipe, session, config, args.log_level)
+        return trio.run(serve_pipe, session, config, args.log_level, args.simulation)
     return run_shell(args, session, config)
 
 
@@ -76,7 +79,8 @@ def make_target(args: argparse.Namespace, session: SessionDirectory, config: Con
         return RemoteServer(args.connect, token=token, ssl_context=tls, redis=args.redis)
     from seqshell.local import LocalKernel
 
-    return LocalKernel(session_dir=str(session.path), log_level=args.log_level, instrument=instrument_of(config))
+    return LocalKernel(session_dir=str(session.path), log_level=args.log_level, instrument=instrument_of(config),
+                       simulation=args.simulation)
 
 
 def instrument_of(config: Config) -> str | None:
@@ -155,12 +159,13 @@ def run_shell(args: argparse.Namespace, session: SessionDirectory, config: Confi
 OUTBOX_FLUSH_TIMEOUT = 5.0  # seconds for the last messages to reach the server when the shell ends
 
 
-async def serve_pipe(session: SessionDirectory, config: Config, log_level: str) -> int:
+async def serve_pipe(session: SessionDirectory, config: Config, log_level: str, simulation: bool = False) -> int:
     from seqshell.local import LocalKernel
     from seqshell.pipe import PipeServer, detach_stdio
 
     protocol_in, protocol_out = detach_stdio()
-    target = LocalKernel(session_dir=str(session.path), log_level=log_level, instrument=instrument_of(config))
+    target = LocalKernel(session_dir=str(session.path), log_level=log_level, instrument=instrument_of(config),
+                         simulation=simulation)
     async with trio.open_nursery() as nursery:
         app = SeqShell(target, portal=None)
         server = PipeServer(app, target, trio.lowlevel.FdStream(protocol_in), trio.lowlevel.FdStream(protocol_out))

@@ -22,6 +22,7 @@ SUBCOMMANDS = {
     "tino": ("seqtool.tino", "Friend of OTTO: serves OBs from a folder"),
     "locate": ("seqlocation.tool", "Lists the sequence components and sequencers of the location service"),
     "audit": ("seqserver.audit_tool", "Shows who changed what on the sequencer servers, when, and how it ended"),
+    "sm": ("seqmanager.tool", "The sequence manager: observing modes started and stopped on sequence components"),
 }
 
 

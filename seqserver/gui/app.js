@@ -13,6 +13,7 @@ import { LogsView } from "./logs.js";
 import { VariablesView, shellQuote } from "./variables.js";
 import { ConsoleView } from "./console.js";
 import { QueueView } from "./queue.js";
+import { DirectoryView } from "./directory.js";
 import { ErrorDialog, PromptDialog, TextDialog } from "./dialogs.js";
 import { repaintLive } from "./frames.js";
 import { setText } from "./virtual.js";
@@ -39,6 +40,7 @@ const prompt = new PromptDialog($("#basic-dialog"));
 const textDialog = new TextDialog($("#text-dialog"));
 const queue = new QueueView({ panel: $("#tab-queue"), outline, send, showText: (title, text) => textDialog.show(title, text),
                               readOnly: Boolean(replayed) });
+if (!replayed) new DirectoryView(link, { tab: $("[data-tab=directory]"), note: $("#directory-note"), table: $("#directory") });
 
 /** Send a command; its outcome shows in the status bar (and the console). */
 async function send(line) {

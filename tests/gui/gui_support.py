@@ -57,23 +57,25 @@ def shown_at(page) -> float:
 
 
 class ServerProcess:
-    """``python -m seqserver`` on 127.0.0.1; its output is read by a thread so it never blocks."""
+    """``python -m seqserver`` on 127.0.0.1 (or ``host``); its output is read by a thread so it never blocks."""
 
-    def __init__(self, *options: str, port: int = 0):
+    def __init__(self, *options: str, port: int = 0, host: str = "127.0.0.1", cwd=None):
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "seqserver", "--address", f"127.0.0.1:{port}", *options],
+            [sys.executable, "-m", "seqserver", "--address", f"{host}:{port}", *options],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            cwd=cwd,
         )
         self.lines = queue.Queue()
         self.stderr = []
         threading.Thread(target=self._read, args=(self.process.stdout, self.lines.put), daemon=True).start()
         threading.Thread(target=self._read, args=(self.process.stderr, self.stderr.append), daemon=True).start()
         self.port = self._wait_listening()
-        self.url = f"http://127.0.0.1:{self.port}/"
+        self.host = host
+        self.url = f"http://{host}:{self.port}/"
         # What seqtool gui sends the browser to: the page signs in with the user's own token.
-        self.signed_url = f"{self.url}#token={urllib.parse.quote(access.client_token(None, '127.0.0.1'), safe='')}"
+        self.signed_url = f"{self.url}#token={urllib.parse.quote(access.client_token(None, host), safe='')}"
 
     @staticmethod
     def _read(stream, deliver):

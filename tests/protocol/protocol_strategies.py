@@ -4,7 +4,7 @@ import dataclasses
 from hypothesis import strategies as st
 
 import protocol
-from protocol._messages import Field
+from protocol._messages import DIRECTORY_FIELDS, Field
 
 plain_scalars = st.none() | st.booleans() | st.integers(-(2**63), 2**64 - 1) | st.floats(allow_nan=False) | st.text() | st.binary()
 plain_values = st.recursive(
@@ -67,7 +67,18 @@ def _event(kind):
                 {**fixed, "action": action},
             )
         ).map(lambda values: protocol.Event(**values))
+    if kind == "directory":
+        return st.sampled_from(sorted(DIRECTORY_FIELDS)).flatmap(
+            lambda change: fields_for(_directory_schema(schema, change), {**fixed, "change": change})
+        ).map(lambda values: protocol.Event(**values))
     return fields_for(schema, fixed).map(lambda values: protocol.Event(**values))
+
+
+def _directory_schema(schema, change):
+    """A directory event's fields for one change: those it carries are required, the others absent."""
+    carried = DIRECTORY_FIELDS[change]
+    return {name: dataclasses.replace(field, required=True) if name in carried else field
+            for name, field in schema.items() if field.required or name in carried}
 
 
 def _reply(ok):
