@@ -4,6 +4,7 @@ import re
 
 import pytest
 from gui_support import REPO_ROOT
+from night_scripts import write_night
 from playwright.sync_api import expect
 from test_page_models import REPLAY_INTO_SNAPSHOT
 
@@ -13,38 +14,10 @@ from seqclient import access
 WAIT = 15000  # ms: upper bound for anything to show up
 OBS = REPO_ROOT / "samples" / "obs"
 
-ITEM = """
-from seq.lib.nodes import Sequence
-
-async def {name}_step():
-    pass
-
-def create_sequence(*args, **kw):
-    return Sequence.create({name}_step, name="{name}")
-"""
-
-GATE = """
-from seq.lib.nodes import Sequence, _pause
-
-async def opening():
-    pass
-
-async def inside():
-    pass
-
-def create_sequence(*args, **kw):
-    return Sequence.create(opening, _pause(inside), name="gate")
-"""
-
-
 @pytest.fixture
 def scripts(tmp_path):
     """Script files: name -> path."""
-    paths = {}
-    for name, source in (("alpha", ITEM), ("beta", ITEM), ("gamma", ITEM), ("gate", GATE)):
-        paths[name] = tmp_path / f"{name}.py"
-        paths[name].write_text(source.format(name=name))
-    return paths
+    return write_night(tmp_path)
 
 
 def command(page, line, ok=True):

@@ -3,59 +3,13 @@ import json
 
 import pytest
 import trio
-
-from kernel_helpers import fails, ok, write_module
-
-ITEM = """
-    from seq.lib.nodes import Sequence
-
-    async def {name}_step():
-        pass
-
-    def create_sequence(*args, **kw):
-        return Sequence.create({name}_step, name="{name}")
-"""
-
-GATE = """
-    from seq.lib.nodes import Sequence
-
-    async def opening():
-        pass
-
-    async def inside():
-        pass
-
-    def create_sequence(*args, **kw):
-        return Sequence.create(opening, inside, name="gate")
-"""
-
-EXPOSE = """
-    from seq.lib.nodes import Sequence, get_param
-    from seq.lib import getUserLogger
-
-    async def expose():
-        exptime = get_param("exptime")
-        if exptime <= 0:
-            raise ValueError(f"exptime must be positive, not {exptime}")
-        getUserLogger().info("exposure %s", exptime)
-
-    def create_sequence(*args, **kw):
-        return Sequence.create(expose, **kw)
-"""
-
-
-def night_ob(name, *exptimes):
-    return {"obsDescription": {"name": name},
-            "templates": [{"templateName": "expose", "parameters": [{"name": "exptime", "type": "number",
-                                                                    "value": exptime}]} for exptime in exptimes]}
+from kernel_helpers import fails, ok
+from night_scripts import night_ob, write_night
 
 
 @pytest.fixture
 def scripts(tmp_path):
-    for name in ("alpha", "beta", "gamma", "delta"):
-        write_module(tmp_path, name, ITEM.format(name=name))
-    write_module(tmp_path, "gate", GATE)
-    write_module(tmp_path, "expose", EXPOSE)
+    write_night(tmp_path, items=("alpha", "beta", "gamma", "delta"))
     return tmp_path
 
 

@@ -5,55 +5,14 @@ import os
 import signal
 
 import pytest
-
+from night_scripts import write_night
 from server_harness import chain_pids, is_notice, is_run, next_event, running_server
-
-ITEM = """
-from seq.lib.nodes import Sequence
-
-async def {name}_step():
-    pass
-
-def create_sequence(*args, **kw):
-    return Sequence.create({name}_step, name="{name}")
-"""
-
-GATE = """
-from seq.lib.nodes import Sequence, _pause
-
-async def opening():
-    pass
-
-async def inside():
-    pass
-
-def create_sequence(*args, **kw):
-    return Sequence.create(opening, _pause(inside), name="gate")
-"""
-
-EXPOSE = """
-from seq.lib.nodes import Sequence, get_param
-from seq.lib import getUserLogger
-
-async def expose():
-    getUserLogger().info("exposure %s", get_param("exptime"))
-
-def create_sequence(*args, **kw):
-    return Sequence.create(expose, **kw)
-"""
 
 
 @pytest.fixture
 def night(tmp_path):
     """Scripts and OBs in a directory a server runs in."""
-    for name in ("alpha", "beta", "gamma"):
-        (tmp_path / f"{name}.py").write_text(ITEM.format(name=name))
-    (tmp_path / "gate.py").write_text(GATE)
-    (tmp_path / "expose.py").write_text(EXPOSE)
-    for name, exptimes in (("night", (1, 2, 3)), ("other", (5,))):
-        templates = [{"templateName": "expose", "parameters": [{"name": "exptime", "type": "number", "value": t}]}
-                     for t in exptimes]
-        (tmp_path / f"{name}.json").write_text(json.dumps({"obsDescription": {"name": name}, "templates": templates}))
+    write_night(tmp_path, obs={"night": (1, 2, 3), "other": (5,)})
     return tmp_path
 
 

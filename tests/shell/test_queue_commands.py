@@ -1,42 +1,15 @@
 """The queue's commands in the real shell: a command file, save and session, and through a server."""
 from __future__ import annotations
 
-import json
 import re
 import textwrap
 
+from night_scripts import write_night
 from shell_harness import run_shell
-
-ITEM = """
-from seq.lib.nodes import Sequence
-
-async def {name}_step():
-    pass
-
-def create_sequence(*args, **kw):
-    return Sequence.create({name}_step, name="{name}")
-"""
-
-EXPOSE = """
-from seq.lib.nodes import Sequence, get_param
-from seq.lib import getUserLogger
-
-async def expose():
-    getUserLogger().info("exposure %s", get_param("exptime"))
-
-def create_sequence(*args, **kw):
-    return Sequence.create(expose, **kw)
-"""
 
 
 def write_scripts(directory):
-    for name in ("alpha", "beta", "gamma"):
-        (directory / f"{name}.py").write_text(ITEM.format(name=name))
-    (directory / "expose.py").write_text(EXPOSE)
-    for name, exptimes in (("night", (1, 2)), ("other", (5,))):
-        templates = [{"templateName": "expose", "parameters": [{"name": "exptime", "type": "number", "value": t}]}
-                     for t in exptimes]
-        (directory / f"{name}.json").write_text(json.dumps({"obsDescription": {"name": name}, "templates": templates}))
+    write_night(directory, obs={"night": (1, 2), "other": (5,)})
 
 
 def queue_lines(out: str) -> list[str]:
