@@ -80,6 +80,7 @@ class Snapshot:
         if tree.get("root"):
             tree["root"] = _copied(tree["root"])
         tree["dialogs"] = [dict(dialog) for dialog in tree.get("dialogs") or []]
+        tree["obs"] = [dict(ob) for ob in tree["obs"]]
         self._tree = tree
         self._by_sn: dict[int, dict[str, Any]] = {}
         self._list_of: dict[int, list[dict[str, Any]]] = {}  # sn -> the list that holds the node
@@ -162,7 +163,9 @@ class Snapshot:
             self._tree["modules"] = list(event["modules"])
         known = {ob["sn"]: ob for ob in self._tree["obs"]} | new_obs
         listed = [known[node["sn"]] for node in self._tree["scripts"] if node["sn"] in known]
-        self._tree["obs"] = [{**ob, "index": index} for index, ob in enumerate(listed)]
+        for index, ob in enumerate(listed):  # (the entries are the model's own: renumbered in place)
+            ob["index"] = index
+        self._tree["obs"] = listed
 
     def _children_of(self, sn: int) -> list[dict[str, Any]]:
         """The list a snapshot keeps a container's children in: the root's are the ``scripts``."""

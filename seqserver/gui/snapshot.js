@@ -105,9 +105,13 @@ export class Snapshot {
     }
     if (event.modules) this.tree.modules = event.modules; // (a move changes no module)
     const known = new Map(this.tree.obs.map((ob) => [ob.sn, ob]));
-    for (const ob of event.obs) known.set(ob.sn, ob);
-    const listed = this.tree.scripts.filter((node) => known.has(node.sn));
-    this.tree.obs = listed.map((node, index) => ({ ...known.get(node.sn), index }));
+    for (const ob of event.obs) known.set(ob.sn, { ...ob });
+    // The entries are this object's own (from the snapshot or an event): renumbered in place.
+    this.tree.obs = this.tree.scripts.filter((node) => known.has(node.sn)).map((node, index) => {
+      const ob = known.get(node.sn);
+      ob.index = index;
+      return ob;
+    });
   }
 
   /** Bring the picture up to date with one event; returns the node a `state` event changed (or null). */
