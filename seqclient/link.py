@@ -20,6 +20,23 @@ RECEIVE_SIZE = 64 * 1024
 """Bytes asked of a stream at a time by every reader of the protocol."""
 
 
+async def receive_in_time(connection: protocol.Connection, feed: Callable[[], Awaitable[object]]) -> None:
+    """Await ``feed()``, which gives ``connection`` the peer's next bytes, no longer than the
+    connection allows in the middle of a message; past that, tell it (it reports the message dropped)."""
+    with trio.move_on_after(connection.receive_timeout()) as waiting:
+        await feed()
+    if waiting.cancelled_caught:
+        connection.receive_timed_out()
+
+
+async def receive_from(stream: trio.abc.ReceiveStream, connection: protocol.Connection) -> None:
+    """Give ``connection`` the next bytes of ``stream`` (``b""`` at its end), in time (:func:`receive_in_time`)."""
+    async def feed() -> None:
+        connection.receive_data(await stream.receive_some(RECEIVE_SIZE))
+
+    await receive_in_time(connection, feed)
+
+
 class LinkClosed(Exception):
     """The connection ended (the text says how) before the command was answered.
 

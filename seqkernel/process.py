@@ -24,7 +24,7 @@ import trio
 import protocol
 import seq
 from protocol import Outcome
-from seqclient.link import RECEIVE_SIZE
+from seqclient.link import receive_from
 from seqkernel import host
 from seqkernel.capture import OutputCapture
 from seqkernel.commands import Commands
@@ -129,7 +129,7 @@ class Kernel:
         """
         while True:
             await self.publisher.wait_for_room()
-            self.connection.receive_data(await stream.receive_some(RECEIVE_SIZE))
+            await receive_from(stream, self.connection)
             while (event := self.connection.next_event()) is not protocol.NEED_DATA:
                 if event is protocol.ENDED:
                     return
