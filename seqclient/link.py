@@ -10,6 +10,7 @@ reply is never seen before the events sent ahead of it.
 """
 from __future__ import annotations
 
+import signal
 from collections.abc import Awaitable, Callable
 
 import trio
@@ -35,6 +36,19 @@ async def receive_from(stream: trio.abc.ReceiveStream, connection: protocol.Conn
         connection.receive_data(await stream.receive_some(RECEIVE_SIZE))
 
     await receive_in_time(connection, feed)
+
+
+def describe_exit(status: int | None) -> str:
+    """How a peer process ended (its exit status, as trio and subprocess give it), in words:
+    ``exit status 3``, ``killed by SIGSEGV``."""
+    if status is None:
+        return "no exit status"
+    if status < 0:
+        try:
+            return f"killed by {signal.Signals(-status).name}"
+        except ValueError:
+            return f"killed by signal {-status}"
+    return f"exit status {status}"
 
 
 class LinkClosed(Exception):
