@@ -33,7 +33,7 @@ async def receive_in_time(connection: protocol.Connection, feed: Callable[[], Aw
 async def receive_from(stream: trio.abc.ReceiveStream, connection: protocol.Connection) -> None:
     """Give ``connection`` the next bytes of ``stream`` (``b""`` at its end), in time (:func:`receive_in_time`)."""
     async def feed() -> None:
-        connection.receive_data(await stream.receive_some(RECEIVE_SIZE))
+        connection.receive_data(bytes(await stream.receive_some(RECEIVE_SIZE)))
 
     await receive_in_time(connection, feed)
 

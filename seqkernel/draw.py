@@ -13,6 +13,7 @@ import trio
 
 from .engine import Engine, LoadError
 from .graph import build_graph
+from .loading import search_current_directory
 
 FORMATS = {".dot": None, ".png": "png", ".jpg": "jpg", ".jpeg": "jpg", ".svg": "svg"}
 _CONTAINER_KIND = {"S": "Sequence", "P": "Parallel", "L": "Loop", "T": "Template", "O": "OB"}
@@ -62,9 +63,13 @@ def _style(data) -> dict:
 
 
 async def _load(modules):
+    """The scripts of ``modules``, loaded, or the LoadError of the first that cannot be."""
     async with Engine.open() as engine:
-        for module in modules:
-            engine.load(module)
+        try:
+            for module in modules:
+                engine.load(module)
+        except LoadError as exc:
+            return exc
         return list(engine.root.children)
 
 
@@ -73,10 +78,10 @@ def main(args) -> int:
     if extension not in FORMATS:
         print(f"seqtool draw: cannot draw {args.output}: use a .dot, .png, .jpg or .svg file", file=sys.stderr)
         return 2
-    try:
-        scripts = trio.run(_load, args.modules)
-    except LoadError as exc:
-        print(f"seqtool draw: {exc}", file=sys.stderr)
+    search_current_directory()
+    scripts = trio.run(_load, args.modules)
+    if isinstance(scripts, LoadError):
+        print(f"seqtool draw: {scripts}", file=sys.stderr)
         return 1
     dot = to_pydot(scripts)
     if FORMATS[extension] is None:

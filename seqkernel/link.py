@@ -31,6 +31,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager
 
@@ -80,6 +81,15 @@ class KernelLink:
         """How the kernel ended, and what it was running then, once it has ended: ``the kernel died
         (killed by SIGSEGV) while running step 'expose' (sn 4)``."""
         return f"the kernel died ({describe_exit(self.returncode)}){self.black_box.read().activity()}"
+
+    def death_events(self) -> list[protocol.Event]:
+        """What the kernel, once dead, could not say itself: each step it was running failed (an
+        ``error`` event: ``KernelDied: killed by SIGSEGV``), and so did the run."""
+        running, now = self.black_box.read().running, time.time()
+        failed = [protocol.Event(kind="error", ts=now, sn=sn, id=None, name=name, traceback="", file=None,
+                                 line=None, exception=f"KernelDied: {describe_exit(self.returncode)}")
+                  for sn, name in running]
+        return [*failed, protocol.Event(kind="run", ts=now, status="error")] if failed else []
 
     @classmethod
     @asynccontextmanager

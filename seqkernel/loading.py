@@ -20,6 +20,13 @@ from .errors import describe_exception
 from .exceptions import LoadError
 
 
+def search_current_directory() -> None:
+    """Find scripts in the current directory first, as ``python -m`` (hence the kernel) does: a
+    console script such as ``seqtool run`` does not get it on ``sys.path`` by itself."""
+    if "" not in sys.path and os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+
+
 def is_path(target: str) -> bool:
     """Whether a load target names a ``.py`` file rather than a dotted module."""
     return target.endswith(".py") or os.sep in target

@@ -23,6 +23,7 @@ import protocol
 
 from . import host
 from .engine import Engine, LoadError
+from .loading import search_current_directory
 from .states import display_state
 
 LIVE_CHILDREN_SHOWN = 20
@@ -42,6 +43,7 @@ def configure(parser):
 
 
 def main(args) -> int:
+    search_current_directory()
     return host.run(run_modules, args.modules, getattr(args, "log_level", "INFO"), sys.stdout.isatty())
 
 

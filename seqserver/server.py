@@ -32,6 +32,7 @@ disconnected. No other client notices.
 from __future__ import annotations
 
 import os
+import resource
 import signal
 import socket
 import ssl
@@ -53,6 +54,7 @@ from seqclient.config import Config, default_config
 from seqlocation import Entry
 from seqserver.chain import ShellChain
 from seqserver.component import Component, ComponentOptions, serve_component
+from seqserver.doorway import Doorway, current_ticket
 from seqserver.keys import Keys, Principal
 from seqserver.outbox import Client, Outgoing
 from seqserver.webguard import WebGuard
@@ -64,6 +66,7 @@ TLS_HANDSHAKE_FIRST_BYTE = 0x16  # a TLS record of the handshake: a client's hel
 TLS_ONLY = "this server speaks TLS only: connect with TLS (seqshell --connect ADDRESS --tls, or --cacert CA_FILE)"
 SEND_BUFFER = 256 * 1024  # kernel send buffer per TCP client: bounds memory held for slow readers
 FIRST_BYTES_TIMEOUT = 10.0  # seconds a new connection has to say something
+TURN_AWAY_TIMEOUT = 1.0  # seconds a connection turned away at the door may take to say what it speaks
 HANDSHAKE_TIMEOUT = 10.0  # seconds a protocol client has to send a complete hello
 FLUSH_TIMEOUT = 5.0  # seconds to deliver what is queued for a client that is leaving
 COMMANDS_READ_AHEAD = 64  # a client's commands read while one is in progress (then reading waits)
@@ -118,7 +121,12 @@ class StreamTransport:
 
 
 class Refused(Exception):
-    """A client the server will not serve (the text says why)."""
+    """A client the server will not serve (the text says why); ``failed``: it did something wrong
+    (a wrong token, no hello...), which its address pays for at the door."""
+
+    def __init__(self, reason: str, *, failed: bool = True) -> None:
+        super().__init__(reason)
+        self.failed = failed
 
 
 class Server:
@@ -128,9 +136,10 @@ class Server:
                  max_clients: int = DEFAULT_MAX_CLIENTS, max_message_size: int = protocol.MAX_MESSAGE_SIZE,
                  shell_argv=None, ssl_context: ssl.SSLContext | None = None,
                  allowed_hosts: tuple[str, ...] = (), allowed_origins: tuple[str, ...] = (),
-                 config: Config | None = None) -> None:
+                 config: Config | None = None, doorway: Doorway | None = None) -> None:
         self.keys = keys  # every client shows one (in hello, or the page by its sign-in cookie): it gives its role
         self.audit: AuditLog | None = None  # opened once the port, which names it, is known
+        self.doorway = doorway or Doorway()  # limits on connections not yet greeted
         self.local_only = local_only  # protected mode: clients of this machine only, too
         self.ssl_context = ssl_context  # TLS on every connection (protocol and web alike) when set
         self.web_guard = WebGuard(keys, tls=ssl_context is not None, allowed_hosts=allowed_hosts,
@@ -168,6 +177,11 @@ class Server:
     async def handle_connection(self, stream: trio.SocketStream) -> None:
         """Serve one accepted connection: protocol or HTTP, told apart by its first bytes."""
         peer, accepted = peer_of(stream), stream
+        ticket = self.doorway.enter(host_of(peer))
+        if isinstance(ticket, str):
+            await self._turn_away(stream, peer, ticket)
+            return
+        current_ticket.set(ticket)  # this task's: the handshake, web side included, reports to it
         try:
             first = b""
             with trio.move_on_after(FIRST_BYTES_TIMEOUT):
@@ -193,7 +207,25 @@ class Server:
             # One connection must never take the server down; the log has the whole story.
             log.exception("connection failed", peer=peer)
         finally:
+            self.doorway.leave(ticket)
             await stream.aclose()
+
+    @staticmethod
+    async def _turn_away(stream: trio.SocketStream, peer: str, reason: str) -> None:
+        """Close a connection the door refuses, telling it why in its own terms if it speaks at once."""
+        try:
+            with trio.move_on_after(TURN_AWAY_TIMEOUT):
+                first = await stream.receive_some(RECEIVE_SIZE)
+                if first[:1] and first[0] in MSGPACK_MAP_FIRST_BYTES:
+                    await stream.send_all(protocol.encode(protocol.Error(error=reason, fatal=True)))
+                elif first[:1].isalpha():
+                    from seqserver import web
+
+                    await web.refuse_http(stream, first, 429, reason)
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            pass
+        finally:
+            await trio.aclose_forcefully(stream)
 
     @staticmethod
     async def _refuse_without_tls(stream: trio.abc.Stream, first: bytes, peer: str) -> None:
@@ -209,15 +241,23 @@ class Server:
     async def handle_client(self, transport: Transport) -> None:
         """Serve one protocol client from its ``hello`` until it leaves."""
         connection = protocol.Connection(protocol.SERVER, name="seqserver", max_message_size=self.max_message_size)
+        ticket = current_ticket.get()
         try:
             client = await self._handshake(transport, connection)
         except Refused as exc:
             log.warning("client refused", peer=transport.peer, reason=str(exc))
+            if exc.failed and ticket is not None and ticket.failed():
+                log.warning("address held off: too many failed attempts", peer=transport.peer,
+                            seconds=round(self.doorway.held_off_for(ticket.host), 1))
             with trio.move_on_after(FLUSH_TIMEOUT):
                 await transport.send([connection.refuse(str(exc))])
             return
         if client is None:
+            if ticket is not None:
+                ticket.failed()  # it left, or sent what the protocol refuses, before being greeted
             return
+        if ticket is not None:
+            ticket.greeted()
         client.log.info("client connected", clients=len(self.clients))
         self._audit("connected", client.who)
         try:
@@ -260,10 +300,10 @@ class Server:
         if event.name is not None and not (self.component and self.component.holds(event.name)):
             held = self.component.names() if self.component else "no sequence component"
             raise Refused(f"this server is not {protocol.quoted(event.name)}: it is {held} (the location service said "
-                          "otherwise: the name moved, or another server took the port)")
+                          "otherwise: the name moved, or another server took the port)", failed=False)
         if len(self.clients) >= self._slots_for(principal):
             raise Refused(f"too many clients: this server serves at most {self.max_clients}, the last "
-                          f"{OPERATOR_SLOTS} of them operators and engineers only")
+                          f"{OPERATOR_SLOTS} of them operators and engineers only", failed=False)
         client = Client(transport, connection, event.client, principal, self.queue_limit)
         # Registering and copying the snapshot happen together: every later event follows it.
         client.post_encoded(connection.welcome(
@@ -457,9 +497,14 @@ def peer_of(stream: trio.abc.Stream) -> str:
     return f"{host}:{port}"
 
 
+def host_of(peer: str) -> str:
+    """The host of a peer's "host:port"."""
+    return peer.rpartition(":")[0]
+
+
 def is_loopback(peer: str) -> bool:
     """Whether a peer ("host:port") is on this machine."""
-    return access.is_this_machine(peer.rpartition(":")[0])
+    return access.is_this_machine(host_of(peer))
 
 
 async def open_listeners(host: str | None, port: int) -> list[trio.SocketListener]:
@@ -472,6 +517,16 @@ async def open_listeners(host: str | None, port: int) -> list[trio.SocketListene
             await extra.aclose()
         listeners = listeners[:1]
     return listeners
+
+
+def allow_all_file_descriptors() -> None:
+    """Raise the soft limit on open files to the hard one: each client, and each connection at the door,
+    holds one, and running out would lock operators out."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    except (ValueError, OSError):  # an unlimited hard limit is more than the system allows: keep the soft one
+        log.info("open files limit kept", soft=soft, hard=hard)
 
 
 def listening_address(listeners: list[trio.SocketListener]) -> str:
@@ -501,6 +556,7 @@ async def serve(address: str, component: ComponentOptions | None = None, audit: 
     """
     host, port = parse_address(address, default_host=None)
     server = Server(**options)
+    allow_all_file_descriptors()
     reaper.become_subreaper()
     listeners = await open_listeners(host, port)
     server.web_guard.port = listeners[0].socket.getsockname()[1]

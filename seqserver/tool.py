@@ -20,6 +20,7 @@ from seqlocation import InvalidName, NameTaken, RegistryUnavailable, add_registr
 from seqserver.component import ComponentOptions
 from seqserver.keys import Keys
 from seqserver.audit import DEFAULT_BACKUPS, DEFAULT_MAX_BYTES, AuditOptions
+from seqserver.doorway import DEFAULT_FAILURE_BURST, DEFAULT_MAX_PENDING, Doorway
 from seqclient.errors import leaves
 
 
@@ -92,6 +93,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
 
 
+    door = parser.add_argument_group("connections not yet greeted")
+    door.add_argument("--max-pending", type=int, default=DEFAULT_MAX_PENDING, metavar="N",
+                      help="connections waiting to be greeted at once (HTTP ones included), at most a quarter of "
+                      f"them from one address; more are turned away [default: {DEFAULT_MAX_PENDING}]")
+    door.add_argument("--failed-attempts", type=int, default=DEFAULT_FAILURE_BURST, metavar="N",
+                      help="failed attempts (wrong token, bad or missing hello) an address may make at once; then "
+                      f"one a second, others turned away [default: {DEFAULT_FAILURE_BURST}]")
     audit = parser.add_argument_group("audit trail")
     audit.add_argument("--audit-log", type=pathlib.Path, metavar="PATH",
                        help="where to append the audit trail (who changed what, when, and how it ended; see seqtool "
@@ -166,7 +174,9 @@ def main(args: argparse.Namespace) -> int:
         audit = AuditOptions(args.audit_log, args.audit_max_bytes, args.audit_backups)
         trio.run(partial(server.serve, args.address, component, audit, **options, shell_argv=shell_argv,
                          queue_limit=args.client_queue, max_clients=args.max_clients,
-                         max_message_size=args.max_message_size, config=config))
+                         max_message_size=args.max_message_size, config=config,
+                         doorway=Doorway(max_pending=args.max_pending, max_pending_per_peer=max(args.max_pending // 4, 1),
+                                         failure_burst=args.failed_attempts)))
     except BaseException as failure:  # noqa: BLE001 (what trio.run raises may come in a group)
         return _exit_status(failure, args.address)
     return 0

@@ -3,8 +3,9 @@
 The shell spawns the kernel with :class:`seqkernel.link.KernelLink`, forwards its
 events (and its watchdog's notices), and watches it: a kernel that dies
 unexpectedly (a step calling ``os._exit(3)``, a signal) is reported at once with
-its exit status and the steps it was running, commands waiting on it fail, and
-the shell stays usable; ``init`` starts a new kernel, ``clear`` stops it.
+its exit status and the steps it was running (each gets an ``error`` event and
+the run ends in error, as the kernel would have said), commands waiting on it
+fail, and the shell stays usable; ``init`` starts a new kernel, ``clear`` stops it.
 (Under a server the shell ends instead: see :func:`seqshell.tool.serve_pipe`.)
 """
 from __future__ import annotations
@@ -65,6 +66,7 @@ class LocalKernel:
                 if not self._stopping:
                     death = link.death()
                     log.error("kernel died", death=death)
+                    await self.on_events(link.death_events())
                     if self.on_death is not None:
                         await self.on_death(death)
                     else:

@@ -52,7 +52,9 @@ async function send(line) {
 function showReply(line, reply) {
   const status = $("#last-reply");
   const text = reply.ok ? reply.output || "ok" : reply.error;
-  status.textContent = `${line}: ${text.split("\n").slice(-3).join(" ").slice(0, 300)}`;
+  const said = text.split("\n").slice(-3).join(" ").slice(0, 300);
+  const named = said.startsWith(`${line.split(" ")[0]}:`); // a refusal names its command already
+  status.textContent = named ? said : `${line}: ${said}`;
   status.className = reply.ok ? "ok" : "failed";
   status.title = reply.ok ? reply.output : reply.error;
 }

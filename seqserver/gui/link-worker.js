@@ -146,7 +146,7 @@ function welcome(message) {
   times.retain(snapshot.tree, Date.now() / 1000, clock.lastTs || null); // a reconnection: what happened meanwhile
   pending.clear();
   pending.replaced = true;
-  postMessage({ type: "welcome", server: message.server });
+  postMessage({ type: "welcome", server: message.server, role: message.role });
   pending.flush();
 }
 

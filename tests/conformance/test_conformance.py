@@ -85,11 +85,9 @@ def _bytes(message: protocol.Message | dict | bytes) -> bytes:
 
 
 def hello(**fields) -> dict:
-    """A hello with the token a seqserver of this user asks for (the others ignore it), once a server
-    has made one."""
-    token = access.client_token(None, "127.0.0.1")
+    """A hello with the token a seqserver of this user asks for (the others ignore it)."""
     return {"type": "hello", "version": protocol.VERSION, "client": "conformance",
-            **({"token": token} if token is not None else {}), **fields}
+            "token": access.user_token(), **fields}
 
 
 async def spawn(nursery: trio.Nursery, argv: list[str], **options) -> trio.Process:

@@ -1,5 +1,6 @@
 """``seqtool run`` and ``seqtool draw`` as a user runs them: real processes in a scratch directory."""
 import os
+import pathlib
 import shutil
 import subprocess
 import sys
@@ -145,3 +146,27 @@ async def test_live_view_summarises_large_containers(tmp_path):
     assert "P (2) many FINISHED" in text
     assert "… 52 more steps, 52 finished" in text  # 50 steps and begin and end
     assert "A (54) broken FINISHED|ERROR" in text
+
+
+async def test_the_console_script_finds_a_script_in_the_current_directory(tmp_path):
+    """``seqtool run my_script`` from the folder holding it, as the README's first script does (a console
+    script, unlike ``python -m``, does not put the current directory on the import path)."""
+    module = pathlib.Path(write_script(tmp_path, """
+        from seq.lib.nodes import Sequence
+
+        def first():
+            pass
+
+        def create_sequence(*args, **kw):
+            return Sequence.create(first, name="here", **kw)
+    """)).stem
+    console = shutil.which("seqtool")
+    assert console is not None, "pip install -e . installs the seqtool console script"
+    ran = await trio.run_process([console, "run", module], cwd=tmp_path, capture_stdout=True,
+                                 capture_stderr=True, check=False)
+    assert ran.returncode == 0 and "seqtool run: finished" in ran.stdout.decode() + ran.stderr.decode()
+    drawn = await trio.run_process([console, "draw", "here.dot", module], cwd=tmp_path, check=False)
+    assert drawn.returncode == 0 and "here" in (tmp_path / "here.dot").read_text()
+    missing = await trio.run_process([console, "draw", "x.dot", "not_here"], cwd=tmp_path, capture_stderr=True,
+                                     check=False)
+    assert missing.returncode == 1 and missing.stderr.decode() == "seqtool draw: no module named 'not_here'\n"

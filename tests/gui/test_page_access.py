@@ -4,6 +4,7 @@ import http.server
 import threading
 
 import pytest
+from gui_support import ServerProcess
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
@@ -77,3 +78,21 @@ def test_a_page_of_another_site_cannot_reach_the_sequencer_even_when_signed_in(o
     finally:
         foreign.close()
     assert any("web request refused" in line and "may not use this server" in line for line in server.stderr)
+
+
+@pytest.fixture
+def server_with_roles(tmp_path):
+    (tmp_path / "tokens").write_text("watch-token observer control-room-wall\ndrive-token operator night-ops\n")
+    running = ServerProcess("--token-file", str(tmp_path / "tokens"))
+    yield running
+    running.stop()
+
+
+def test_the_page_shows_its_role_and_what_the_role_refuses(open_page, server_with_roles):
+    watcher = open_page(f"{server_with_roles.url}#token=watch-token", debug=False)
+    expect(watcher.locator("#role")).to_have_text("as observer")
+    watcher.click("[data-command=run]")
+    expect(watcher.locator("#last-reply")).to_have_text(
+        "run: needs the operator role; your token (control-room-wall) gives observer")
+    operator = open_page(f"{server_with_roles.url}#token=drive-token", debug=False)
+    expect(operator.locator("#role")).to_have_text("as operator")

@@ -36,8 +36,13 @@ async def test_a_kernel_that_dies_in_a_step_is_reported_with_the_step_and_how_it
         [crash_sn] = re.findall(r"\((\d+)\) crash ", (await operator.command("nodes")).output)
         assert (await operator.command("run")).ok
         for conn in (operator, watcher):
-            died = await next_event(conn.events(), is_notice("the kernel died"))
+            events = conn.events()
+            failed = await next_event(events, lambda e: e.get("kind") == "error")
+            assert (failed["sn"], failed["name"]) == (int(crash_sn), "crash")
+            assert failed["exception"] == f"KernelDied: {ending}"
+            assert (await next_event(events, lambda e: e.get("kind") == "run"))["status"] == "error"
+            died = await next_event(events, is_notice("the kernel died"))
             assert died["level"] == "ERROR"
             assert died["message"] == (f"the kernel died ({ending}) while running step 'crash' (sn {crash_sn}); "
                                        "the shell ends with it")
-            await next_event(conn.events(), is_notice("restored 1 loading command(s)"))
+            await next_event(events, is_notice("restored 1 loading command(s)"))

@@ -40,10 +40,11 @@ class ServerProcess:
 
 
 @contextlib.asynccontextmanager
-async def running_server(*args: str, cwd=None, env=None) -> AsyncIterator[ServerProcess]:
-    """A ``seqserver`` on 127.0.0.1 and a free port; stopped with SIGTERM at the end."""
+async def running_server(*args: str, cwd=None, env=None, stderr=None) -> AsyncIterator[ServerProcess]:
+    """A ``seqserver`` on 127.0.0.1 and a free port (its log to ``stderr``, default the test's);
+    stopped with SIGTERM at the end."""
     process = await trio.lowlevel.open_process(
-        [*SERVER, "--address", "127.0.0.1:0", *args], stdout=subprocess.PIPE, cwd=cwd, env=env
+        [*SERVER, "--address", "127.0.0.1:0", *args], stdout=subprocess.PIPE, cwd=cwd, env=env, stderr=stderr
     )
     try:
         with trio.fail_after(START_TIMEOUT):
@@ -66,7 +67,7 @@ def hello(name: str, **fields) -> bytes:
     """The encoded ``hello`` of a raw client, with the token this user's clients send to a server
     of this machine (``fields`` change or add fields)."""
     message = {"type": "hello", "version": protocol.VERSION, "client": name,
-               "token": access.client_token(None, "127.0.0.1"), **fields}
+               "token": access.user_token(), **fields}
     return msgpack.packb(message)
 
 

@@ -82,8 +82,9 @@ async def test_connections_refused_at_the_handshake(server):
         refusal = await wrong_version.receive()
         assert refusal.fatal and "version 99" in refusal.error
 
-        stranger = await RawClient.open(server, greet=False)
-        await stranger.send(b"\x00\x01\x02 not a protocol")
-        assert await stranger.receive() is None
+        for first_bytes in (b"\x00\x01\x02 not a protocol", b"\xc1\xff neither msgpack's map nor HTTP"):
+            stranger = await RawClient.open(server, greet=False)
+            await stranger.send(first_bytes)
+            assert await stranger.receive() is None
 
         assert (await good.command("modules")).ok
