@@ -75,6 +75,10 @@ class Decoder:
       drops what it holds and resynchronises at the next chunk fed to it that
       starts with a map (chunks starting with anything else are dropped too).
       On a websocket every frame is such a chunk.
+    * a message cut short is indistinguishable from one still arriving: the
+      bytes sent after it are taken as its rest. Only time tells them apart, so
+      the owner of the stream decides when to give up on it (:meth:`abandon`,
+      see :class:`protocol.Connection`); the decoder then resynchronises as above.
     """
 
     def __init__(self, max_size: int = MAX_MESSAGE_SIZE, *, trusted: bool = False) -> None:
@@ -97,10 +101,21 @@ class Decoder:
         self._window_start = 0
 
     def _lose_step(self, reason: str, decoded: list[Message]) -> ProtocolError:
+        self._resynchronise()
+        return ProtocolError(reason, messages=decoded)
+
+    def _resynchronise(self) -> None:
+        """Drop what is held; take nothing until a chunk starts with a map."""
         self._inbox.clear()
         self._restart()
         self._resynchronising = True
-        return ProtocolError(reason, messages=decoded)
+
+    def abandon(self) -> int:
+        """Drop the message in progress, whose rest is not coming, and resynchronise (see above);
+        returns the bytes dropped."""
+        dropped = self.buffered
+        self._resynchronise()
+        return dropped
 
     def reset(self) -> None:
         """Drop whatever is buffered: the next byte fed starts a message (a websocket's next frame)."""

@@ -17,7 +17,14 @@ The answering side's rules (``protocol/README.md``, sections 2 and 6):
 - after the welcome the peer sends ``cmd`` messages: a second ``hello``, another
   type of message, bytes that are not msgpack and invalid messages are each
   answered with an ``error`` that is not fatal, until ``max_bad_in_a_row`` of
-  them in a row, which closes the connection.
+  them in a row, which closes the connection;
+- a message begun must go on arriving: once the peer has sent nothing more of
+  it for ``pause_limit`` seconds, or it is still incomplete ``message_time_limit``
+  seconds after it began, it is dropped with an ``error`` (a message cut short
+  would otherwise take the bytes of the next ones as its rest, and the peer
+  would wait for ever). The core keeps no timer: the reader waits at most
+  :meth:`Connection.receive_timeout` for bytes, then calls
+  :meth:`Connection.receive_timed_out`.
 
 :class:`Refused` is what :meth:`Connection.next_event` returns for such input:
 the ``error`` to answer with. After a fatal one the connection is closed:
@@ -28,6 +35,9 @@ from __future__ import annotations
 
 import collections
 import enum
+import math
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ._codec import MAX_MESSAGE_SIZE, Decoder, encode
@@ -38,6 +48,10 @@ FIRST_MESSAGE_LIMIT = 64 * 1024
 """Bytes the first message may take: a ``hello`` needs far less, and nobody is trusted yet."""
 MAX_BAD_IN_A_ROW = 10
 """Bad messages in a row after which the answering side closes the connection."""
+PAUSE_LIMIT = 2.0
+"""Seconds a peer may send nothing in the middle of a message before the answering side drops it."""
+MESSAGE_TIME_LIMIT = 30.0
+"""Seconds a message may take to arrive, however it is paced, before the answering side drops it."""
 
 
 class Role(enum.Enum):
@@ -98,7 +112,8 @@ class Connection:
 
     def __init__(self, role: Role, *, name: str, max_message_size: int = MAX_MESSAGE_SIZE,
                  first_message_limit: int = FIRST_MESSAGE_LIMIT, max_bad_in_a_row: int = MAX_BAD_IN_A_ROW,
-                 trusted: bool = False) -> None:
+                 trusted: bool = False, pause_limit: float = PAUSE_LIMIT,
+                 message_time_limit: float = MESSAGE_TIME_LIMIT, clock: Callable[[], float] = time.monotonic) -> None:
         self.role = role
         self.name = name  # this side, as errors name it: "seqkernel", "seqserver"...
         self.state = State.GREETING
@@ -112,6 +127,11 @@ class Connection:
         self._bad_in_a_row = 0
         self._max_bad = max_bad_in_a_row
         self._said_fatal = False  # this side has sent a fatal error: it sends nothing more
+        self.pause_limit = pause_limit  # (the answering side's; the side that connects waits for its server)
+        self.message_time_limit = message_time_limit
+        self._clock = clock
+        self._message_began: float | None = None  # when the message in progress began to arrive
+        self._last_bytes = 0.0  # when bytes last arrived
 
     # -- receiving -------------------------------------------------------------------------
 
@@ -120,7 +140,33 @@ class Connection:
         if not data:
             self._ended = True
         elif self.state is not State.CLOSED:
-            self._received.extend(self._decoder.feed_with_errors(data))
+            items = self._decoder.feed_with_errors(data)
+            self._received.extend(items)
+            self._last_bytes = self._clock()
+            if not self._decoder.buffered:
+                self._message_began = None
+            elif items or self._message_began is None:  # a message ended in these bytes: the next one began
+                self._message_began = self._last_bytes
+
+    def receive_timeout(self) -> float:
+        """Seconds to wait for the peer's next bytes before calling :meth:`receive_timed_out`:
+        infinite unless the answering side holds part of a message."""
+        if self.role is CLIENT or self._message_began is None or self.state is State.CLOSED:
+            return math.inf
+        deadline = min(self._last_bytes + self.pause_limit, self._message_began + self.message_time_limit)
+        return max(0.0, deadline - self._clock())
+
+    def receive_timed_out(self) -> None:
+        """Nothing came within :meth:`receive_timeout`: drop the part of a message held, and
+        resynchronise; :meth:`next_event` reports it as bad input."""
+        if self._message_began is None:
+            return
+        paused = self._last_bytes + self.pause_limit <= self._message_began + self.message_time_limit
+        how = (f"then nothing more for {self.pause_limit:g} s" if paused
+               else f"still incomplete after {self.message_time_limit:g} s")
+        self._received.append(ProtocolError(f"incomplete message dropped: {self._decoder.abandon()} bytes "
+                                            f"received, {how}"))
+        self._message_began = None
 
     def receive_frame(self, frame: bytes | str) -> None:
         """One websocket frame from the peer: it must hold exactly one whole message, in binary."""

@@ -10,6 +10,7 @@ reply is never seen before the events sent ahead of it.
 """
 from __future__ import annotations
 
+import signal
 from collections.abc import Awaitable, Callable
 
 import trio
@@ -18,6 +19,36 @@ import protocol
 
 RECEIVE_SIZE = 64 * 1024
 """Bytes asked of a stream at a time by every reader of the protocol."""
+
+
+async def receive_in_time(connection: protocol.Connection, feed: Callable[[], Awaitable[object]]) -> None:
+    """Await ``feed()``, which gives ``connection`` the peer's next bytes, no longer than the
+    connection allows in the middle of a message; past that, tell it (it reports the message dropped)."""
+    with trio.move_on_after(connection.receive_timeout()) as waiting:
+        await feed()
+    if waiting.cancelled_caught:
+        connection.receive_timed_out()
+
+
+async def receive_from(stream: trio.abc.ReceiveStream, connection: protocol.Connection) -> None:
+    """Give ``connection`` the next bytes of ``stream`` (``b""`` at its end), in time (:func:`receive_in_time`)."""
+    async def feed() -> None:
+        connection.receive_data(bytes(await stream.receive_some(RECEIVE_SIZE)))
+
+    await receive_in_time(connection, feed)
+
+
+def describe_exit(status: int | None) -> str:
+    """How a peer process ended (its exit status, as trio and subprocess give it), in words:
+    ``exit status 3``, ``killed by SIGSEGV``."""
+    if status is None:
+        return "no exit status"
+    if status < 0:
+        try:
+            return f"killed by {signal.Signals(-status).name}"
+        except ValueError:
+            return f"killed by signal {-status}"
+    return f"exit status {status}"
 
 
 class LinkClosed(Exception):

@@ -13,12 +13,18 @@ import sys
 import trio
 
 import protocol
-from seqkernel import process, simulation
+from seqkernel import lifetime, process, simulation
+from seqkernel.blackbox import BlackBox
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="seqkernel", description="The sequencer kernel: runs scripts, speaks the seq protocol.")
     parser.add_argument("--fd", type=int, metavar="N", help="speak the protocol on inherited socket N (default: stdin/stdout)")
+    parser.add_argument("--black-box", type=int, metavar="N",
+                        help="keep the heartbeat and the running steps in the shared memory of inherited descriptor N, "
+                        "where the parent reads them (seqkernel.blackbox)")
+    parser.add_argument("--die-with-parent", action="store_true",
+                        help="be killed when the thread that started this process ends (Linux)")
     parser.add_argument("--instrument", metavar="INSID",
                         help="check every OB against this instrument's package, found under CFGPATH/IP/INSID/ip")
     parser.add_argument("--session-dir", metavar="DIR", help="write kernel.log in this directory")
@@ -47,6 +53,8 @@ def _stdio_stream():
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    if args.die_with_parent:
+        lifetime.die_with_parent()
     open_stream = _socket_stream(args.fd) if args.fd is not None else _stdio_stream()
     # User code must never read the terminal or the parent's input.
     null = os.open(os.devnull, os.O_RDONLY)
@@ -56,6 +64,7 @@ def main(argv=None) -> int:
     process.run(
         open_stream, session_dir=args.session_dir, instrument=args.instrument, log_level=args.log_level,
         max_message_size=args.max_message_size,
+        black_box=BlackBox.attach(args.black_box) if args.black_box is not None else BlackBox.private(),
     )
     return 0
 

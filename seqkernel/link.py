@@ -10,6 +10,11 @@ Used by the shell to own its kernel, by tests and by the benchmarks::
 The kernel is started as ``python -m seqkernel --fd N`` on one end of a
 socketpair, in a session of its own (a Ctrl-C at the parent's terminal is the
 parent's to interpret), and spoken to through a :class:`seqclient.link.Link`.
+It shares its black box with the link (:mod:`seqkernel.blackbox`): a watchdog
+(:mod:`seqkernel.watchdog`) reports through ``on_events`` when the kernel stops
+answering, and once it has ended, :meth:`KernelLink.death` says how and what
+it was running. The kernel dies with the link's thread, and what its steps
+started ends with it (:mod:`seqkernel.lifetime`).
 Replies are matched to commands by id, so commands may be sent from several
 tasks at once. Everything else the kernel sends (events, protocol errors) goes,
 in order and a burst at a time, to ``on_events`` when the spawner gives one
@@ -22,16 +27,21 @@ ends, and :meth:`wait_exit` returns the status.
 from __future__ import annotations
 
 import math
+import os
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager
 
 import trio
 
 import protocol
-from seqclient.link import Link, LinkClosed, LinkRefused
+from seqclient.link import Link, LinkClosed, LinkRefused, describe_exit
+from seqkernel.blackbox import BlackBox
+from seqkernel.lifetime import KernelProcess, end_process_group
+from seqkernel.watchdog import KernelWatchdog
 
 OnEvents = Callable[[list[protocol.Message]], Awaitable[None]]
 
@@ -40,7 +50,7 @@ class KernelDied(Exception):
     """The kernel process ended; ``returncode`` is its exit status (negative: killed by that signal)."""
 
     def __init__(self, returncode: int | None) -> None:
-        super().__init__(f"the kernel exited with status {returncode}")
+        super().__init__(f"the kernel ended: {describe_exit(returncode)}")
         self.returncode = returncode
 
 
@@ -51,19 +61,35 @@ class KernelRefused(Exception):
 class KernelLink:
     """A running kernel process and the protocol connection to it."""
 
-    def __init__(self, process: trio.Process, stream: trio.SocketStream, client: str,
+    def __init__(self, process: KernelProcess, stream: trio.SocketStream, client: str, black_box: BlackBox,
                  on_events: OnEvents | None = None) -> None:
         self.process = process
         self.returncode: int | None = None
+        self.black_box = black_box
         self.link = Link(stream, stream, name=client, peer="kernel", trusted=True)
         self._stream = stream
         self._incoming, self.messages = trio.open_memory_channel(math.inf)
         self._on_events = on_events or self._queue
+        self._watchdog = KernelWatchdog(black_box, process.pid, self._on_events)
         self._ended = trio.Event()
 
     @property
     def welcome(self) -> protocol.Welcome | None:
         return self.link.welcome
+
+    def death(self) -> str:
+        """How the kernel ended, and what it was running then, once it has ended: ``the kernel died
+        (killed by SIGSEGV) while running step 'expose' (sn 4)``."""
+        return f"the kernel died ({describe_exit(self.returncode)}){self.black_box.read().activity()}"
+
+    def death_events(self) -> list[protocol.Event]:
+        """What the kernel, once dead, could not say itself: each step it was running failed (an
+        ``error`` event: ``KernelDied: killed by SIGSEGV``), and so did the run."""
+        running, now = self.black_box.read().running, time.time()
+        failed = [protocol.Event(kind="error", ts=now, sn=sn, id=None, name=name, traceback="", file=None,
+                                 line=None, exception=f"KernelDied: {describe_exit(self.returncode)}")
+                  for sn, name in running]
+        return [*failed, protocol.Event(kind="run", ts=now, status="error")] if failed else []
 
     @classmethod
     @asynccontextmanager
@@ -87,7 +113,9 @@ class KernelLink:
         if it answers with an error, trio.TooSlowError after ``handshake_timeout``.
         """
         parent_end, child_end = socket.socketpair()
-        argv = [sys.executable, "-m", "seqkernel", "--fd", str(child_end.fileno())]
+        black_box, black_box_fd = BlackBox.create()
+        argv = [sys.executable, "-m", "seqkernel", "--fd", str(child_end.fileno()),
+                "--black-box", str(black_box_fd), "--die-with-parent"]
         if session_dir is not None:
             argv += ["--session-dir", str(session_dir)]
         if log_level is not None:
@@ -96,12 +124,16 @@ class KernelLink:
             argv += ["--instrument", instrument]
         if simulation:
             argv.append("--simulation")
-        with child_end:
-            process = await trio.lowlevel.open_process(
-                argv, pass_fds=[child_end.fileno()], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                stderr=stderr, cwd=cwd, env=env, start_new_session=True,
+        try:
+            process = KernelProcess(
+                argv, pass_fds=[child_end.fileno(), black_box_fd], stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL, stderr=stderr, cwd=cwd, env=env, start_new_session=True,
             )
-        kernel = cls(process, trio.SocketStream(trio.socket.from_stdlib_socket(parent_end)), client, on_events)
+        finally:
+            child_end.close()
+            os.close(black_box_fd)
+        stream = trio.SocketStream(trio.socket.from_stdlib_socket(parent_end))
+        kernel = cls(process, stream, client, black_box, on_events)
         try:
             with trio.fail_after(handshake_timeout):
                 await kernel._greet(client)
@@ -118,6 +150,8 @@ class KernelLink:
                 if process.returncode is None:
                     process.kill()
                     await process.wait()
+                await end_process_group(process.pid)  # what its steps started, and left running
+                black_box.close()
 
     # -- talking to the kernel ---------------------------------------------------------------
 
@@ -181,8 +215,12 @@ class KernelLink:
             raise KernelDied(self.returncode) from None
 
     async def _receive(self) -> None:
+        """Take what the kernel sends, watching its heartbeat meanwhile, until it has gone."""
         try:
-            await self.link.run(self._on_events)
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(self._watchdog.run)
+                await self.link.run(self._on_events)
+                nursery.cancel_scope.cancel()
         finally:
             with trio.CancelScope(shield=True):
                 self.returncode = await self.process.wait()
@@ -192,3 +230,4 @@ class KernelLink:
     async def _queue(self, messages: list[protocol.Message]) -> None:
         for message in messages:
             self._incoming.send_nowait(message)
+

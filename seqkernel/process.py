@@ -4,8 +4,9 @@
 sends what the publisher queues, the reader feeds the peer's bytes to the
 protocol's connection core (which answers the handshake's and bad input's
 cases as every process does) and hands commands to the command language, the
-engine runs scripts and publishes what happens, and the watchdog warns the peer
-when a step blocks the event loop.
+engine runs scripts and publishes what happens, and the heartbeat shows the
+kernel's parent that the event loop turns (the black box also names the steps
+running, for a parent whose kernel stopped answering or died).
 Commands are carried out in the order they arrive; a command that waits
 (``wait``, or a load importing modules in a worker thread) finishes in a task of
 its own, so that an ``abort`` sent after it is served at once. Replies carry the
@@ -24,13 +25,14 @@ import trio
 import protocol
 import seq
 from protocol import Outcome
-from seqclient.link import RECEIVE_SIZE
+from seqclient.link import receive_from
 from seqkernel import host
 from seqkernel.capture import OutputCapture
 from seqkernel.commands import Commands
 from seqkernel.engine import Engine
 from seqkernel.publisher import Publisher
-from seqkernel.watchdog import StallWatchdog
+from seqkernel.blackbox import BlackBox
+from seqkernel.heartbeat import Heartbeat
 
 SERVER_NAME = f"seqkernel {seq.__version__}"
 FLUSH_TIMEOUT = 2.0  # seconds for the last messages to reach a peer that is leaving
@@ -66,7 +68,8 @@ class Kernel:
     """Serves one protocol peer with one engine."""
 
     def __init__(self, publisher: Publisher, log, instrument: str | None = None,
-                 output: OutputCapture | None = None, log_level: str = "INFO") -> None:
+                 output: OutputCapture | None = None, log_level: str = "INFO",
+                 black_box: BlackBox | None = None) -> None:
         self.publisher = publisher
         self.catch_up_output = output.catch_up if output is not None else (lambda: None)
         self.instrument = instrument
@@ -77,7 +80,8 @@ class Kernel:
         self.connection = protocol.Connection(protocol.SERVER, name="seqkernel",
                                               max_message_size=publisher.max_message_size)
         self.waiting = 0  # commands running in their own task (each holds memory until it replies)
-        self.watchdog = StallWatchdog(publisher, log)
+        self.black_box = black_box or BlackBox.private()
+        self.heartbeat = Heartbeat(self.black_box, publisher)
         self._logs_every_event = log.is_enabled_for(logging.DEBUG)  # (checked once: events are the hot path)
 
     def publish(self, record: dict) -> None:
@@ -86,7 +90,7 @@ class Kernel:
         What steps wrote to fds 1 and 2 until now is queued first, so it comes before the record.
         """
         self.catch_up_output()
-        self.watchdog.observe(record)
+        self.black_box.observe(record)
         try:
             self.publisher.publish(record)
         except protocol.ProtocolError as exc:
@@ -104,7 +108,7 @@ class Kernel:
             self.commands = Commands(engine, self.instrument)
             async with trio.open_nursery() as nursery:
                 await nursery.start(self._write, stream, nursery.cancel_scope)
-                await nursery.start(self.watchdog.run)
+                await nursery.start(self.heartbeat.run)
                 try:
                     await self._read(stream, nursery)
                     self.log.info("connection ended")
@@ -129,7 +133,7 @@ class Kernel:
         """
         while True:
             await self.publisher.wait_for_room()
-            self.connection.receive_data(await stream.receive_some(RECEIVE_SIZE))
+            await receive_from(stream, self.connection)
             while (event := self.connection.next_event()) is not protocol.NEED_DATA:
                 if event is protocol.ENDED:
                     return
@@ -182,6 +186,7 @@ def run(
     instrument: str | None = None,
     log_level: str = "INFO",
     max_message_size: int = protocol.MAX_MESSAGE_SIZE,
+    black_box: BlackBox | None = None,
 ) -> None:
     """Run a kernel to completion: capture fds 1 and 2, serve the stream, give the fds back."""
     log = kernel_logger(session_dir, log_level)
@@ -190,7 +195,8 @@ def run(
     capture.start()
     log.info("kernel started", instrument=instrument)
     try:
-        host.run(_serve, Kernel(publisher, log, instrument, capture, log_level), open_stream)  # (trio as asyncio's guest)
+        kernel = Kernel(publisher, log, instrument, capture, log_level, black_box)
+        host.run(_serve, kernel, open_stream)  # (trio as asyncio's guest)
     except BaseException:
         log.exception("kernel stopped by an exception")
         raise

@@ -102,25 +102,21 @@ class Publisher:
         """Queue captured output (called from the capture threads)."""
         self.publish({"kind": "output", "stream": stream, "text": text})
 
-    def publish_from_thread(self, record: dict) -> None:
-        """Send an event at once from a plain thread, even while the event loop is blocked.
+    def send_queued_from_thread(self) -> None:
+        """Send what is queued at once, from a plain thread, while the event loop is blocked
+        (the writer task cannot): the rest of a batch the writer began, then the queue.
 
-        What is queued before it goes first (the rest of a batch the writer
-        began, then the queue), so the order holds. When the backlog is large or
-        the stream full (the peer is not reading), the event is queued like any
-        other and goes when the loop turns.
+        Nothing is done when the backlog is large or the stream full (the peer is
+        not reading): then it waits for the loop, as usual.
         """
-        event = protocol.encode(protocol.Event(**{"ts": time.time(), **record}), self.max_message_size)
         with self._lock:
             if self._fd is not None and not self._closed and self._size <= DIRECT_LIMIT and _writable(self._fd):
                 pending = [entry.data for entry in self._queue if entry.data is not None]
                 self._queue.clear()
                 self._replaceable_state.clear()
                 self._size = 0
-                _write_blocking(self._fd, b"".join([self._unsent, *pending, event]))
+                _write_blocking(self._fd, b"".join([self._unsent, *pending]))
                 self._unsent = memoryview(b"")
-                return
-        self.publish(record)
 
     def _drop(self, kind: str) -> bool:
         with self._lock:
@@ -206,7 +202,7 @@ class Publisher:
 
     async def _write(self, batch: bytes) -> None:
         """Write a batch to the descriptor, waiting while it is full; what is left stays in ``_unsent``,
-        where a thread can finish it while the event loop is blocked (see publish_from_thread)."""
+        where a thread can finish it while the event loop is blocked (see send_queued_from_thread)."""
         with self._lock:
             self._unsent = memoryview(batch)
         while True:

@@ -1,98 +1,83 @@
-"""The stall watchdog: tells the peer when a step blocks the kernel's event loop.
+"""The parent's watch on its kernel: it says when the kernel stops answering, and when it answers again.
 
-A coroutine step that calls ``time.sleep(60)`` (instead of ``await
-asyncio.sleep``; a plain function would run in a worker thread) stops the whole
-kernel: no command is read, no event is sent, an ``abort`` waits until the step
-returns.
-The kernel cannot preempt Python code, but it can say what is going on, so the
-operator is not left guessing: a trio task refreshes a heartbeat timestamp, a
-plain thread checks it, and once the heartbeat is ``stall_after`` seconds old
-the thread sends a ``notice`` itself (the event loop cannot), naming the step
-that was started last and is still running. When the loop turns again, a
-second ``notice`` says it recovered and for how long it was blocked.
+A step can stop a whole kernel: a ``time.sleep(60)`` in a coroutine blocks its
+event loop, a C call that keeps the GIL stops every thread of it, and a
+``SIGSTOP`` (or a debugger) stops the process. The kernel cannot report any of
+these reliably, but its parent can: it reads the kernel's heartbeat in the
+black box (:mod:`seqkernel.blackbox`) a few times a second, and once no beat
+has come for ``stall_after`` seconds it sends a ``notice`` naming the steps
+that are running, and whether the process is stopped. When the beats come
+again, a second ``notice`` says for how long the kernel did not answer,
+measured between the kernel's own last beat before and first beat after.
 """
 from __future__ import annotations
 
-import threading
+import pathlib
 import time
+from collections.abc import Awaitable, Callable
 
 import trio
 
-from seqkernel.publisher import Publisher
+import protocol
+from seqkernel.blackbox import BlackBox, Reading
 
-STALL_AFTER = 1.0  # seconds without a heartbeat before the peer is warned
-BEAT = 0.1  # seconds between heartbeats
+STALL_AFTER = 1.0  # seconds without a beat before the operators are told
+LOOK_EVERY = 0.1  # seconds between two readings of the black box
+
+Report = Callable[[list[protocol.Event]], Awaitable[None]]
 
 
-class StallWatchdog:
-    """Heartbeat (a trio task) and watcher (a thread) for one kernel's event loop."""
+class KernelWatchdog:
+    """Reads one kernel's heartbeat and reports when it stops and starts again."""
 
-    def __init__(self, publisher: Publisher, log, *, stall_after: float = STALL_AFTER, beat: float = BEAT) -> None:
-        self.publisher = publisher
-        self.log = log
+    def __init__(self, black_box: BlackBox, pid: int, report: Report, *, stall_after: float = STALL_AFTER,
+                 look_every: float = LOOK_EVERY) -> None:
+        self.black_box = black_box
+        self.pid = pid
+        self.report = report
         self.stall_after = stall_after
-        self.beat = beat
-        self._last_beat = time.monotonic()
-        self._stalled_since: float | None = None  # set by the watcher, cleared by the heartbeat
-        self._stalled_by = ""
-        self._running: dict[int, str] = {}  # sn -> name of nodes RUNNING, in the order they started
-        self._lock = threading.Lock()
+        self.look_every = look_every
 
-    def observe(self, record: dict) -> None:
-        """Follow the engine's records to know which nodes are running (called in the trio thread)."""
-        if record.get("kind") != "state":
-            return
-        sn = record["sn"]
-        self._running.pop(sn, None)
-        if record["state"] == "RUNNING":
-            self._running[sn] = record["name"]
+    async def run(self) -> None:
+        """Watch until cancelled."""
+        while True:
+            stall = await self._next_stall()
+            stopped = is_stopped(self.pid)
+            await self.report([protocol.notice(self._stalled(stall, time.monotonic() - stall.beat_time, stopped))])
+            recovery = await self._next_beat_after(stall)
+            took = recovery.beat_time - stall.beat_time
+            await self.report([protocol.notice(
+                f"the kernel's event loop is running again after {took:.1f} s {'stopped' if stopped else 'blocked'}"
+                f"{stall.activity()}", "INFO")])
 
-    async def run(self, task_status=trio.TASK_STATUS_IGNORED) -> None:
-        """Beat until cancelled, with the watcher thread alive meanwhile."""
-        stop = threading.Event()
-        watcher = threading.Thread(target=self._watch, args=(stop,), name="stall-watchdog", daemon=True)
-        self._last_beat = time.monotonic()
-        watcher.start()
-        task_status.started()
-        try:
-            while True:
-                await trio.sleep(self.beat)
-                self._heartbeat()
-        finally:
-            stop.set()
+    async def _next_stall(self) -> Reading:
+        while True:
+            await trio.sleep(self.look_every)
+            reading = self.black_box.read()
+            if reading.beats and time.monotonic() - reading.beat_time >= self.stall_after:
+                return reading
 
-    def _heartbeat(self) -> None:
-        with self._lock:
-            now = time.monotonic()
-            self._last_beat = now
-            since, self._stalled_since = self._stalled_since, None
-        if since is not None:
-            blocked = now - since + self.stall_after
-            message = f"the kernel's event loop is running again after {blocked:.1f} s blocked{self._stalled_by}"
-            self.log.warning("event loop recovered", blocked=round(blocked, 3))
-            self.publisher.publish({"kind": "notice", "level": "INFO", "message": message})
+    async def _next_beat_after(self, stall: Reading) -> Reading:
+        while (reading := self.black_box.read()).beats == stall.beats:
+            await trio.sleep(self.look_every)
+        return reading
 
-    def _watch(self, stop: threading.Event) -> None:
-        while not stop.wait(self.beat):
-            with self._lock:
-                if self._stalled_since is not None or time.monotonic() - self._last_beat < self.stall_after:
-                    continue
-                self._stalled_since = time.monotonic()
-                self._stalled_by = self._culprit()
-            message = (
-                f"the kernel's event loop has been blocked for {self.stall_after:.1f} s{self._stalled_by}: "
-                "commands, abort included, wait until it returns "
-                "(a step that waits should await asyncio.sleep or run as ActionInThread)"
-            )
-            self.log.warning("event loop blocked", by=self._stalled_by)
-            self.publisher.publish_from_thread(
-                {"kind": "notice", "level": "WARNING", "message": message}
-            )
+    @staticmethod
+    def _stalled(stall: Reading, silent: float, stopped: bool) -> str:
+        if stopped:
+            return (f"the kernel has not answered for {silent:.1f} s: its process is stopped (SIGSTOP, or a "
+                    f"debugger){stall.activity()}; it does nothing until it is continued (SIGCONT)")
+        culprit = stall.activity() or (" while no step was running (perhaps a script's create_sequence building "
+                                       "its nodes, or code a step left running in the background)")
+        return (f"the kernel's event loop has been blocked for {silent:.1f} s{culprit}: commands, abort "
+                "included, wait until it returns (a step that waits should await asyncio.sleep or run as "
+                "ActionInThread)")
 
-    def _culprit(self) -> str:
-        running = list(self._running.items())  # one C-level copy: the trio thread is not running Python now
-        if not running:
-            return (" while no step was running (perhaps a script's create_sequence building its nodes, "
-                    "or code a step left running in the background)")
-        sn, name = running[-1]
-        return f" by step {name!r} (sn {sn})"
+
+def is_stopped(pid: int) -> bool:
+    """Whether the process is stopped by a signal or a debugger (Linux's /proc; elsewhere: not known, False)."""
+    try:
+        stat = pathlib.Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] in ("T", "t")

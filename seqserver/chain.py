@@ -23,7 +23,7 @@ import structlog
 import trio
 
 import protocol
-from seqclient.link import Link, LinkClosed
+from seqclient.link import Link, LinkClosed, describe_exit
 from seqserver.reaper import end_orphans
 from seqserver.worklog import FLAG_COMMANDS, WorkLog
 
@@ -244,13 +244,3 @@ class ShellChain:
         else:
             self._publish([protocol.notice(restored, "INFO")])
 
-
-def describe_exit(status: int | None) -> str:
-    if status is None:
-        return "no exit status"
-    if status < 0:
-        try:
-            return f"killed by {signal.Signals(-status).name}"
-        except ValueError:
-            return f"killed by signal {-status}"
-    return f"exit status {status}"

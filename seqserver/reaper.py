@@ -9,7 +9,9 @@ and the kernel ends on its own once it notices its shell has gone.
 
 Being a subreaper also makes the server the parent of any process a script
 leaves behind (``cmd &`` in a step); :func:`reap_exited_orphans` reaps those as
-they exit, so no zombie piles up during a night.
+they exit, so no zombie piles up during a night. An orphan is signalled with its
+process group: a kernel leads one, holding what its steps started, which may be
+adopted only once the kernel itself has gone.
 """
 from __future__ import annotations
 
@@ -63,14 +65,14 @@ async def reap_exited_orphans(managed: Callable[[], set[int]]) -> None:
 
 
 async def end_orphans(grace: float, spare: set[int] = frozenset()) -> None:
-    """SIGTERM every adopted orphan, SIGKILL those still there after ``grace`` seconds, reap them all."""
+    """SIGTERM every adopted orphan (and the group it leads), SIGKILL those still there after ``grace``
+    seconds, reap them all."""
     orphans = adopted_children(spare)
     if not orphans:
         return
     log.warning("ending processes left behind by the shell", pids=orphans)
     for pid in orphans:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGTERM)
+        _signal_with_group(pid, signal.SIGTERM)
     async with trio.open_nursery() as nursery:
         for pid in orphans:
             nursery.start_soon(_reap, pid, grace)
@@ -80,9 +82,15 @@ async def _reap(pid: int, grace: float) -> None:
     with trio.move_on_after(grace):
         await trio.to_thread.run_sync(_waitpid, pid, abandon_on_cancel=True)
         return
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGKILL)
+    _signal_with_group(pid, signal.SIGKILL)
     await trio.to_thread.run_sync(_waitpid, pid)
+
+
+def _signal_with_group(pid: int, signum: int) -> None:
+    """Signal ``pid``, and the process group it leads if it leads one."""
+    for send in (os.kill, os.killpg):
+        with contextlib.suppress(ProcessLookupError):
+            send(pid, signum)
 
 
 def _waitpid(pid: int) -> None:

@@ -46,7 +46,7 @@ import trio
 import protocol
 import seq
 from seqclient.addresses import format_address, parse_address
-from seqclient.link import RECEIVE_SIZE
+from seqclient.link import RECEIVE_SIZE, receive_in_time
 from seqclient import access
 from seqserver import reaper
 from seqserver.audit import AuditLog, AuditOptions
@@ -408,7 +408,7 @@ class Server:
             event = connection.next_event()
             if event is protocol.NEED_DATA:
                 try:
-                    await client.transport.receive_into(connection)
+                    await receive_in_time(connection, lambda: client.transport.receive_into(connection))
                 except (trio.BrokenResourceError, trio.ClosedResourceError):
                     return
             elif event is protocol.ENDED:

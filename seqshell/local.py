@@ -1,11 +1,12 @@
 """The shell's own kernel process (local and pipe modes).
 
 The shell spawns the kernel with :class:`seqkernel.link.KernelLink`, forwards its
-events, and watches it: a kernel that dies unexpectedly (a step calling
-``os._exit(3)``, a kill) is reported at once with its exit status, commands
-waiting on it fail with that message, and the shell stays usable; ``init``
-starts a new kernel, ``clear`` stops it. (Under a server the shell ends instead:
-see :func:`seqshell.tool.serve_pipe`.)
+events (and its watchdog's notices), and watches it: a kernel that dies
+unexpectedly (a step calling ``os._exit(3)``, a signal) is reported at once with
+its exit status and the steps it was running (each gets an ``error`` event and
+the run ends in error, as the kernel would have said), commands waiting on it
+fail, and the shell stays usable; ``init`` starts a new kernel, ``clear`` stops it.
+(Under a server the shell ends instead: see :func:`seqshell.tool.serve_pipe`.)
 """
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ class LocalKernel:
         self.instrument = instrument  # the kernel checks OBs against this instrument's package
         self.simulation = simulation  # its scripts simulate (seq.lib.simulating())
         self.on_events = None  # async callable(a burst of protocol.Event, in order), set by the owner
-        self.on_death = None  # async callable(exit status) for a kernel that died unasked; default: a notice
+        self.on_death = None  # async callable(KernelLink.death()) for a kernel that died unasked; default: a notice
         self._nursery: trio.Nursery | None = None
         self._link: KernelLink | None = None
         self._stopping = False
@@ -62,16 +63,17 @@ class LocalKernel:
                 await self.on_events([protocol.Event(kind="tree", action="restored", ts=time.time(),
                                                      snapshot=link.welcome.snapshot)])
                 task_status.started(link.process.pid)
-                status = await link.wait_exit()
+                await link.wait_exit()
                 self._link = None
                 if not self._stopping:
-                    log.error("kernel died", status=status)
+                    death = link.death()
+                    log.error("kernel died", death=death)
+                    await self.on_events(link.death_events())
                     if self.on_death is not None:
-                        await self.on_death(status)
+                        await self.on_death(death)
                     else:
                         await self.on_events([protocol.notice(
-                            f"the kernel died (exit status {status}); what it had loaded is lost. Type init to "
-                            "start a new one.", "ERROR")])
+                            f"{death}; what it had loaded is lost. Type init to start a new one.", "ERROR")])
         finally:
             self._link = None
             ended.set()

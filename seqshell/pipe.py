@@ -19,7 +19,7 @@ import trio
 
 import protocol
 from protocol import Outcome
-from seqclient.link import RECEIVE_SIZE
+from seqclient.link import receive_from
 from seqclient.outbox import Outbox
 from seqshell.base import ShellBase
 
@@ -77,7 +77,7 @@ class PipeServer:
             send_command, receive_command = trio.open_memory_channel(COMMANDS_QUEUED)
             nursery.start_soon(self._execute_in_order, receive_command, nursery)
             while True:
-                self.connection.receive_data(await self._receive_stream.receive_some(RECEIVE_SIZE))
+                await receive_from(self._receive_stream, self.connection)
                 while (event := self.connection.next_event()) is not protocol.NEED_DATA:
                     if event is protocol.ENDED:
                         nursery.cancel_scope.cancel()

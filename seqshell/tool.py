@@ -177,12 +177,11 @@ async def serve_pipe(session: SessionDirectory, config: Config, log_level: str, 
         serving = trio.CancelScope()
         kernel_died = False
 
-        async def end_with_kernel(status: int) -> None:
+        async def end_with_kernel(death: str) -> None:
             """The server restarts the shell and kernel together and restores their work: say why, and go."""
             nonlocal kernel_died
             kernel_died = True
-            await server.forward_events([protocol.notice(f"the kernel died (exit status {status}); the shell "
-                                                         "ends with it", "ERROR")])
+            await server.forward_events([protocol.notice(f"{death}; the shell ends with it", "ERROR")])
             serving.cancel()
 
         target.on_death = end_with_kernel

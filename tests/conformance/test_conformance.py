@@ -50,9 +50,9 @@ class RawPeer:
                 self._pending.extend(self._decoder.feed(data))
         return self._pending.pop(0)
 
-    async def next_answer(self) -> protocol.Message | None:
+    async def next_answer(self, timeout: float = 30) -> protocol.Message | None:
         """The next message that is not an event."""
-        while (message := await self.next()) is not None and message.type == "event":
+        while (message := await self.next(timeout)) is not None and message.type == "event":
             pass
         return message
 
@@ -167,6 +167,21 @@ async def test_bad_messages_after_the_welcome_get_an_error_and_the_peer_keeps_se
         assert (error.type, error.error, error.fatal) == ("error", problem, False), bad
         reply, _ = await peer.command(request_id, "help nodes")
         assert reply.ok and "nodes" in reply.output
+
+
+async def test_a_message_cut_short_is_dropped_with_an_error_and_the_peer_serves_the_next_command(peer):
+    """The bytes after a message cut short are taken as its rest (here a whole command vanishes into
+    its text), so the peer cannot see the cut; it sees the message stop arriving, and says so."""
+    await peer.greet()
+    cut = protocol.encode(protocol.Cmd(id=1, line="x" * 200))[:20]
+    swallowed = protocol.encode(protocol.Cmd(id=2, line="modules"))
+    await peer.send(cut + swallowed)
+    error = await peer.next_answer(timeout=protocol.PAUSE_LIMIT + 10)
+    assert error.type == "error" and not error.fatal, error
+    assert error.error == (f"incomplete message dropped: {len(cut) + len(swallowed)} bytes received, "
+                           f"then nothing more for {protocol.PAUSE_LIMIT:g} s")
+    reply, _ = await peer.command(3, "help nodes")
+    assert reply.ok and "nodes" in reply.output
 
 
 async def test_ten_bad_messages_in_a_row_close_the_connection(peer):

@@ -19,7 +19,7 @@ async def test_a_kernel_that_dies_before_its_welcome_is_reported_with_its_status
             async with KernelLink.spawn(env=env, cwd=tmp_path):
                 pass
     assert died.value.returncode == 3
-    assert str(died.value) == "the kernel exited with status 3"
+    assert str(died.value) == "the kernel ended: exit status 3"
 
 
 async def test_closing_the_link_stops_the_kernel_and_a_kill_is_seen(kernel):
@@ -27,7 +27,7 @@ async def test_closing_the_link_stops_the_kernel_and_a_kill_is_seen(kernel):
     kernel.process.kill()
     with trio.fail_after(10):
         assert await kernel.wait_exit() == -9
-    with pytest.raises(KernelDied, match="status -9"):
+    with pytest.raises(KernelDied, match="killed by SIGKILL"):
         await kernel.command("nodes")
 
 

@@ -1,6 +1,10 @@
 """The connection core with plain bytes: the handshake and bad input, as both roles see them."""
+import math
+
 import msgpack
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import protocol
 
@@ -113,3 +117,101 @@ def test_the_end_of_the_peers_stream_ends_the_connection_once_what_came_before_i
     assert events(connection) == [HELLO, protocol.NEED_DATA]  # what follows the hello awaits the decision
     connection.welcome(protocol.Welcome(version=1, server="t", snapshot={}))
     assert [type(event) for event in events(connection)] == [protocol.Refused, type(protocol.ENDED)]
+
+
+class Clock:
+    """Time as the test says it is."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def greeted(clock: Clock) -> protocol.Connection:
+    connection = server(clock=clock)
+    connection.receive_data(protocol.encode(HELLO))
+    connection.next_event()
+    connection.welcome(protocol.Welcome(version=1, server="t", snapshot={}))
+    return connection
+
+
+def test_a_message_cut_short_is_dropped_when_nothing_follows_and_the_next_one_is_taken():
+    clock = Clock()
+    connection = greeted(clock)
+    cmd = protocol.encode(protocol.Cmd(id=1, line="nodes"))
+    connection.receive_data(cmd + cmd[:5])  # a whole command, then the start of one cut short
+    assert events(connection) == [protocol.Cmd(id=1, line="nodes"), protocol.NEED_DATA]
+    clock.now = 1.5
+    assert connection.receive_timeout() == protocol.PAUSE_LIMIT - 1.5  # measured from the last bytes
+    clock.now = protocol.PAUSE_LIMIT
+    connection.receive_timed_out()
+    refused = connection.next_event()
+    assert refused.answer == protocol.Error(
+        error=f"incomplete message dropped: 5 bytes received, then nothing more for {protocol.PAUSE_LIMIT:g} s",
+        fatal=False)
+    assert connection.receive_timeout() == math.inf  # nothing held now
+    connection.receive_data(protocol.encode(protocol.Cmd(id=2, line="modules")))
+    assert events(connection) == [protocol.Cmd(id=2, line="modules"), protocol.NEED_DATA]
+
+
+def test_a_message_cut_short_that_swallows_what_keeps_coming_is_dropped_after_the_message_time_limit():
+    clock = Clock()
+    connection = greeted(clock)
+    connection.receive_data(b"\xda\xff\xff")  # a string of 65,535 bytes: the commands after it are its text
+    cmd = protocol.encode(protocol.Cmd(id=1, line="nodes"))
+    while clock.now < protocol.MESSAGE_TIME_LIMIT - 1:
+        clock.now += 1
+        connection.receive_data(cmd)
+        assert connection.next_event() is protocol.NEED_DATA
+    assert connection.receive_timeout() == 1.0
+    clock.now += 1
+    connection.receive_timed_out()
+    assert connection.next_event().answer.error.endswith(f"still incomplete after {protocol.MESSAGE_TIME_LIMIT:g} s")
+
+
+def test_the_limits_count_from_the_start_of_each_message_and_only_the_answering_side_applies_them():
+    clock = Clock()
+    connection = greeted(clock)
+    cmd = protocol.encode(protocol.Cmd(id=1, line="nodes"))
+    connection.receive_data(cmd[:5])
+    clock.now = protocol.MESSAGE_TIME_LIMIT - 1
+    connection.receive_data(cmd[5:] + cmd[:5])  # one ends, the next begins: its own limits apply
+    assert connection.receive_timeout() == protocol.PAUSE_LIMIT
+    client = protocol.Connection(protocol.CLIENT, name="tests", clock=clock)
+    client.send(HELLO)
+    client.receive_data(protocol.encode(protocol.Welcome(version=1, server="t", snapshot={}))[:5])
+    assert client.receive_timeout() == math.inf  # it waits for its server, however slow
+
+
+def test_a_hello_cut_short_is_a_bad_hello():
+    clock = Clock()
+    connection = server(clock=clock)
+    connection.receive_data(protocol.encode(HELLO)[:4])
+    clock.now = protocol.PAUSE_LIMIT
+    connection.receive_timed_out()
+    refused = connection.next_event()
+    assert refused.fatal and refused.answer.error.startswith("bad hello: incomplete message dropped: 4 bytes")
+
+
+@settings(max_examples=300)
+@given(st.lists(st.binary(max_size=300), max_size=6))
+def test_whatever_the_garbage_the_peer_is_never_left_waiting_in_silence(chunks):
+    """A reader that waits as the core says (:meth:`receive_timeout`) is told something, an answer
+    or an error, for everything it got; then it holds nothing, and a command sent alone is taken."""
+    clock = Clock()
+    connection = greeted(clock)
+    for chunk in chunks:
+        connection.receive_data(chunk)
+        clock.now += 0.001
+    taken = events(connection)
+    if connection.receive_timeout() < math.inf:  # part of a message is held: it is dropped in time
+        clock.now += connection.receive_timeout()
+        connection.receive_timed_out()
+        taken = events(connection)
+        assert isinstance(taken[-2], protocol.Refused)
+    assert connection.buffered == 0
+    if taken[-1] is not protocol.ENDED:  # (the tenth bad message in a row closes the connection)
+        connection.receive_data(protocol.encode(protocol.Cmd(id=7, line="nodes")))
+        assert events(connection)[0] == protocol.Cmd(id=7, line="nodes")

@@ -21,6 +21,7 @@ import protocol
 DOCUMENTED_ERRORS = re.compile(
     r"(malformed data: .+"
     r"|message larger than the limit of \d+ bytes"
+    r"|incomplete message dropped: \d+ bytes received, .+"
     r"|unknown message type .+; known: .+"
     r"|message without a 'type' field"
     r"|'\w+' message: .+"

@@ -17,7 +17,7 @@ async def test_a_blocked_event_loop_is_reported_to_every_client_and_abort_works_
         assert (await operator.command("run")).ok
         for conn in (operator, watcher):
             warning = await next_event(conn.events(), is_notice("event loop has been blocked"))
-            assert warning["level"] == "WARNING" and "by step 'block'" in warning["message"]
+            assert warning["level"] == "WARNING" and "while running step 'block'" in warning["message"]
         # The kernel reads the abort once the step returns; the waiting step after it is cancelled.
         with trio.fail_after(20):
             aborted = await watcher.command("abort")

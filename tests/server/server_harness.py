@@ -103,6 +103,18 @@ def is_running(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
+async def ended(pid: int) -> None:
+    """Return once ``pid`` has ended (Linux's pidfd: readable when the process terminates)."""
+    try:
+        exited = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return
+    try:
+        await trio.lowlevel.wait_readable(exited)
+    finally:
+        os.close(exited)
+
+
 def rss(pid: int) -> int:
     """The resident memory of ``pid`` in bytes (from /proc)."""
     for line in pathlib.Path(f"/proc/{pid}/status").read_text().splitlines():

@@ -67,7 +67,9 @@ def test_kernel_death_is_reported_at_once_and_init_recovers(terminal, tmp_path):
     term.wait_for(PROMPT + "$")
     term.type(f"load {script}")
     term.type("run")
-    term.wait_for(r"the kernel died \(exit status 3\)[\s\S]*" + PROMPT + "$")  # no command needed to see it
+    # No command needed to see it: the step failed, the run with it, and the kernel's end names the step.
+    term.wait_for(r"ERROR in \((\d+)\) die: KernelDied: exit status 3[\s\S]*"
+                  r"the kernel died \(exit status 3\) while running step 'die' \(sn \1\)[\s\S]*" + PROMPT + "$")
     term.type("init")
     term.wait_for(r"kernel started \(pid \d+\)[\s\S]*kernel started \(pid \d+\)")
     term.type("load seq.samples.a")
