@@ -93,13 +93,17 @@ class BlackBox:
         """Follow the engine's records: a step that becomes RUNNING is named, one that leaves it is not.
 
         The containers a step runs in (its Sequence, the root...) are running too, but the step
-        is what the operators need: the ``tree`` records say which nodes are containers.
+        is what the operators need: the ``tree`` records say which nodes are containers (a whole
+        snapshot, or the nodes an edit of the queue brings).
         """
         kind = record.get("kind")
         if kind == "tree":
-            snapshot = record["snapshot"]
-            nodes = walk_nodes([snapshot["root"], *snapshot["scripts"]])
-            self._containers = {node["sn"] for _, node in nodes if node["children"]}
+            if "snapshot" in record:
+                snapshot = record["snapshot"]
+                tops, self._containers = [snapshot["root"], *snapshot["scripts"]], set()
+            else:
+                tops = record.get("nodes") or []
+            self._containers |= {node["sn"] for _, node in walk_nodes(tops) if node["children"]}
         if kind != "state" or record["sn"] in self._containers:
             return
         sn = record["sn"]

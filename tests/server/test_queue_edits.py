@@ -168,3 +168,33 @@ async def test_queue_edits_are_the_operators_loading_code_the_engineers_and_all_
     assert refused == [*(("control-room-wall", line, "operator") for line in (
         f"move {gamma} --first", f"remove {alpha}", "pause", "resume", f"requeue {beta}")),
         ("night-ops", f"replace {gamma} other.json", "engineer"), ("night-ops", f"load alpha --after {gamma}", "engineer")]
+
+
+CRASHING = """
+import os
+
+from seq.lib.nodes import Sequence
+
+async def crash():
+    os._exit(3)
+
+def create_sequence(*args, **kw):
+    return Sequence.create(crash, name="crashing", **kw)
+"""
+
+
+async def test_a_kernel_dying_in_an_item_inserted_during_the_run_is_reported_with_its_step(night):
+    (night / "crashing.py").write_text(CRASHING)
+    async with running_server(cwd=night) as server, server.connect("operator") as operator:
+        assert (await operator.command("load gate")).ok
+        events = operator.events()
+        assert (await operator.command("run")).ok
+        await next_event(events, is_run("paused"))  # at the gate's breakpoint
+        snapshot = await snapshot_of(operator)
+        inside = next(node["sn"] for node in snapshot["scripts"][0]["children"] if node["name"] == "inside")
+        assert (await operator.command(f"load crashing --after {sn_of(snapshot, 'gate')}")).ok
+        crash = next(node["sn"] for node in (await snapshot_of(operator))["scripts"][1]["children"]
+                     if node["name"] == "crash")
+        assert (await operator.command(f"resume {inside}")).ok
+        died = await next_event(events, is_notice("the kernel died"))
+        assert f"while running step 'crash' (sn {crash})" in died["message"]
