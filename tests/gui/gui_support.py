@@ -123,8 +123,12 @@ class Observer:
 
     def wait_for(self, predicate, since=0, timeout=60):
         """The first event (after ``since``) satisfying ``predicate``, and when it arrived (waiting for it)."""
+        looked = since  # events before this one were looked at already: each arrival looks at the new ones only
+
         def found():
-            return next((e for e in self.events[since:] if predicate(e[0])), None)
+            nonlocal looked
+            new, looked = self.events[looked:], len(self.events)
+            return next((e for e in new if predicate(e[0])), None)
 
         with self.arrived:
             event = self.arrived.wait_for(found, timeout)
