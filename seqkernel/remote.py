@@ -163,7 +163,7 @@ class RemoteSequencer:
             async with self._connection() as connection:
                 events = connection.events()
                 _drain(events)
-                await self._checked(connection, "run")
+                await self._checked(connection, "run", during="the run")  # lost before its reply: lost in the run
                 running = True
                 await self._follow(connection, events)
                 running = False
@@ -223,15 +223,15 @@ class RemoteSequencer:
             return
         raise self._lost(f"no answer for {LIVENESS_TIMEOUT:g} s")
 
-    def _lost(self, why: str) -> RemoteError:
+    def _lost(self, why: str, during: str = "the run") -> RemoteError:
         where = f" at {self._target.address}" if self._target else ""
-        return RemoteError(f"lost {self.name}{where} during the run: {why}", sequencer=self.name)
+        return RemoteError(f"lost {self.name}{where} during {during}: {why}", sequencer=self.name)
 
-    async def _checked(self, connection: Connection, line: str) -> protocol.Reply:
+    async def _checked(self, connection: Connection, line: str, during: str | None = None) -> protocol.Reply:
         try:
             reply = await connection.command(line)
         except ConnectionClosed as exc:
-            raise RemoteError(f"lost {self.name} during {_verb(line)}: {exc}", sequencer=self.name) from None
+            raise self._lost(str(exc), during or _verb(line)) from None
         if not reply.ok:
             raise RemoteError(f"{self.name} refused {_verb(line)}: {reply.error}", sequencer=self.name)
         return reply
