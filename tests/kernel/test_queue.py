@@ -274,3 +274,30 @@ async def run_to_end(kernel, line="run"):
     await ok(kernel, line)
     with trio.fail_after(10):
         return await kernel.wait_for(lambda m: m.type == "event" and m.kind == "run" and m.status != "running")
+
+
+HANDMADE_OB = '''
+from seq.lib.nodes import Template
+from seq.lib.ob import OB
+
+
+async def expose():
+    pass
+
+
+def create_sequence(*args, **kw):
+    return OB.create(Template.create(expose, name="by_hand"), name="handmade")
+'''
+
+
+async def test_requeue_of_a_template_a_script_built_says_to_requeue_the_script(kernel, scripts):
+    (scripts / "handmade.py").write_text(HANDMADE_OB)
+    await ok(kernel, "load handmade")
+    handmade, = (await ok(kernel, "snapshot")).data["scripts"]
+    template = next(node for node in handmade["children"] if node["name"] == "by_hand")
+    snapshot = (await ok(kernel, "snapshot")).data
+    refusal = (await fails(kernel, f"requeue {template['sn']}")).error
+    assert f"({template['sn']}) by_hand was built by its script, not from an entry of the OB: requeue the script " \
+           "instead" in refusal
+    assert (await ok(kernel, "snapshot")).data == snapshot
+    assert (await ok(kernel, f"requeue {handmade['sn']}")).output.endswith("2 of 2 in the queue")
