@@ -7,7 +7,7 @@ by the kernel, the shell, the server and every client. The processes own the
 sockets; this package owns the meaning. The specification is
 ``protocol/README.md``.
 """
-from ._codec import MAX_MESSAGE_SIZE, Decoder, encode
+from ._codec import MAX_MESSAGE_SIZE, Decoder, encode, encode_event
 from ._commands import (
     BY_NAME as COMMANDS,
     ENGINEER,
@@ -99,6 +99,7 @@ __all__ = [
     "quoted",
     "notice",
     "encode",
+    "encode_event",
     "Decoder",
     "Role",
     "CLIENT",

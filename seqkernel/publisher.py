@@ -95,8 +95,7 @@ class Publisher:
             record = {**record, "ts": time.time()}
         if record.get("kind") == "log" and len(record.get("message") or "") > MAX_LOG_TEXT:
             record = {**record, "message": _shortened(record["message"])}
-        event = protocol.Event(**record)
-        self._queue_entry(protocol.encode(event, self.max_message_size), record.get("sn"), kind=record["kind"])
+        self._queue_entry(protocol.encode_event(record, self.max_message_size), record.get("sn"), kind=record["kind"])
 
     def publish_output(self, stream: str, text: str) -> None:
         """Queue captured output (called from the capture threads)."""

@@ -92,3 +92,5 @@ def _reply(ok):
 
 
 messages = st.one_of(*(_message(cls) for cls in protocol.MESSAGE_TYPES.values()))
+
+events = _message(protocol.Event)

@@ -1,10 +1,12 @@
 """Message classes: construction validates, and every problem names the message type and field."""
+import re
+
 import msgpack
 import pytest
 from hypothesis import given
 
 import protocol
-from protocol_strategies import messages
+from protocol_strategies import events, messages
 
 
 @given(messages)
@@ -117,3 +119,21 @@ def test_encode_refuses_what_is_not_a_message_and_what_is_too_large():
         protocol.encode({"type": "cmd", "id": 1, "line": "run"})
     with pytest.raises(protocol.ProtocolError, match="'cmd' message of 1038 bytes exceeds the limit of 1000 bytes"):
         protocol.encode(protocol.Cmd(id=1, line="x" * 1016), max_size=1000)
+
+
+@given(events)
+def test_an_event_body_encodes_as_its_event(event):
+    assert protocol.encode_event(dict(event)) == protocol.encode(event)
+
+
+@pytest.mark.parametrize("field", ["sn", "flags", "extra"])
+def test_an_event_body_is_checked_as_its_event_would_be(field):
+    body = {k: v for k, v in _valid("event", "state").items() if k != "type"}
+    broken = {k: v for k, v in body.items() if k != field} if field in body else {**body, field: 1}
+    with pytest.raises(protocol.ProtocolError) as built:
+        protocol.Event(**broken)
+    with pytest.raises(protocol.ProtocolError, match=f"^{re.escape(str(built.value))}$"):
+        protocol.encode_event(broken)
+    size = len(protocol.encode_event(body))
+    with pytest.raises(protocol.ProtocolError, match=f"'event' message of {size} bytes exceeds the limit of {size - 1} bytes"):
+        protocol.encode_event(body, max_size=size - 1)
