@@ -5,7 +5,8 @@ and a task, and proves nothing. So, with no I/O here (the server asks, this
 answers):
 
 - at most ``max_pending`` connections wait to be greeted at once, at most
-  ``max_pending_per_peer`` of them from one address (an HTTP connection counts
+  ``max_pending_per_peer`` of them from one address (by default a quarter of
+  ``max_pending``, so a few addresses cannot fill it; an HTTP connection counts
   until its websocket is greeted: a page's files come on such connections);
 - each address has a budget of failures (a wrong token, a refused or malformed
   ``hello``, one that never came): ``failure_burst`` at once, refilled at
@@ -23,7 +24,6 @@ from collections import Counter
 from collections.abc import Callable
 
 DEFAULT_MAX_PENDING = 128
-DEFAULT_MAX_PENDING_PER_PEER = DEFAULT_MAX_PENDING // 4
 DEFAULT_FAILURE_BURST = 20
 DEFAULT_FAILURES_PER_SECOND = 1.0
 
@@ -56,12 +56,12 @@ class Doorway:
     """The limits, and the counts they are checked against."""
 
     def __init__(self, *, max_pending: int = DEFAULT_MAX_PENDING,
-                 max_pending_per_peer: int = DEFAULT_MAX_PENDING_PER_PEER,
+                 max_pending_per_peer: int | None = None,
                  failure_burst: int = DEFAULT_FAILURE_BURST,
                  failures_per_second: float = DEFAULT_FAILURES_PER_SECOND,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.max_pending = max_pending
-        self.max_pending_per_peer = max_pending_per_peer
+        self.max_pending_per_peer = max_pending_per_peer or max(max_pending // 4, 1)
         self.failure_burst = failure_burst
         self.failures_per_second = failures_per_second
         self._clock = clock

@@ -184,8 +184,7 @@ def main(args: argparse.Namespace) -> int:
         trio.run(partial(server.serve, args.address, component, audit, **options, shell_argv=shell_argv,
                          queue_limit=args.client_queue, max_clients=args.max_clients,
                          max_message_size=args.max_message_size, config=config, registry=args.redis,
-                         doorway=Doorway(max_pending=args.max_pending, max_pending_per_peer=max(args.max_pending // 4, 1),
-                                         failure_burst=args.failed_attempts)))
+                         doorway=Doorway(max_pending=args.max_pending, failure_burst=args.failed_attempts)))
     except BaseException as failure:  # noqa: BLE001 (what trio.run raises may come in a group)
         return _exit_status(failure, args.address)
     return 0
