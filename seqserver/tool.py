@@ -28,6 +28,17 @@ from seqserver.doorway import DEFAULT_FAILURE_BURST, DEFAULT_MAX_PENDING, Doorwa
 from seqclient.errors import leaves
 
 
+def _at_least_one(text: str) -> int:
+    """A count or size that must be positive: 0 or less would turn every client away, silently."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
+
+
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--address",
@@ -73,7 +84,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tls-key", metavar="FILE", help="the private key of --tls-cert (PEM)")
     parser.add_argument(
         "--client-queue",
-        type=int,
+        type=_at_least_one,
         default=server.DEFAULT_QUEUE_LIMIT,
         metavar="BYTES",
         help="bytes queued for a slow client past which its state, log and output events are dropped until "
@@ -82,14 +93,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--max-clients",
-        type=int,
+        type=_at_least_one,
         default=server.DEFAULT_MAX_CLIENTS,
         metavar="N",
         help=f"clients served at once; more are refused [default: {server.DEFAULT_MAX_CLIENTS}]",
     )
     parser.add_argument(
         "--max-message-size",
-        type=int,
+        type=_at_least_one,
         default=protocol.MAX_MESSAGE_SIZE,
         metavar="BYTES",
         help="largest message accepted from a client; a larger one is refused with an error "
@@ -98,17 +109,17 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
     door = parser.add_argument_group("connections not yet greeted")
-    door.add_argument("--max-pending", type=int, default=DEFAULT_MAX_PENDING, metavar="N",
+    door.add_argument("--max-pending", type=_at_least_one, default=DEFAULT_MAX_PENDING, metavar="N",
                       help="connections waiting to be greeted at once (HTTP ones included), at most a quarter of "
                       f"them from one address; more are turned away [default: {DEFAULT_MAX_PENDING}]")
-    door.add_argument("--failed-attempts", type=int, default=DEFAULT_FAILURE_BURST, metavar="N",
+    door.add_argument("--failed-attempts", type=_at_least_one, default=DEFAULT_FAILURE_BURST, metavar="N",
                       help="failed attempts (wrong token, bad or missing hello) an address may make at once; then "
                       f"one a second, others turned away [default: {DEFAULT_FAILURE_BURST}]")
     audit = parser.add_argument_group("audit trail")
     audit.add_argument("--audit-log", type=pathlib.Path, metavar="PATH",
                        help="where to append the audit trail (who changed what, when, and how it ended; see seqtool "
                        "audit) [default: ~/.local/state/seq/audit/seqserver-PORT.jsonl]")
-    audit.add_argument("--audit-max-bytes", type=int, default=DEFAULT_MAX_BYTES, metavar="BYTES",
+    audit.add_argument("--audit-max-bytes", type=_at_least_one, default=DEFAULT_MAX_BYTES, metavar="BYTES",
                        help=f"size at which the audit log is rotated [default: {DEFAULT_MAX_BYTES}]")
     audit.add_argument("--audit-backups", type=int, default=DEFAULT_BACKUPS, metavar="N",
                        help=f"rotated audit logs kept [default: {DEFAULT_BACKUPS}]")

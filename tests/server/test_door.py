@@ -2,6 +2,8 @@
 who they are cannot crowd out an operator. Several "hosts" are addresses of 127.0.0.0/8."""
 import contextlib
 import re
+import subprocess
+import sys
 
 import msgpack
 import pytest
@@ -81,3 +83,14 @@ async def test_an_http_request_whose_body_never_comes_holds_one_place_at_the_doo
         assert answer.startswith(b"HTTP/1.1 429") and b"waiting to be greeted" in answer
         async with server.connect("operator") as operator:
             assert (await operator.command("modules")).ok
+
+
+@pytest.mark.parametrize("option", ["--max-pending", "--failed-attempts", "--max-clients", "--client-queue",
+                                    "--max-message-size", "--audit-max-bytes"])
+@pytest.mark.parametrize("value", ["0", "many"])
+def test_a_limit_that_would_turn_every_client_away_is_refused_at_start(option, value):
+    result = subprocess.run([sys.executable, "-m", "seqserver", "--address", "127.0.0.1:0", option, value],
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2, result.stderr
+    assert f"argument {option}: " in result.stderr
+    assert ("must be 1 or more" if value != "many" else "not a whole number: 'many'") in result.stderr
