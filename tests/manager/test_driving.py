@@ -220,8 +220,10 @@ async def test_a_step_loads_an_ob_there_sets_a_variable_and_runs_it_to_its_end(d
         assert (await esw.run_end())["status"] == "finished"
         assert "refused: IRIS@ESW_drive has no template variable 'exptime' in OB 0 (its variables: label)" in \
             esw.logs()
-        # IRIS ran its own script, then the OB, with the variable ESW set: seen by IRIS's own clients...
-        assert "exposing as ESW said" in iris.logs() and "IRIS simulating: True" in iris.logs()
+        # IRIS ran its own script, then the OB, with the variable ESW set: seen by IRIS's own clients
+        # (on connections of their own, so waited for)...
+        await iris.until("log", message="exposing as ESW said")
+        await iris.until("log", message="IRIS simulating: True")
         assert (await iris.run_end())["status"] == "finished"
         # ...and not by ESW's, whose step only waited for it.
         assert not any("exposing" in line for line in esw.logs())
@@ -312,8 +314,8 @@ async def test_the_sample_night(observatory, monkeypatch):
             await checked(esw.connection, "setvar 0 0 nexp 2")
             await checked(esw.connection, "run")
             assert (await esw.run_end())["status"] == "finished", esw.events
-            assert "exposure 2/2 of 0.2 s: 100 %" in iris.logs()
-            assert "slew: 100 %" in tcs.logs()
+            await iris.until("log", message="exposure 2/2 of 0.2 s: 100 %")  # (other connections: waited for)
+            await tcs.until("log", message="slew: 100 %")
             assert "IRIS exposures done" in esw.logs()
     finally:
         observatory.sm("shutdown", "IRIS_ifsonly", config=NIGHT / "seq.yaml")
