@@ -21,6 +21,7 @@ from .log import lib_logger, task_record
 from .states import RTFLAG, State, flag_names
 from .steps import StepExit
 
+SLICE = 0.001  # seconds steps run back to back in one asyncio task before the event loop turns
 FRESH = "fresh"
 RETRY = "retry"
 CONTINUE = "continue"
@@ -82,6 +83,7 @@ class Run:
         self.waiting = {}
         self.answers = {}
         self.asking = {}  # open dialogs: node -> the request published
+        self._slice_ends = time.monotonic() + SLICE  # see share_the_loop
 
     # -- states ---------------------------------------------------------------
 
@@ -176,7 +178,19 @@ class Run:
             if failure is not None:
                 return index, failure
             index += 1
+            await self.share_the_loop()
         return index, None
+
+    async def share_the_loop(self):
+        """(asyncio) Between two steps of one asyncio task, let the event loop turn once its slice is used up.
+
+        Steps that never wait (quick ones) would otherwise hold the loop for the whole Sequence
+        or Loop: an ``abort`` could not be read, events would not be written but pile up (and be
+        dropped), and the kernel would miss its heartbeats.
+        """
+        if time.monotonic() >= self._slice_ends:
+            await asyncio.sleep(0)
+            self._slice_ends = time.monotonic() + SLICE
 
     async def _asyncio_step(self, node):
         """(asyncio) Run one asyncio step in the current asyncio task; returns its exception, if it raised one."""
@@ -432,6 +446,7 @@ class _AsyncioTurns:
         failure = await run._asyncio_step(node)
         if failure is not None:
             raise _StepFailed(node, failure)
+        await run.share_the_loop()
 
     async def execute_in_order(self, nodes):
         for node in nodes:

@@ -268,3 +268,30 @@ async def test_the_kernel_logs_to_kernel_log_in_its_session_directory(kernel, tm
     assert "line='load seq.samples.a'" in log
     assert "command failed" in log and "no node with serial number 99" in log
     assert "kernel stopped" in log
+
+
+QUICK_STEPS = """
+    from seq.lib.nodes import Action, Sequence
+
+    async def noop():
+        pass
+
+    def create_sequence(*args, **kw):
+        return Sequence.create(*(Action(noop, name=f"step{i}") for i in range(20_000)), name="quick", **kw)
+"""
+
+
+async def test_abort_stops_a_long_sequence_of_steps_that_never_wait(kernel, tmp_path):
+    """Asyncio steps that never wait run back to back in one asyncio task; the kernel's event loop
+    still turns between them, so the run's events flow while it runs and an abort stops it mid-way."""
+    await ok(kernel, f"load {write_module(tmp_path, 'quick', QUICK_STEPS)}", timeout=60)
+    await ok(kernel, "run")
+    with trio.fail_after(30):
+        await kernel.wait_for(event("state", name="step0", state="FINISHED"))
+    assert (await ok(kernel, "abort")).output == "aborted"
+    with trio.fail_after(30):
+        assert (await kernel.wait_for(run_stopped))[-1].status == "aborted"
+    steps = [node for node in (await ok(kernel, "snapshot")).data["scripts"][0]["children"]
+             if node["name"].startswith("step")]
+    finished = sum(step["state"] == "FINISHED" for step in steps)
+    assert 0 < finished < len(steps) == 20_000
