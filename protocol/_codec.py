@@ -154,19 +154,23 @@ class Decoder:
         decoded: list[Message] = []
         while True:
             try:
-                for item in self._unpacker:
-                    start, self._boundary = self._boundary, self._unpacker.tell()
-                    if not isinstance(item, dict):
+                # (the loop every received message takes, hence its locals)
+                unpacker, window, make, append = self._unpacker, self._window, self._make, decoded.append
+                end = self._boundary - self._window_start  # of the last message taken, in the window
+                for item in unpacker:
+                    start, end = end, unpacker.tell() - self._window_start
+                    self._boundary = end + self._window_start
+                    if type(item) is not dict:
                         raise self._lose_step(
                             f"malformed data: expected a message (a map), got {type(item).__name__}", decoded
                         )
                     try:
-                        message = self._make(item)
+                        message = make(item)
                     except ProtocolError as exc:
                         raise ProtocolError(str(exc), messages=decoded) from None
-                    message._wire = bytes(self._window[start - self._window_start:self._boundary - self._window_start])
-                    decoded.append(message)
-                del self._window[:self._boundary - self._window_start]
+                    message._wire = bytes(window[start:end])
+                    append(message)
+                del window[:end]
                 self._window_start = self._boundary
             except ProtocolError:
                 raise
