@@ -1,7 +1,10 @@
 """The kernel's outgoing buffer: everything it sends, in order, in bounded memory.
 
 Replies, protocol errors and events are encoded when they are queued and sent by
-one writer task, so the peer sees them in the order they happened. Events come
+one writer task, so the peer sees them in the order they happened (once a batch
+is worth sending, the event loop's thread writes what the stream takes at once
+as it queues: steps run back to back give the writer task a turn only now and
+then). Events come
 from the engine (synchronously, in the trio thread) and from the output capture
 threads; neither may block, so queuing never waits. What keeps memory bounded
 when the reader falls behind is coalescing, applied only while more than
@@ -32,6 +35,7 @@ import protocol
 
 HIGH_WATER = 2 * 1024 * 1024
 BATCH = 256 * 1024  # bytes handed to one send_all
+SEND_AT_ONCE = 64 * 1024  # backlog the thread of the event loop writes itself as it queues (see _send_now)
 FLUSH_INTERVAL = 0.001  # seconds a burst of events may be gathered before it is sent
 DROPPABLE = frozenset({"log", "output"})
 MAX_LOG_TEXT = 1024 * 1024  # characters of one log message; the rest is cut (output comes in 64 KiB pieces)
@@ -145,6 +149,8 @@ class Publisher:
                     self._replaceable_state.pop(sn, None)  # keep that node's earlier state in place
             wake = self._writer_waiting
             self._writer_waiting = False
+        if self._size >= SEND_AT_ONCE and threading.get_ident() == self._trio_thread:
+            self._send_now()
         if wake:
             if threading.get_ident() == self._trio_thread:
                 self._wakeup.set()
@@ -153,6 +159,28 @@ class Publisher:
                     self._token.run_sync_soon(self._wakeup.set)
                 except trio.RunFinishedError:
                     pass  # the kernel is stopping: there is no writer left to wake
+
+    def _send_now(self) -> None:
+        """Write a batch from the thread of the event loop as it queues, as much as the stream takes
+        without waiting; what it does not take is left for the writer task.
+
+        Steps that run back to back (quick asyncio steps, a ``schedule``) let the loop turn only now
+        and then, and the writer task would run as seldom: the backlog would grow to the high-water
+        mark and events be dropped while the reader waits for them.
+        """
+        with self._lock:
+            if self._unsent or self._fd is None or self._closed:
+                return  # the writer task is finishing a batch: what follows waits its turn
+            batch = memoryview(b"".join(self._take_locked()))
+            try:
+                batch = batch[os.write(self._fd, batch):]
+            except BlockingIOError:
+                pass
+            except OSError:
+                pass  # the peer is gone: the writer task finds out and ends the connection
+            self._unsent = batch
+        if self._size <= self.high_water:
+            self._room.set()
 
     # -- the writer side (trio) -----------------------------------------------------------
 
@@ -177,7 +205,7 @@ class Publisher:
         while True:
             await self._hold_back(last_send + FLUSH_INTERVAL)
             batch = self._take_batch()
-            if batch:
+            if batch or self._unsent:  # (_unsent: the rest of a batch _send_now began)
                 if self._fd is None:
                     await stream.send_all(batch)
                 else:
@@ -203,7 +231,8 @@ class Publisher:
         """Write a batch to the descriptor, waiting while it is full; what is left stays in ``_unsent``,
         where a thread can finish it while the event loop is blocked (see send_queued_from_thread)."""
         with self._lock:
-            self._unsent = memoryview(batch)
+            if batch:  # after the rest of one _send_now began, if any
+                self._unsent = memoryview(b"".join([self._unsent, batch]) if self._unsent else batch)
         while True:
             with self._lock:
                 try:
@@ -218,21 +247,26 @@ class Publisher:
             await trio.lowlevel.wait_writable(self._fd)
         await trio.lowlevel.checkpoint()
 
-    def _take_batch(self) -> bytes:
+    def _take_locked(self) -> list[bytes]:
+        """(holding the lock) Take up to a batch of what is queued, in order."""
         parts, taken = [], 0
+        while self._queue and taken < BATCH:
+            entry = self._queue.popleft()
+            if entry.sn is not None and self._replaceable_state.get(entry.sn) is entry:
+                del self._replaceable_state[entry.sn]
+            if entry.data is None:
+                continue
+            parts.append(entry.data)
+            taken += len(entry.data)
+            self._size -= len(entry.data)
+        return parts
+
+    def _take_batch(self) -> bytes:
         with self._lock:
-            while self._queue and taken < BATCH:
-                entry = self._queue.popleft()
-                if entry.sn is not None and self._replaceable_state.get(entry.sn) is entry:
-                    del self._replaceable_state[entry.sn]
-                if entry.data is None:
-                    continue
-                parts.append(entry.data)
-                taken += len(entry.data)
-                self._size -= len(entry.data)
+            parts = self._take_locked()
             self._urgent = False
             notice = self._dropped_notice() if self._size <= self.high_water else None
-            if not parts and notice is None:
+            if not parts and notice is None and not self._unsent:
                 self._wakeup = trio.Event()
                 self._writer_waiting = True
         if self._size <= self.high_water:

@@ -69,3 +69,21 @@ async def test_a_reader_that_keeps_up_gets_every_event_in_order():
         events = await read_everything(reader_end, lambda got: len(got) == 3000)
         nursery.cancel_scope.cancel()
     assert [int(m.state[4:]) for m in events] == list(range(3000))
+
+
+async def test_events_queued_while_the_loop_does_not_turn_are_written_as_they_are_queued():
+    """Code that runs long without letting trio's loop turn (steps run back to back) still has its
+    events on the wire as soon as a batch is worth sending, not when the writer task next runs."""
+    left, right = socket.socketpair()
+    kernel_end = trio.SocketStream(trio.socket.from_stdlib_socket(left))
+    publisher = Publisher()
+    async with trio.open_nursery() as nursery:
+        await nursery.start(publisher.run_writer, kernel_end)
+        for n in range(3000):  # some 200 KB, with no checkpoint: the writer task cannot run meanwhile
+            publisher.publish(state(n % 7, n))
+        arrived = right.recv(1 << 20, socket.MSG_DONTWAIT)
+        assert len(arrived) >= 64 * 1024
+        decoded = protocol.Decoder().feed(arrived)
+        assert [int(m.state[4:]) for m in decoded] == list(range(len(decoded)))
+        nursery.cancel_scope.cancel()
+    right.close()
