@@ -11,7 +11,7 @@ reads slowly), or give up on the peer.
 from __future__ import annotations
 
 import collections
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import trio
@@ -41,12 +41,12 @@ class Outbox:
         """Queue one message."""
         self.put_all([(data, tag)])
 
-    def put_all(self, items: list[tuple[bytes, Any]]) -> None:
-        """Queue messages (bytes and tag), in order."""
+    def put_all(self, items: Sequence[tuple[bytes, Any]], size: int | None = None) -> None:
+        """Queue messages (bytes and tag), in order; ``size`` is their bytes, if the caller knows."""
         if self._finished:
             return
         self._items.extend(items)
-        self.size += sum(len(data) for data, _ in items)
+        self.size += sum(len(data) for data, _ in items) if size is None else size
         self._queued.unpark()
 
     def discard(self, unwanted: Callable[[Any], bool]) -> int:

@@ -131,7 +131,7 @@ class DirectoryFeed:
         events = [_event("listed", following.registry, entries=[entry.to_dict() for entry in entries])]
         if following.unreachable is not None:
             events.append(_event(UNREACHABLE, following.registry, why=following.unreachable))
-        client.offer([Outgoing(event) for event in events])
+        client.offer([Outgoing.of(event) for event in events])
         return following.registry, entries
 
     def _unwatch(self, client: Client) -> Outcome:
@@ -199,7 +199,7 @@ class DirectoryFeed:
         else:
             event = _event(change.kind, registry, entry=change.entry.to_dict(),
                            **({"why": change.why} if change.kind == REMOVED else {}))
-        outgoing = [Outgoing(event)]
+        outgoing = [Outgoing.of(event)]
         for client, watch in self._watches.items():
             if change.entry is None or matches(watch.pattern, change.entry.name):
                 client.offer(outgoing)

@@ -23,7 +23,7 @@ Replies, protocol errors and the other event kinds (``run``, ``error``,
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import structlog
 import trio
@@ -46,14 +46,16 @@ HARD_LIMIT_FACTOR = 4
 STUCK_AFTER = 60.0  # seconds a client may take to read one batch before it is disconnected
 
 
-class Outgoing:
-    """One event on its way to clients: its bytes (encoded once however many clients get it) and kind."""
+class Outgoing(NamedTuple):
+    """One event on its way to clients: its bytes (encoded once however many clients get it) and kind,
+    the very pair each client's queue holds (so a burst is queued for every client as it is)."""
 
-    __slots__ = ("encoded", "kind")
+    encoded: bytes
+    kind: str
 
-    def __init__(self, event: protocol.Event) -> None:
-        self.encoded = protocol.encode(event)
-        self.kind = TREE_EDIT if event.kind == "tree" and event.snapshot is None else event.kind
+    @classmethod
+    def of(cls, event: protocol.Event) -> Outgoing:
+        return cls(protocol.encode(event), TREE_EDIT if event.kind == "tree" and event.snapshot is None else event.kind)
 
 
 class Client:
@@ -80,13 +82,13 @@ class Client:
         """Queue the bytes of a message that must arrive (the welcome)."""
         self.outbox.put(data)
 
-    def offer(self, events: list[Outgoing]) -> None:
-        """Queue events, leaving out what they supersede and, for a client too far behind, what it can
-        do without."""
+    def offer(self, events: list[Outgoing], size: int | None = None) -> None:
+        """Queue events (``size``: their bytes, when the caller has counted them for every client),
+        leaving out what they supersede and, for a client too far behind, what it can do without."""
         if any(event.kind == "tree" for event in events):
             self.outbox.discard(lambda kind: kind in SUPERSEDED_BY_TREE)
         if not self.dropped and self.outbox.size <= self._queue_limit:
-            self.outbox.put_all([(event.encoded, event.kind) for event in events])  # the usual case
+            self.outbox.put_all(events, size)  # the usual case
             return
         for event in events:
             if event.kind in SUPERSEDED_BY_SNAPSHOT:

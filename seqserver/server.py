@@ -179,9 +179,10 @@ class Server:
         outgoing = []
         for event in events:
             self.snapshot.apply(event)
-            outgoing.append(Outgoing(event))
+            outgoing.append(Outgoing.of(event))
+        size = sum(len(event.encoded) for event in outgoing)
         for client in self.clients:
-            client.offer(outgoing)
+            client.offer(outgoing, size)
 
     async def handle_connection(self, stream: trio.SocketStream) -> None:
         """Serve one accepted connection: protocol or HTTP, told apart by its first bytes."""

@@ -9,15 +9,15 @@ from seqserver.server import StreamTransport
 
 
 def state(sn: int) -> Outgoing:
-    return Outgoing(protocol.Event(kind="state", ts=1.0, sn=sn, id=f"n{sn}", name="n", state="RUNNING", flags=[]))
+    return Outgoing.of(protocol.Event(kind="state", ts=1.0, sn=sn, id=f"n{sn}", name="n", state="RUNNING", flags=[]))
 
 
 def tree(action: str = "loaded") -> Outgoing:
-    return Outgoing(protocol.Event(kind="tree", ts=1.0, action=action, snapshot=protocol.empty_snapshot()))
+    return Outgoing.of(protocol.Event(kind="tree", ts=1.0, action=action, snapshot=protocol.empty_snapshot()))
 
 
 def run(status: str) -> Outgoing:
-    return Outgoing(protocol.Event(kind="run", ts=1.0, status=status))
+    return Outgoing.of(protocol.Event(kind="run", ts=1.0, status=status))
 
 
 def client(queue_limit: int = 10_000):
