@@ -39,6 +39,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
 from ._codec import MAX_MESSAGE_SIZE, Decoder, encode
 from ._errors import ProtocolError
@@ -103,6 +104,7 @@ class Refused:
         return self.answer.fatal
 
 
+_TAKEN_AS_THEY_COME = frozenset({Event, Reply})  # by the side that connects, once welcomed
 _CLIENT_SENDS = frozenset({"hello", "cmd"})
 _SERVER_SENDS = frozenset({"welcome", "reply", "event", "error"})
 
@@ -198,6 +200,21 @@ class Connection:
             judged = self._judge_as_server(item) if self.role is SERVER else self._judge_as_client(item)
             if judged is not None:
                 return judged
+
+    def next_events(self) -> list[Message | Refused]:
+        """What :meth:`next_event` would return, call after call, until it would say ``NEED_DATA`` or
+        ``ENDED`` (ask it then which): a busy stream's burst in one call. Once welcomed, the side
+        that connects takes replies and events as they come, so a burst of them is taken in one sweep."""
+        taken: list[Message | Refused] = []
+        received = self._received
+        while True:
+            if self.role is CLIENT and self.state is State.OPEN:
+                while received and type(received[0]) in _TAKEN_AS_THEY_COME:
+                    taken.append(cast(Message, received.popleft()))  # an Event or a Reply (just seen)
+            event = self.next_event()
+            if isinstance(event, (NeedData, Ended)):
+                return taken
+            taken.append(event)
 
     def _judge_as_server(self, item: Message | ProtocolError) -> Message | Refused | None:
         greeting = self.state is State.GREETING

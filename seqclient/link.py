@@ -204,17 +204,20 @@ class Link:
                 self.closed_reason = self.closed_reason or f"connection lost: {exc}"
                 data = b""
             self.connection.receive_data(bytes(data))
-            messages: list[protocol.Message] = []
-            while not isinstance(event := self.connection.next_event(), (protocol.NeedData, protocol.Ended)):
-                if isinstance(event, protocol.Refused):
-                    event = event.answer
-                if isinstance(event, protocol.Error) and event.fatal:
-                    self.closed_reason = f"closed by the {self.peer}: {event.error}"
-                messages.append(event)
+            messages = [event if type(event) is protocol.Event else self._reported(event)
+                        for event in self.connection.next_events()]
             if messages:
                 return messages
-            if event is protocol.ENDED:
+            if self.connection.next_event() is protocol.ENDED:
                 return None
+
+    def _reported(self, event: protocol.Message | protocol.Refused) -> protocol.Message:
+        """A message taken from the connection as it goes on (what it refused, as its error)."""
+        if isinstance(event, protocol.Refused):
+            event = event.answer
+        if isinstance(event, protocol.Error) and event.fatal:
+            self.closed_reason = f"closed by the {self.peer}: {event.error}"
+        return event
 
     def _close(self, reason: str) -> None:
         if self.closed_reason is None:

@@ -215,3 +215,25 @@ def test_whatever_the_garbage_the_peer_is_never_left_waiting_in_silence(chunks):
     if taken[-1] is not protocol.ENDED:  # (the tenth bad message in a row closes the connection)
         connection.receive_data(protocol.encode(protocol.Cmd(id=7, line="nodes")))
         assert events(connection)[0] == protocol.Cmd(id=7, line="nodes")
+
+
+SERVER_SAYS = st.sampled_from([
+    protocol.encode(protocol.Event(kind="run", ts=1.0, status="running")),
+    protocol.encode(protocol.Reply(id=1, ok=True, output="")),
+    protocol.encode(protocol.Error(error="bad", fatal=False)),
+    protocol.encode(protocol.Error(error="gone", fatal=True)),
+    protocol.encode(protocol.Welcome(version=1, server="t", snapshot={})),
+    msgpack.packb({"type": "cmd", "id": 1, "line": "x"}),  # not what a client is sent
+    msgpack.packb({"type": "event", "kind": "run"}),  # an invalid event
+    b"\xc1",  # not msgpack
+])
+
+
+@given(st.booleans(), st.lists(SERVER_SAYS, max_size=12))
+def test_a_burst_taken_at_once_is_what_it_gives_message_by_message(welcomed, said):
+    one_by_one, at_once = (protocol.Connection(protocol.CLIENT, name="tests") for _ in range(2))
+    welcome = protocol.encode(protocol.Welcome(version=1, server="t", snapshot={})) if welcomed else b""
+    for connection in (one_by_one, at_once):
+        connection.send(HELLO)
+        connection.receive_data(welcome + b"".join(said))
+    assert [*at_once.next_events(), at_once.next_event()] == events(one_by_one)
