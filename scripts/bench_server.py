@@ -4,7 +4,8 @@
 - command round trip client → server → shell → kernel, beside a loopback TCP echo;
 - a 10,000-step run through the server with 1 and with 20 observing clients,
   beside the same run in process (the engine alone), and beside the CPU time
-  msgpack alone takes to pack and unpack that run's events once per hop;
+  msgpack alone takes to pack and unpack that run's events once per hop (with
+  one client: five runs, each beside the floor measured right after it);
 - event latency kernel → client (the event's timestamp to its arrival) with 20 clients,
   for steps that take 5 ms each and for the 10,000-step flood of no-op steps;
 - from a client's ``abort`` of a running step to that client seeing it cancelled.
@@ -38,6 +39,7 @@ from server_harness import SCRIPTS, hello, is_run, is_state, next_event, running
 MANY_STEPS = SCRIPTS / "many_steps.py"
 EXPOSURE = SCRIPTS / "exposure.py"
 PACED = SCRIPTS / "paced_steps.py"
+ONE_CLIENT_RUNS = 5  # runs with one client, whose medians are shown
 
 
 def quantiles(samples: list[float]) -> tuple[float, float]:
@@ -208,6 +210,20 @@ def msgpack_floor(events: list[dict], readers: int) -> float:
     return packing + unpacking * (2 + readers)
 
 
+async def one_client_runs(server, count: int) -> tuple[float, float, float, int]:
+    """The run with one client ``count`` times, each followed at once by its msgpack floor (the
+    machine's speed varies from one moment to the next): the medians of the run, of the floor
+    and of their ratio, and how many events a run sent."""
+    runs, floors, ratios = [], [], []
+    for _ in range(count):
+        elapsed, _, received = await run_through_server(server, 1)
+        events = run_events(received)
+        floors.append(msgpack_floor(events, 1))
+        runs.append(elapsed)
+        ratios.append(elapsed / floors[-1])
+    return statistics.median(runs), statistics.median(floors), statistics.median(ratios), len(events)
+
+
 async def abort_times(server, count: int) -> list[float]:
     samples = []
     async with server.connect("bench") as conn:
@@ -234,8 +250,8 @@ async def main(round_trips: int, aborts: int, in_process: float) -> None:
         async with server.connect("loader") as loader:
             reply = await loader.command(f"load {MANY_STEPS}")
             assert reply.ok, reply.error
-        one, _, received = await run_through_server(server, 1)
-        twenty, latencies, _ = await run_through_server(server, 20)
+        one, one_floor, one_ratio, one_events = await one_client_runs(server, ONE_CLIENT_RUNS)
+        twenty, latencies, received = await run_through_server(server, 20)
         flood_latency = quantiles(latencies)
         async with server.connect("loader") as loader:
             assert (await loader.command("init")).ok  # a fresh kernel, with nothing loaded
@@ -250,10 +266,12 @@ async def main(round_trips: int, aborts: int, in_process: float) -> None:
     print(f"{'command round trip, median / p99 (ms)':46}{command[0]:>7.3f} /{command[1]:>6.3f}"
           f"{echo[0]:>9.3f} /{echo[1]:>6.3f}  (loopback TCP echo)")
     print(f"{'':46}{'':14}{pipe[0]:>9.3f} /{pipe[1]:>6.3f}  (shell pipe, no server)")
-    print(f"{'10,000-step run, 1 client (s)':46}{one:>14.3f}{in_process:>16.3f}  (in process)")
+    print(f"{f'10,000-step run, 1 client, median of {ONE_CLIENT_RUNS} (s)':46}{one:>14.3f}{in_process:>16.3f}"
+          "  (in process)")
     print(f"{'':46}{'':14}{pipe_run:>16.3f}  (shell pipe, no server)")
+    print(f"{'':46}{'':14}{one_floor:>16.3f}  (msgpack alone, CPU s, {one_events} events: "
+          f"the run {one_ratio:.1f}× it)")
     events = run_events(received)
-    print(f"{'':46}{'':14}{msgpack_floor(events, 1):>16.3f}  (msgpack alone, CPU s, {len(events)} events)")
     print(f"{'10,000-step run, 20 clients (s)':46}{twenty:>14.3f}{in_process:>16.3f}  (in process)")
     print(f"{'':46}{'':14}{msgpack_floor(events, 20):>16.3f}  (msgpack alone, CPU s)")
     print(f"{'event latency kernel→client, 20 clients (ms)':46}{paced_latency[0]:>7.2f} /{paced_latency[1]:>6.2f}"
