@@ -23,6 +23,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from ._messages import Message
+
 STATUSES = ("idle", "running", "paused", "finished", "error", "aborted")
 """A snapshot's ``status``; a ``run`` event's status is one of these but ``idle``."""
 RUN_ENDED = frozenset({"finished", "error", "aborted"})
@@ -110,6 +112,8 @@ class Snapshot:
     def apply(self, event: Mapping[str, Any]) -> None:
         """Bring the model up to date with one event (a ``protocol.Event`` or its map; kinds
         other than those above change nothing)."""
+        if isinstance(event, Message):
+            event = event._values  # its own map: no method call per field (every process applies every event)
         kind = event.get("kind")
         if kind == "state":
             node = self._by_sn.get(event["sn"])
