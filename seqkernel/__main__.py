@@ -13,6 +13,7 @@ import sys
 import trio
 
 import protocol
+from seqclient.collector import tune_for_relaying
 from seqkernel import lifetime, process, simulation
 from seqkernel.blackbox import BlackBox
 
@@ -53,6 +54,7 @@ def _stdio_stream():
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    tune_for_relaying()
     if args.die_with_parent:
         lifetime.die_with_parent()
     open_stream = _socket_stream(args.fd) if args.fd is not None else _stdio_stream()

@@ -14,6 +14,7 @@ import trio
 import protocol
 from seqclient import access
 from seqclient.addresses import parse_address
+from seqclient.collector import tune_for_relaying
 from seqserver import server
 from seqserver.chain import SHELL_COMMAND
 from seqclient.config import ConfigError, load_config
@@ -165,6 +166,7 @@ def access_options(args: argparse.Namespace) -> dict:
 
 
 def main(args: argparse.Namespace) -> int:
+    tune_for_relaying()
     configure_logging(args.log_level)
     try:
         parse_address(args.address, default_host=None)

@@ -19,6 +19,7 @@ import protocol
 
 from seqlocation.selection import add_registry_argument
 from seqshell.app import SeqShell
+from seqclient.collector import tune_for_relaying
 from seqclient.config import Config, ConfigError, OttoConfig, load_config
 from seqshell.otto import OttoSession
 from seqshell.portal import TrioPortal
@@ -54,6 +55,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    tune_for_relaying()
     session = SessionDirectory()
     session.configure_logging(args.log_level)
     try:
