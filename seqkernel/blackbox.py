@@ -28,9 +28,12 @@ from protocol import walk_nodes
 
 _BEAT = struct.Struct("<Qd")  # beats, time.monotonic() of the last one (the machine's clock, shared by processes)
 _UNNAMED = struct.Struct("<Q")  # steps running without a slot
+_IN_RUN = struct.Struct("<Q")  # 1 while a run goes on (running or paused), else 0
 _SLOT = struct.Struct("<qQ48s")  # serial number (0: free), order of start, name (UTF-8, cut to fit)
 SLOTS = 64  # running steps named; more are counted
-_SLOTS_AT = _BEAT.size + _UNNAMED.size
+_IN_RUN_AT = _BEAT.size + _UNNAMED.size
+_SLOTS_AT = _IN_RUN_AT + _IN_RUN.size
+RUN_GOES_ON = frozenset({"running", "paused"})  # a run event's statuses that do not end the run
 SIZE = _SLOTS_AT + SLOTS * _SLOT.size
 
 
@@ -42,6 +45,7 @@ class Reading:
     beat_time: float  # time.monotonic() of the last beat
     running: tuple[tuple[int, str], ...]  # (sn, name) of the steps running, the one started last at the end
     unnamed: int  # steps running beyond those named
+    in_run: bool  # a run was going on (running, or paused between steps)
 
     def activity(self) -> str:
         """`` while running step 'expose' (sn 4)``, or while running several, or nothing: for a report."""
@@ -90,13 +94,16 @@ class BlackBox:
         _BEAT.pack_into(self._memory, 0, self._beats, time.monotonic())
 
     def observe(self, record: dict) -> None:
-        """Follow the engine's records: a step that becomes RUNNING is named, one that leaves it is not.
+        """Follow the engine's records: a step that becomes RUNNING is named, one that leaves it is not;
+        whether a run goes on, from the ``run`` records.
 
         The containers a step runs in (its Sequence, the root...) are running too, but the step
         is what the operators need: the ``tree`` records say which nodes are containers (a whole
         snapshot, or the nodes an edit of the queue brings).
         """
         kind = record.get("kind")
+        if kind == "run":
+            _IN_RUN.pack_into(self._memory, _IN_RUN_AT, record["status"] in RUN_GOES_ON)
         if kind == "tree":
             if "snapshot" in record:
                 snapshot = record["snapshot"]
@@ -129,9 +136,10 @@ class BlackBox:
     def read(self) -> Reading:
         beats, beat_time = _BEAT.unpack_from(self._memory)
         [unnamed] = _UNNAMED.unpack_from(self._memory, _BEAT.size)
+        [in_run] = _IN_RUN.unpack_from(self._memory, _IN_RUN_AT)
         slots = (_SLOT.unpack_from(self._memory, _offset(slot)) for slot in range(SLOTS))
         running = sorted((order, sn, name.rstrip(b"\0").decode(errors="ignore")) for sn, order, name in slots if sn)
-        return Reading(beats, beat_time, tuple((sn, name) for _, sn, name in running), unnamed)
+        return Reading(beats, beat_time, tuple((sn, name) for _, sn, name in running), unnamed, bool(in_run))
 
     def close(self) -> None:
         self._memory.close()

@@ -84,12 +84,14 @@ class KernelLink:
 
     def death_events(self) -> list[protocol.Event]:
         """What the kernel, once dead, could not say itself: each step it was running failed (an
-        ``error`` event: ``KernelDied: killed by SIGSEGV``), and so did the run."""
-        running, now = self.black_box.read().running, time.time()
+        ``error`` event: ``KernelDied: killed by SIGSEGV``), and so did the run it was in, if any
+        (paused between two steps included)."""
+        reading, now = self.black_box.read(), time.time()
         failed = [protocol.Event(kind="error", ts=now, sn=sn, id=None, name=name, traceback="", file=None,
                                  line=None, exception=f"KernelDied: {describe_exit(self.returncode)}")
-                  for sn, name in running]
-        return [*failed, protocol.Event(kind="run", ts=now, status="error")] if failed else []
+                  for sn, name in reading.running]
+        ended = [protocol.Event(kind="run", ts=now, status="error")] if failed or reading.in_run else []
+        return [*failed, *ended]
 
     @classmethod
     @asynccontextmanager
