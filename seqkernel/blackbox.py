@@ -5,8 +5,9 @@ sends nothing; one that dies (``os._exit`` in a step, a signal) takes its
 unsent events with it. Either way its parent still has to tell the operators
 which step was running. So the kernel keeps, in a few kilobytes of memory it
 shares with its parent, a heartbeat (a count and a time, written by a task of
-its event loop) and the steps running now; the parent reads them at any time,
-after the kernel's death included.
+its event loop), the steps running now and whether a run goes on (a run paused
+between steps has none running, and still has to be ended); the parent reads
+them at any time, after the kernel's death included.
 
 The memory is an anonymous file (``memfd``) the parent makes and passes to the
 kernel's process as a descriptor, mapped by both with :mod:`mmap`: nothing on
