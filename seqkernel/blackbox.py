@@ -25,7 +25,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 
-from protocol import walk_nodes
+from protocol import RUN_ENDED, walk_nodes
 
 _BEAT = struct.Struct("<Qd")  # beats, time.monotonic() of the last one (the machine's clock, shared by processes)
 _UNNAMED = struct.Struct("<Q")  # steps running without a slot
@@ -34,7 +34,6 @@ _SLOT = struct.Struct("<qQ48s")  # serial number (0: free), order of start, name
 SLOTS = 64  # running steps named; more are counted
 _IN_RUN_AT = _BEAT.size + _UNNAMED.size
 _SLOTS_AT = _IN_RUN_AT + _IN_RUN.size
-RUN_GOES_ON = frozenset({"running", "paused"})  # a run event's statuses that do not end the run
 SIZE = _SLOTS_AT + SLOTS * _SLOT.size
 
 
@@ -104,7 +103,7 @@ class BlackBox:
         """
         kind = record.get("kind")
         if kind == "run":
-            _IN_RUN.pack_into(self._memory, _IN_RUN_AT, record["status"] in RUN_GOES_ON)
+            _IN_RUN.pack_into(self._memory, _IN_RUN_AT, record["status"] not in RUN_ENDED)
         if kind == "tree":
             if "snapshot" in record:
                 snapshot = record["snapshot"]
