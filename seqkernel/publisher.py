@@ -39,7 +39,7 @@ SEND_AT_ONCE = 64 * 1024  # backlog the thread of the event loop writes itself a
 FLUSH_INTERVAL = 0.001  # seconds a burst of events may be gathered before it is sent
 DROPPABLE = frozenset({"log", "output"})
 MAX_LOG_TEXT = 1024 * 1024  # characters of one log message; the rest is cut (output comes in 64 KiB pieces)
-DIRECT_LIMIT = 64 * 1024  # backlog a thread may send itself while the event loop is blocked
+DIRECT_LIMIT = 64 * 1024  # backlog a thread may send itself while the event loop is blocked (less than BATCH)
 
 
 def _shortened(text: str) -> str:
@@ -114,11 +114,7 @@ class Publisher:
         """
         with self._lock:
             if self._fd is not None and not self._closed and self._size <= DIRECT_LIMIT and _writable(self._fd):
-                pending = [entry.data for entry in self._queue if entry.data is not None]
-                self._queue.clear()
-                self._replaceable_state.clear()
-                self._size = 0
-                _write_blocking(self._fd, b"".join([self._unsent, *pending]))
+                _write_blocking(self._fd, b"".join([self._unsent, *self._take_locked()]))  # (all: under a batch)
                 self._unsent = memoryview(b"")
 
     def _drop(self, kind: str) -> bool:
