@@ -38,6 +38,8 @@ async def test_a_helper_left_behind_by_a_script_is_reaped_when_it_exits(server):
         assert (await operator.command("run")).ok
         said = await next_event(operator.events(), lambda e: e.get("kind") == "output" and "helper" in e["text"])
         helper = int(said["text"].split()[1])
+        # the step returns once its `sh` has exited, which is when the helper became an orphan
+        await next_event(operator.events(), is_state("start_helper", "FINISHED"))
         assert parent_of(helper) == server.process.pid, "the server adopts what scripts leave behind"
         with trio.fail_after(15):
             while pathlib.Path(f"/proc/{helper}").exists():  # a zombie would stay listed

@@ -6,7 +6,7 @@ from seq.lib.nodes import Sequence
 
 def start_helper():
     """The helper outlives the shell that started it: an orphan."""
-    subprocess.run(["sh", "-c", "sleep 1 & echo helper $!"], check=True)
+    subprocess.run(["sh", "-c", "sleep 3 & echo helper $!"], check=True)
 
 
 def create_sequence(*args, **kw):
