@@ -477,7 +477,7 @@ for _cls in MESSAGE_TYPES.values():
 
 
 def from_trusted_dict(data: dict) -> Message:
-    """The message of a decoded map that its sender checked (one of seq's own processes): made
+    """The message of a decoded map that its sender made to the schema (one of seq's own processes): made
     without checking it again, taking the map as it is; a map that is no message is still refused."""
     kind = data.get("type")
     cls = MESSAGE_TYPES.get(kind) if isinstance(kind, str) else None

@@ -81,7 +81,7 @@ class Link:
     def __init__(self, send_stream: trio.abc.SendStream, receive_stream: trio.abc.ReceiveStream, *,
                  name: str, peer: str, max_message_size: int = protocol.MAX_MESSAGE_SIZE, trusted: bool = False,
                  on_reply: Callable[[str, protocol.Reply], None] = lambda line, reply: None) -> None:
-        # trusted: the peer is a child process of seq's own, which checked what it sends (protocol.Decoder)
+        # trusted: the peer is a child process of seq's own, which made what it sends to the schema (protocol.Decoder)
         self.connection = protocol.Connection(protocol.CLIENT, name=name, max_message_size=max_message_size,
                                               trusted=trusted)
         self.peer = peer  # what the other side is, as messages name it: "kernel", "shell", "server"

@@ -19,11 +19,12 @@ import trio
 from . import ob as obs_module
 from . import queue
 from .exceptions import EngineBusy, EngineError, LoadError, NodeNotFound, NotAllowed
-from .execution import CONTINUE, FRESH, RETRY, Run, schedule, state_record
+from .execution import CONTINUE, FRESH, RETRY, Run, schedule
 from .host import open_asyncio_loop
 from .loading import ThreadedImport, import_all
 from .log import PublishingHandler, lib_logger
 from .queue import LAST, Place, ScriptRoot
+from .records import state_record
 from .states import RTFLAG, State
 from .tree import node_dict
 from .work import Planned, Work, targets

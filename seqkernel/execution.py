@@ -17,8 +17,9 @@ import trio
 from . import context
 from .host import open_asyncio_loop
 from .errors import describe_exception, error_record
-from .log import lib_logger, task_record
-from .states import RTFLAG, State, flag_names
+from .log import lib_logger
+from .records import state_record, task_record
+from .states import RTFLAG, State
 from .steps import StepExit
 
 SLICE = 0.001  # seconds steps run back to back in one asyncio task before the event loop turns
@@ -35,19 +36,6 @@ _DONE = {
 
 def _ignore(record):
     pass
-
-
-def state_record(node) -> dict:
-    """The ``state`` event body of ``node``'s current state and flags."""
-    return {
-        "kind": "state",
-        "ts": time.time(),
-        "sn": node.sn,
-        "id": node.id,
-        "name": node.name,
-        "state": node.state._value_,  # (the enum's value without its descriptor: this is the hot path)
-        "flags": flag_names(node.flags),
-    }
 
 
 def _raised_while_cancelled(node, exc):

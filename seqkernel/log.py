@@ -5,13 +5,13 @@ handler on the root logger turns every record into a ``log`` event body naming
 the node whose step emitted it. The engine's own messages go through structlog
 (``seq.lib``), so they carry key/value fields as well as text. The per-step
 ``Starting Task`` / ``End Task`` lines are built by the engine straight from its
-state changes, without passing through ``logging``, to keep them off the hot path.
+state changes (:mod:`seqkernel.records`), without passing through ``logging``, to keep
+them off the hot path.
 """
 from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -22,8 +22,6 @@ from . import context
 
 if TYPE_CHECKING:
     import trio
-
-    from .nodes import Node
 
 USER_LOGGER = "seq.user"
 LIB_LOGGER = "seq.lib"
@@ -56,18 +54,6 @@ def lib_logger(**fields: Any) -> structlog.stdlib.BoundLogger:
         processors=[structlog.stdlib.filter_by_level, structlog.processors.format_exc_info, _render],
         wrapper_class=structlog.stdlib.BoundLogger,
     ).bind(**fields)
-
-
-def task_record(message: str, node: Node) -> dict[str, Any]:
-    """A ``log`` event body on ``seq.user`` for ``Starting Task: X`` / ``End Task: X``."""
-    return {
-        "kind": "log",
-        "ts": time.time(),
-        "level": "INFO",
-        "logger": USER_LOGGER,
-        "message": message + node.name,
-        "sn": node.sn,
-    }
 
 
 class PublishingHandler(logging.Handler):

@@ -56,6 +56,9 @@ class _Fields:
     result: Any
 
     def __init__(self, *, id: str | None = None, name: str | None = None, description: str | None = None) -> None:
+        for what, given in (("name", name), ("id", id)):
+            if given is not None and not isinstance(given, str):
+                raise TypeError(f"a node's {what} must be a string, not {type(given).__name__} {given!r}")
         number(self)
         self.name = name or type(self).__name__
         self._id_given = bool(id)

@@ -32,6 +32,7 @@ import time
 import trio
 
 import protocol
+from seqkernel.records import TypedRecord
 
 HIGH_WATER = 2 * 1024 * 1024
 BATCH = 256 * 1024  # bytes handed to one send_all
@@ -91,7 +92,8 @@ class Publisher:
         """Queue an event given as its body (``kind`` and fields; ``ts`` added if absent).
 
         Raises ProtocolError for a record that is not a valid event, so a
-        malformed record is caught where it is made.
+        malformed record is caught where it is made (a :class:`TypedRecord` is
+        made valid, and only its size is checked).
         """
         if record.get("kind") in DROPPABLE and self._size > self.high_water and self._drop(record["kind"]):
             return  # decided before encoding: a flood costs little while it is being dropped
@@ -99,7 +101,8 @@ class Publisher:
             record = {**record, "ts": time.time()}
         if record.get("kind") == "log" and len(record.get("message") or "") > MAX_LOG_TEXT:
             record = {**record, "message": _shortened(record["message"])}
-        self._queue_entry(protocol.encode_event(record, self.max_message_size), record.get("sn"), kind=record["kind"])
+        data = protocol.encode_event(record, self.max_message_size, check=type(record) is not TypedRecord)
+        self._queue_entry(data, record.get("sn"), kind=record["kind"])
 
     def publish_output(self, stream: str, text: str) -> None:
         """Queue captured output (called from the capture threads)."""
