@@ -12,6 +12,7 @@ import os
 import pathlib
 import tempfile
 import time
+from collections.abc import Iterable
 
 import structlog
 
@@ -27,7 +28,7 @@ class SessionDirectory:
         self.user_log = self.path / "seq_user.log"
         self.kernel_log = self.path / "kernel.log"
         # Written in bursts: a run of short steps logs thousands of records a second, and the shell
-        # writes each burst of them at once (flush_user_log); closing, also at exit, writes the rest.
+        # writes each burst of them at once (record_user_logs).
         self._user_file = open(self.user_log, "a", encoding="utf-8")  # noqa: SIM115 (open for the session)
         atexit.register(self._user_file.close)
         self._second: tuple[int, str] = (-1, "")  # the last second formatted, and its text
@@ -60,17 +61,19 @@ class SessionDirectory:
         root.addHandler(handler)
         root.setLevel(level_number(level))
 
-    def record_user_log(self, event: protocol.Event) -> None:
-        """Append a ``log`` event from the kernel to ``seq_user.log``, as the logging module would
-        write it (``2026-12-07 18:00:01,234 INFO seq.user: Ax``); on disk at the next
-        :meth:`flush_user_log`."""
-        ts = event.get("ts") or time.time()
-        second = int(ts)
-        if second != self._second[0]:
-            self._second = (second, time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(second)))
-        self._user_file.write(f"{self._second[1]},{int((ts - second) * 1000):03d} {event.get('level', 'INFO')} "
-                              f"{event.get('logger', '')}: {event.get('message', '')}\n")
-
-    def flush_user_log(self) -> None:
-        """Put what was appended to ``seq_user.log`` on disk: called after each burst of events."""
-        self._user_file.flush()
+    def record_user_logs(self, events: Iterable[protocol.Event]) -> None:
+        """Append the ``log`` events of a burst from the kernel to ``seq_user.log``, as the logging
+        module would write them (``2026-12-07 18:00:01,234 INFO seq.user: Ax``), and put them on disk."""
+        lines = []
+        for event in events:
+            if event.kind != "log":
+                continue
+            ts = event.ts
+            second = int(ts)
+            if second != self._second[0]:
+                self._second = (second, time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(second)))
+            lines.append("%s,%03d %s %s: %s\n" % (self._second[1], (ts - second) * 1000, event.level, event.logger,
+                                                 event.message))
+        if lines:
+            self._user_file.write("".join(lines))
+            self._user_file.flush()

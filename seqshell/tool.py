@@ -105,12 +105,10 @@ def attach_event_handling(target, session: SessionDirectory, app: SeqShell, show
     """What happens to ``target``'s events, a burst at a time: user log records to seq_user.log
     (on disk after each burst), OB events to OTTO, then ``show`` (of the whole burst)."""
     async def handle_events(events: list[protocol.Event]) -> None:
-        for event in events:
-            if event.kind == "log":
-                session.record_user_log(event)
-            if app.otto_session is not None:
+        session.record_user_logs(events)
+        if app.otto_session is not None:
+            for event in events:
                 app.otto_session.reporter.handle(event)
-        session.flush_user_log()
         await show(events)
 
     target.on_events = handle_events
