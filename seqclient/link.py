@@ -163,7 +163,8 @@ class Link:
             while batch is not None:
                 events: list[protocol.Message] = []
                 for message in batch:
-                    if isinstance(message, protocol.Reply) or (isinstance(message, protocol.Error) and claims(message)):
+                    if type(message) is not protocol.Event and (  # (an event, the flood, is known at one look)
+                            isinstance(message, protocol.Reply) or (isinstance(message, protocol.Error) and claims(message))):
                         if events:
                             await on_events(events)
                             events = []

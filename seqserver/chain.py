@@ -186,10 +186,11 @@ class ShellChain:
                 log.error("the shell reports a protocol error", error=message.error)
                 continue
             events.append(message)
-            if message.kind == "tree":
+            kind = message.kind
+            if kind == "tree":
                 self._tree_changed.set()
                 self._tree_changed = trio.Event()
-            elif message.kind == "notice" and message.level == "ERROR":
+            elif kind == "notice" and message.level == "ERROR":
                 self._last_words = message.message
         self._publish(events)
 

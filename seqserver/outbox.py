@@ -55,7 +55,8 @@ class Outgoing(NamedTuple):
 
     @classmethod
     def of(cls, event: protocol.Event) -> Outgoing:
-        return cls(protocol.encode(event), TREE_EDIT if event.kind == "tree" and event.snapshot is None else event.kind)
+        kind = event.kind
+        return cls(protocol.encode(event), TREE_EDIT if kind == "tree" and event.snapshot is None else kind)
 
 
 class Client:
