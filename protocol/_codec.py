@@ -45,7 +45,7 @@ def encode_event(body: dict, max_size: int = MAX_MESSAGE_SIZE, *, check: bool = 
     publishes, tens of thousands of events a run, takes some 30% less time this way.
 
     ``check=False`` is for a body its builder makes to the schema by construction, and a test
-    holds to it (the kernel's state records): packed as it is, in a third of the time. Only the
+    holds to it (the kernel's state and task records): packed as it is, in a third of the time. Only the
     size is checked; a receiver that checks what it is sent would refuse a body that is wrong."""
     return _within(Event.type, _pack({"type": Event.type, **(Event._checked(body) if check else body)}), max_size)
 

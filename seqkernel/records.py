@@ -1,4 +1,4 @@
-"""The event bodies the engine makes for every node it runs: four of every five events of a run.
+"""The event bodies the engine makes for every node it runs: nearly every event of a run.
 
 Each builder gives every field its protocol type by construction (a node's name and id are
 strings, checked when the node is made), and tests hold each builder to the protocol's schema.
