@@ -175,7 +175,7 @@ def ob_entry(ob: OB, index: int) -> dict[str, Any]:
 
 def ob_name(data: dict[str, Any]) -> str:
     description = data.get("obsDescription") or {}
-    return description.get("name") or data.get("name") or "OB"
+    return str(description.get("name") or data.get("name") or "OB")  # (a name may be a number in the JSON)
 
 
 def build_ob(data: dict[str, Any], import_module: Callable[[str], ModuleType], source: str | None = None) -> OB:

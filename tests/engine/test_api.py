@@ -1,8 +1,11 @@
 """The script API as scripts use it, and loading: conventions, errors, reloads."""
+import json
 import logging
+import pathlib
 
 import pytest
 
+import samples
 import seq.lib
 import seqkernel
 from seq.lib import RTFLAG, _pause, _skip, getUserLogger, partial, set_runtime_flag
@@ -239,6 +242,14 @@ async def test_snapshot_shape(engine):
     assert set(loop) == {"sn", "id", "name", "type", "state", "flags", "description", "children"}
     assert loop["children"][2]["description"] == "sleeps up to 1 second"
     assert Loop.index.get() == 0
+
+
+async def test_an_ob_whose_name_is_a_number_is_loaded_under_that_name(engine):
+    data = json.loads((pathlib.Path(samples.__file__).parent / "obex.json").read_text())
+    data["obsDescription"]["name"] = 42
+    ob = engine.load_ob(data)
+    assert ob.name == "42"
+    assert engine.snapshot()["scripts"][0]["name"] == "42"
 
 
 def test_ob_variable_types_are_checked():
