@@ -25,7 +25,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="keep the heartbeat and the running steps in the shared memory of inherited descriptor N, "
                         "where the parent reads them (seqkernel.blackbox)")
     parser.add_argument("--die-with-parent", action="store_true",
-                        help="be killed when the thread that started this process ends (Linux)")
+                        help="be killed when the thread that started this process ends, and have what its steps "
+                             "started ended after it (Linux)")
     parser.add_argument("--instrument", metavar="INSID",
                         help="check every OB against this instrument's package, found under CFGPATH/IP/INSID/ip")
     parser.add_argument("--session-dir", metavar="DIR", help="write kernel.log in this directory")
@@ -57,6 +58,7 @@ def main(argv=None) -> int:
     tune_for_relaying()
     if args.die_with_parent:
         lifetime.die_with_parent()
+        lifetime.keep_the_group()
     open_stream = _socket_stream(args.fd) if args.fd is not None else _stdio_stream()
     # User code must never read the terminal or the parent's input.
     null = os.open(os.devnull, os.O_RDONLY)

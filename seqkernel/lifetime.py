@@ -12,7 +12,10 @@
   ``cmd &``) inherits the kernel's process group, of which the kernel is the
   leader. Once the kernel has ended, however it ended, its parent ends the group
   (:func:`end_process_group`): SIGTERM, then SIGKILL for whatever is left after
-  a grace period.
+  a grace period. A parent killed outright (kill -9) cannot, and takes the kernel
+  with it: so the kernel also leaves a keeper behind, a process forked before the
+  kernel starts anything, that waits for the kernel's end and then ends the
+  group the same way (:func:`keep_the_group`).
 
 Outside Linux the kernel only ends when it notices its socket closed.
 """
@@ -20,14 +23,18 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import pathlib
 import os
+import select
 import signal
 import subprocess
 import sys
+import time
 
 import trio
 
 PR_SET_PDEATHSIG = 1
+PR_SET_NAME = 15
 GROUP_GRACE = 2.0  # seconds for what a kernel's steps started to end after SIGTERM, before SIGKILL
 LOOK_EVERY = 0.05  # seconds between two looks at whether a group has ended
 
@@ -36,6 +43,54 @@ def die_with_parent() -> None:
     """Have this process killed when the thread that forked it ends (Linux; elsewhere nothing)."""
     if sys.platform.startswith("linux"):
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+def keep_the_group(grace: float = GROUP_GRACE) -> None:
+    """Fork a keeper that ends this process's group once this process has ended, however it ended
+    (Linux; elsewhere, or when this process leads no group of its own, nothing).
+
+    Called before the kernel starts a thread: the keeper is a plain copy of the process, which
+    waits on a pidfd of the kernel and touches nothing of it. It leaves the group at once (a
+    session of its own), so that it is not among what it ends, nor keeps the group from being
+    empty once it has ended.
+    """
+    group = os.getpid()
+    if not sys.platform.startswith("linux") or os.getpgid(0) != group:
+        return
+    kernel = os.pidfd_open(group)
+    if os.fork():
+        os.close(kernel)
+        return
+    try:
+        os.setsid()
+        ctypes.CDLL(None).prctl(PR_SET_NAME, b"seqkernel-keep", 0, 0, 0)  # what ps and top show
+        null = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(null, fd)
+        os.closerange(3, kernel)  # the kernel's socket and the rest: its peers must see them close with it
+        os.closerange(kernel + 1, os.sysconf("SC_OPEN_MAX"))
+        ended = select.poll()
+        ended.register(kernel, select.POLLIN)
+        ended.poll()  # readable once the kernel has ended
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(group, signal.SIGTERM)
+            deadline = time.monotonic() + grace
+            while _alive_in(group) and time.monotonic() < deadline:
+                time.sleep(LOOK_EVERY)
+            os.killpg(group, signal.SIGKILL)
+    finally:
+        os._exit(0)
+
+
+def _alive_in(group: int) -> bool:
+    """Whether a process of ``group`` is still alive, not a zombie (from /proc: no call says so;
+    an orphan that has ended stays in its group until whoever adopted it reaps it)."""
+    for entry in os.listdir("/proc"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = pathlib.Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            if fields[0] != "Z" and int(fields[2]) == group:
+                return True
+    return False
 
 
 class KernelProcess:

@@ -1,5 +1,5 @@
 """No process of a chain outlives the one that owns it: the server's death (kill -9) ends the shell,
-the kernel and what a script started; so do the shell's death and the kernel's."""
+the kernel and what a script started; so do the shell's death and the kernel's, with a server or without."""
 import os
 import pathlib
 import signal
@@ -7,6 +7,7 @@ import signal
 import pytest
 import trio
 
+from peers import spawn_pipe_shell
 from server_harness import chain_pids, ended, is_notice, next_event, running_server
 
 SCRIPTS = pathlib.Path(__file__).resolve().parent / "scripts"
@@ -36,3 +37,21 @@ async def test_what_a_script_started_ends_with_whichever_process_of_the_chain_is
                 await ended(pid)
         if victim == "server":
             assert await server.process.wait() == -signal.SIGKILL
+
+
+async def test_what_a_script_started_ends_with_a_shell_killed_without_a_server(tmp_path):
+    shell = spawn_pipe_shell(tmp_path)  # a shell of its own, as at an operator's terminal
+    try:
+        shell.greet()
+        assert shell.command(f"load {SCRIPTS / 'starts_helper.py'}")[0].ok
+        reply, seen = shell.command("run")
+        assert reply.ok
+        while not any(message.type == "event" and helper_started(message) for message in seen):
+            seen.append(shell.receive(30))
+        helper = int(next(m for m in seen if m.type == "event" and helper_started(m))["message"].split()[-1])
+        shell.process.kill()  # the kernel dies with it: what the script started must go too
+        with trio.fail_after(15):
+            await ended(helper)
+    finally:
+        shell.process.kill()
+        shell.close()
