@@ -1,5 +1,6 @@
 """No process of a chain outlives the one that owns it: the server's death (kill -9) ends the shell,
 the kernel and what a script started; so do the shell's death and the kernel's, with a server or without."""
+import itertools
 import os
 import pathlib
 import signal
@@ -46,9 +47,9 @@ async def test_what_a_script_started_ends_with_a_shell_killed_without_a_server(t
         assert shell.command(f"load {SCRIPTS / 'starts_helper.py'}")[0].ok
         reply, seen = shell.command("run")
         assert reply.ok
-        while not any(message.type == "event" and helper_started(message) for message in seen):
-            seen.append(shell.receive(30))
-        helper = int(next(m for m in seen if m.type == "event" and helper_started(m))["message"].split()[-1])
+        messages = itertools.chain(seen, iter(lambda: shell.receive(30), None))  # what came, then what comes
+        said = next(message for message in messages if message.type == "event" and helper_started(message))
+        helper = int(said["message"].split()[-1])
         shell.process.kill()  # the kernel dies with it: what the script started must go too
         with trio.fail_after(15):
             await ended(helper)
