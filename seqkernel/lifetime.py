@@ -23,13 +23,10 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import pathlib
 import os
-import select
 import signal
 import subprocess
 import sys
-import time
 
 import trio
 
@@ -50,9 +47,9 @@ def keep_the_group(grace: float = GROUP_GRACE) -> None:
     (Linux; elsewhere, or when this process leads no group of its own, nothing).
 
     Called before the kernel starts a thread: the keeper is a plain copy of the process, which
-    waits on a pidfd of the kernel and touches nothing of it. It leaves the group at once (a
-    session of its own), so that it is not among what it ends, nor keeps the group from being
-    empty once it has ended.
+    waits on a pidfd of the kernel and touches nothing of it, then ends the group as the kernel's
+    parent would (:func:`end_process_group`). It leaves the group at once (a session of its own),
+    so that it is not among what it ends, nor keeps the group from being empty.
     """
     group = os.getpid()
     if not sys.platform.startswith("linux") or os.getpgid(0) != group:
@@ -69,28 +66,15 @@ def keep_the_group(grace: float = GROUP_GRACE) -> None:
             os.dup2(null, fd)
         os.closerange(3, kernel)  # the kernel's socket and the rest: its peers must see them close with it
         os.closerange(kernel + 1, os.sysconf("SC_OPEN_MAX"))
-        ended = select.poll()
-        ended.register(kernel, select.POLLIN)
-        ended.poll()  # readable once the kernel has ended
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(group, signal.SIGTERM)
-            deadline = time.monotonic() + grace
-            while _alive_in(group) and time.monotonic() < deadline:
-                time.sleep(LOOK_EVERY)
-            os.killpg(group, signal.SIGKILL)
+        trio.run(_end_group_after, kernel, group, grace)
     finally:
         os._exit(0)
 
 
-def _alive_in(group: int) -> bool:
-    """Whether a process of ``group`` is still alive, not a zombie (from /proc: no call says so;
-    an orphan that has ended stays in its group until whoever adopted it reaps it)."""
-    for entry in os.listdir("/proc"):
-        with contextlib.suppress(OSError, ValueError, IndexError):
-            fields = pathlib.Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
-            if fields[0] != "Z" and int(fields[2]) == group:
-                return True
-    return False
+async def _end_group_after(kernel: int, group: int, grace: float) -> None:
+    """(the keeper) Once the kernel whose pidfd is ``kernel`` has ended, end its group."""
+    await trio.lowlevel.wait_readable(kernel)
+    await end_process_group(group, grace)
 
 
 class KernelProcess:
