@@ -271,10 +271,11 @@ async def test_the_kernel_logs_to_kernel_log_in_its_session_directory(kernel, tm
 
 
 QUICK_STEPS = """
+    import time
     from seq.lib.nodes import Action, Sequence
 
     async def noop():
-        pass
+        time.sleep(0.0002)  # a little work that never waits: the run takes seconds, longer than the reader lags
 
     def create_sequence(*args, **kw):
         return Sequence.create(*(Action(noop, name=f"step{i}") for i in range(20_000)), name="quick", **kw)
