@@ -6,6 +6,7 @@ stdin/stdout, which are first moved to new descriptors so that fds 0, 1 and 2
 can be given to the null device and the output capture.
 """
 import argparse
+import contextlib
 import os
 import socket
 import sys
@@ -58,18 +59,18 @@ def main(argv=None) -> int:
     tune_for_relaying()
     if args.die_with_parent:
         lifetime.die_with_parent()
-        lifetime.keep_the_group()
-    open_stream = _socket_stream(args.fd) if args.fd is not None else _stdio_stream()
-    # User code must never read the terminal or the parent's input.
-    null = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(null, 0)
-    os.close(null)
-    simulation.set_simulating(args.simulation)
-    process.run(
-        open_stream, session_dir=args.session_dir, instrument=args.instrument, log_level=args.log_level,
-        max_message_size=args.max_message_size,
-        black_box=BlackBox.attach(args.black_box) if args.black_box is not None else BlackBox.private(),
-    )
+    with lifetime.group_kept() if args.die_with_parent else contextlib.nullcontext():
+        open_stream = _socket_stream(args.fd) if args.fd is not None else _stdio_stream()
+        # User code must never read the terminal or the parent's input.
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        os.close(null)
+        simulation.set_simulating(args.simulation)
+        process.run(
+            open_stream, session_dir=args.session_dir, instrument=args.instrument, log_level=args.log_level,
+            max_message_size=args.max_message_size,
+            black_box=BlackBox.attach(args.black_box) if args.black_box is not None else BlackBox.private(),
+        )
     return 0
 
 

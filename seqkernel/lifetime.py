@@ -15,7 +15,7 @@
   a grace period. A parent killed outright (kill -9) cannot, and takes the kernel
   with it: so the kernel also leaves a keeper behind, a process forked before the
   kernel starts anything, that waits for the kernel's end and then ends the
-  group the same way (:func:`keep_the_group`).
+  group the same way (:func:`group_kept`).
 
 Outside Linux the kernel only ends when it notices its socket closed.
 """
@@ -27,6 +27,8 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
+from typing import NoReturn
 
 import trio
 
@@ -42,22 +44,36 @@ def die_with_parent() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
-def keep_the_group(grace: float = GROUP_GRACE) -> None:
-    """Fork a keeper that ends this process's group once this process has ended, however it ended
-    (Linux; elsewhere, or when this process leads no group of its own, nothing).
+@contextlib.contextmanager
+def group_kept(grace: float = GROUP_GRACE) -> Iterator[None]:
+    """While the block runs, keep a keeper that ends this process's group once this process has
+    ended, however it ended (Linux; elsewhere, or when this process leads no group of its own, nothing).
 
-    Called before the kernel starts a thread: the keeper is a plain copy of the process, which
+    Entered before the kernel starts a thread: the keeper is a plain copy of the process, which
     waits on a pidfd of the kernel and touches nothing of it, then ends the group as the kernel's
     parent would (:func:`end_process_group`). It leaves the group at once (a session of its own),
-    so that it is not among what it ends, nor keeps the group from being empty.
+    so that it is not among what it ends, nor keeps the group from being empty. A block that
+    returns or raises dismisses the keeper: the kernel's parent is alive to end the group itself
+    (a parent killed outright kills the kernel, which then never leaves the block).
     """
     group = os.getpid()
     if not sys.platform.startswith("linux") or os.getpgid(0) != group:
+        yield
         return
     kernel = os.pidfd_open(group)
-    if os.fork():
-        os.close(kernel)
-        return
+    keeper = os.fork()
+    if not keeper:
+        _keep(kernel, group, grace)
+    os.close(kernel)
+    try:
+        yield
+    finally:
+        os.kill(keeper, signal.SIGKILL)
+        os.waitpid(keeper, 0)
+
+
+def _keep(kernel: int, group: int, grace: float) -> NoReturn:
+    """(the keeper) Leave the kernel's group and files, wait for the kernel's end, end its group."""
     try:
         os.setsid()
         ctypes.CDLL(None).prctl(PR_SET_NAME, b"seqkernel-keep", 0, 0, 0)  # what ps and top show

@@ -10,9 +10,10 @@ from server_harness import SCRIPTS, chain_pids, is_running, is_state, next_event
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
-async def test_a_signal_ends_the_server_and_its_children(signum):
-    async with running_server() as server:
-        async with server.connect("operator") as operator:
+async def test_a_signal_ends_the_server_and_its_children(signum, tmp_path):
+    log = tmp_path / "server.log"
+    with log.open("w") as log_file:
+        async with running_server(stderr=log_file) as server, server.connect("operator") as operator:
             assert (await operator.command(f"load {SCRIPTS / 'exposure.py'}")).ok
             assert (await operator.command("run")).ok
             await next_event(operator.events(), is_state("expose", "RUNNING"))
@@ -22,14 +23,15 @@ async def test_a_signal_ends_the_server_and_its_children(signum):
             with trio.fail_after(15):
                 status = await server.process.wait()
                 goodbye = [event async for event in operator.events() if event.get("kind") == "notice"]
-        assert goodbye[-1]["message"] == "the server is shutting down"
-        assert status == 0
-        assert not is_running(shell), "the shell outlived the server"
-        assert not is_running(kernel), "the kernel outlived the server"
-        with socket.socket() as probe:  # the port is free for a new server (which sets SO_REUSEADDR too)
-            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            probe.bind((server.host, server.port))
-            probe.listen()
+    assert goodbye[-1]["message"] == "the server is shutting down"
+    assert status == 0
+    assert not is_running(shell), "the shell outlived the server"
+    assert not is_running(kernel), "the kernel outlived the server"
+    assert "left behind" not in log.read_text(), "a clean stop leaves the server nothing to end"
+    with socket.socket() as probe:  # the port is free for a new server (which sets SO_REUSEADDR too)
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind((server.host, server.port))
+        probe.listen()
 
 
 async def test_a_helper_left_behind_by_a_script_is_reaped_when_it_exits(server):
