@@ -81,3 +81,38 @@ def redis_server():
         pytest.skip("redis-server is not installed (scripts/install.sh installs it)")
     with running_redis() as server:
         yield server
+
+
+OBSERVATORY_CONFIG = """
+scripts:
+  IRIS:
+    IRIS_ifsonly: iris_ifsonly
+    IRIS_broken: iris_broken
+    IRIS_missing: no_such_module
+    IRIS_ImagerAndIFS:
+      script: iris_ifsonly
+      variations: {IMAGER: iris_imager}
+  ESW:
+    IRIS_ifsonly: iris_ifsonly
+"""
+
+OBSERVATORY_SCRIPT = """
+from seq.lib.nodes import Sequence
+
+async def expose():
+    pass
+
+def create_sequence(*args, **kw):
+    return Sequence.create(expose, name="{name}", **kw)
+"""
+
+
+@pytest.fixture
+def observatory(tmp_path):
+    """A folder with a configuration file of observing modes and the scripts it names, as sequence
+    components' servers run in (tests/location, tests/gui)."""
+    (tmp_path / "seq.yaml").write_text(OBSERVATORY_CONFIG)
+    (tmp_path / "iris_ifsonly.py").write_text(OBSERVATORY_SCRIPT.format(name="IFS only"))
+    (tmp_path / "iris_imager.py").write_text(OBSERVATORY_SCRIPT.format(name="Imager"))
+    (tmp_path / "iris_broken.py").write_text("def create_sequence(*args, **kw):\n    raise RuntimeError('no detector')\n")
+    return tmp_path

@@ -5,11 +5,9 @@ Real processes throughout: a ``redis-server`` of the test's own, sequence compon
 loopback addresses (127.0.0.1 and 127.0.0.2, as two hosts), and the page in headless Chromium,
 opened on a server that is no component itself: any server shows the directory.
 """
-import pathlib
 import re
 import signal
 import socket
-import sys
 
 import pytest
 from gui_support import ServerProcess
@@ -17,8 +15,6 @@ from gui_support import ServerProcess
 import seqclient
 from seqclient import access
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "location"))
-from test_components import observatory  # noqa: E402,F401 (a fixture: the configuration file and its script)
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect

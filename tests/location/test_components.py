@@ -24,39 +24,6 @@ from server_harness import running_server  # noqa: E402
 
 SHELL = [sys.executable, "-m", "seqshell"]
 
-CONFIG = """
-scripts:
-  IRIS:
-    IRIS_ifsonly: iris_ifsonly
-    IRIS_broken: iris_broken
-    IRIS_missing: no_such_module
-    IRIS_ImagerAndIFS:
-      script: iris_ifsonly
-      variations: {IMAGER: iris_imager}
-  ESW:
-    IRIS_ifsonly: iris_ifsonly
-"""
-
-SCRIPT = """
-from seq.lib.nodes import Sequence
-
-async def expose():
-    pass
-
-def create_sequence(*args, **kw):
-    return Sequence.create(expose, name="{name}", **kw)
-"""
-
-
-@pytest.fixture
-def observatory(tmp_path):
-    """A folder with the configuration file and the scripts it names; the servers run there."""
-    (tmp_path / "seq.yaml").write_text(CONFIG)
-    (tmp_path / "iris_ifsonly.py").write_text(SCRIPT.format(name="IFS only"))
-    (tmp_path / "iris_imager.py").write_text(SCRIPT.format(name="Imager"))
-    (tmp_path / "iris_broken.py").write_text("def create_sequence(*args, **kw):\n    raise RuntimeError('no detector')\n")
-    return tmp_path
-
 
 def component(registry: Registry, observatory: pathlib.Path, name: str, host: str = "127.0.0.1", *options: str):
     """A seqserver started as the sequence component ``name``."""

@@ -15,7 +15,7 @@ import trio
 
 import seqclient
 from registry_harness import TIMEOUT, Registry, read_line
-from test_components import SHELL, component, observatory, running_server  # noqa: F401 (observatory: a fixture)
+from test_components import SHELL, component, running_server
 
 
 class Watching:
