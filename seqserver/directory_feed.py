@@ -24,7 +24,7 @@ from seqlocation import (
     CHANGED, REACHABLE, REGISTERED, REMOVED, UNREACHABLE, Change, Entry, LocationError, matches, open_directory,
 )
 from seqlocation.tool import describe
-from seqserver.outbox import Client, Outgoing
+from seqserver.outbox import Burst, Client
 
 log = structlog.get_logger("seqserver.directory")
 
@@ -131,7 +131,7 @@ class DirectoryFeed:
         events = [_event("listed", following.registry, entries=[entry.to_dict() for entry in entries])]
         if following.unreachable is not None:
             events.append(_event(UNREACHABLE, following.registry, why=following.unreachable))
-        client.offer([Outgoing.of(event) for event in events])
+        client.offer(Burst.of(events))
         return following.registry, entries
 
     def _unwatch(self, client: Client) -> Outcome:
@@ -199,10 +199,10 @@ class DirectoryFeed:
         else:
             event = _event(change.kind, registry, entry=change.entry.to_dict(),
                            **({"why": change.why} if change.kind == REMOVED else {}))
-        outgoing = [Outgoing.of(event)]
+        burst = Burst.of([event])
         for client, watch in self._watches.items():
             if change.entry is None or matches(watch.pattern, change.entry.name):
-                client.offer(outgoing)
+                client.offer(burst)
 
 
 def _event(change: str, registry: str, **fields) -> protocol.Event:

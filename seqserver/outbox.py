@@ -2,9 +2,9 @@
 
 Every message for a client goes through its :class:`Client` queue (a
 :class:`seqclient.outbox.Outbox`), written out in batches by one writer task.
-Events are offered to every client's queue at once, as the bytes they were
-received in (an event is encoded once, however many clients get it). What a
-client can hold is bounded in bytes:
+Events are offered to every client's queue at once, a burst as one
+:class:`Burst`, the bytes they were received in (a burst is encoded and joined
+once, however many clients get it). What a client can hold is bounded in bytes:
 
 - a ``tree`` event that carries the whole tree (a snapshot) makes the ``state``
   and ``tree`` events still queued before it pointless: they are left out (a
@@ -23,13 +23,14 @@ Replies, protocol errors and the other event kinds (``run``, ``error``,
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, NamedTuple
 
 import structlog
 import trio
 
 import protocol
-from seqclient.outbox import Outbox
+from seqclient.outbox import Outbox, Parcel
 from seqserver.keys import Principal
 
 if TYPE_CHECKING:
@@ -47,8 +48,8 @@ STUCK_AFTER = 60.0  # seconds a client may take to read one batch before it is d
 
 
 class Outgoing(NamedTuple):
-    """One event on its way to clients: its bytes (encoded once however many clients get it) and kind,
-    the very pair each client's queue holds (so a burst is queued for every client as it is)."""
+    """One event on its way to clients: its bytes (encoded once however many clients get it) and
+    kind, the tag a client's queue reads when it leaves events out."""
 
     encoded: bytes
     kind: str
@@ -57,6 +58,18 @@ class Outgoing(NamedTuple):
     def of(cls, event: protocol.Event) -> Outgoing:
         kind = event.kind
         return cls(protocol.encode(event), TREE_EDIT if kind == "tree" and event.snapshot is None else kind)
+
+
+class Burst(NamedTuple):
+    """Events on their way to every client, as one parcel each client's queue takes whole."""
+
+    parcel: Parcel
+    has_snapshot: bool  # a tree event with the whole tree is among them
+
+    @classmethod
+    def of(cls, events: Iterable[protocol.Event]) -> Burst:
+        outgoing = [Outgoing.of(event) for event in events]
+        return cls(Parcel.of(outgoing), any(event.kind == "tree" for event in outgoing))
 
 
 class Client:
@@ -83,22 +96,22 @@ class Client:
         """Queue the bytes of a message that must arrive (the welcome)."""
         self.outbox.put(data)
 
-    def offer(self, events: list[Outgoing], size: int | None = None) -> None:
-        """Queue events (``size``: their bytes, when the caller has counted them for every client),
-        leaving out what they supersede and, for a client too far behind, what it can do without."""
-        if any(event.kind == "tree" for event in events):
+    def offer(self, burst: Burst) -> None:
+        """Queue a burst of events, leaving out what it supersedes and, for a client too far behind,
+        what it can do without."""
+        if burst.has_snapshot:
             self.outbox.discard(lambda kind: kind in SUPERSEDED_BY_TREE)
         if not self.dropped and self.outbox.size <= self._queue_limit:
-            self.outbox.put_all(events, size)  # the usual case
+            self.outbox.put_parcel(burst.parcel)  # the usual case
             return
-        for event in events:
-            if event.kind in SUPERSEDED_BY_SNAPSHOT:
+        for encoded, kind in burst.parcel.messages:
+            if kind in SUPERSEDED_BY_SNAPSHOT:
                 if not self.dropped:
                     self.log.warning("client too slow: dropping its state, log and output events until it "
                                      "catches up", queued=self.outbox.size)
                 self.dropped += 1
             else:
-                self.outbox.put(event.encoded, event.kind)
+                self.outbox.put(encoded, kind)
         if self.outbox.size > self._queue_limit * HARD_LIMIT_FACTOR:
             # Before giving up on the client, what it can do without that is still queued goes too.
             self.dropped += self.outbox.discard(lambda kind: kind in SUPERSEDED_BY_SNAPSHOT)
@@ -117,7 +130,7 @@ class Client:
     def _resynchronisation(self, snapshot: protocol.Snapshot) -> list[bytes]:
         """Once a client that missed events has caught up, what brings it back: the snapshot taken
         now is followed by every later event."""
-        if not self.dropped or len(self.outbox):
+        if not self.dropped or self.outbox:
             return []
         self.log.warning("client resynchronised", dropped=self.dropped)
         message = (f"this client fell behind: {self.dropped} state, log and output events were dropped; "
@@ -127,7 +140,7 @@ class Client:
                 protocol.encode(protocol.Event(kind="tree", ts=time.time(), action="restored",
                                                snapshot=snapshot.current()))]
 
-    async def _send(self, batch: list[bytes]) -> None:
+    async def _send(self, batch: list[Parcel]) -> None:
         with trio.move_on_after(STUCK_AFTER) as waited:
             await self.transport.send(batch)
         if waited.cancelled_caught:

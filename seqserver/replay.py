@@ -14,6 +14,7 @@ import trio
 
 import protocol
 import seq
+from seqclient.outbox import Parcel
 from seqserver import web
 from seqserver.keys import Keys
 from seqserver.runlog import RunLog
@@ -36,7 +37,8 @@ class ReplayServer:
         self.web_guard = WebGuard(self.keys)
         self.max_message_size = protocol.MAX_MESSAGE_SIZE
         self.events = [protocol.Event(**event) for event in run.events]
-        self.encoded = [protocol.encode(event) for event in self.events]
+        encoded = [(protocol.encode(event), None) for event in self.events]
+        self.parcels = [Parcel.of(encoded[start:start + BATCH]) for start in range(0, len(encoded), BATCH)]
 
     async def serve(self, host: str, port: int, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
         """Listen on host:port (0: any free port); reports the port it listens on."""
@@ -60,23 +62,23 @@ class ReplayServer:
             hello = await _next_event(transport, connection)
         if not isinstance(hello, protocol.Hello):
             if isinstance(hello, protocol.Refused):
-                await transport.send([connection.send(hello.answer)])
+                await transport.send([Parcel.one(connection.send(hello.answer))])
             return
         if transport.signed_in is None and self.keys.find(hello.token) is None:
-            await transport.send([connection.refuse(WRONG_TOKEN)])
+            await transport.send([Parcel.one(connection.refuse(WRONG_TOKEN))])
             return
-        await transport.send([connection.welcome(protocol.Welcome(
+        await transport.send([Parcel.one(connection.welcome(protocol.Welcome(
             version=protocol.VERSION, server=self.identity, snapshot=protocol.empty_snapshot(),
-            role=protocol.OBSERVER))])
-        for start in range(0, len(self.encoded), BATCH):
-            await transport.send(self.encoded[start:start + BATCH])
+            role=protocol.OBSERVER)))])
+        for parcel in self.parcels:
+            await transport.send([parcel])
         log.info("recorded run sent", peer=transport.peer, events=len(self.events))
         while (event := await _next_event(transport, connection)) is not protocol.ENDED:
             if isinstance(event, protocol.Cmd):
                 answer = protocol.Reply(id=event.id, ok=False, output="", error=NOTHING_TO_RUN)
             else:
                 answer = event.answer
-            await transport.send([connection.send(answer)])
+            await transport.send([Parcel.one(connection.send(answer))])
             if isinstance(event, protocol.Refused) and event.fatal:
                 return
 

@@ -47,6 +47,7 @@ import protocol
 import seq
 from seqclient.addresses import format_address, parse_address
 from seqclient.link import RECEIVE_SIZE, receive_in_time
+from seqclient.outbox import Parcel, wire_bytes
 from seqclient import access
 from seqserver import reaper
 from seqserver.audit import AuditLog, AuditOptions
@@ -57,7 +58,7 @@ from seqserver.component import Component, ComponentOptions, serve_component
 from seqserver.directory_feed import LOCATE, DirectoryFeed
 from seqserver.doorway import Doorway, current_ticket
 from seqserver.keys import Keys, Principal
-from seqserver.outbox import Client, Outgoing
+from seqserver.outbox import Burst, Client
 from seqserver.webguard import WebGuard
 
 log = structlog.get_logger("seqserver")
@@ -93,7 +94,7 @@ class Transport(Protocol):
     async def receive_into(self, connection: protocol.Connection) -> None:
         """Feed the next bytes the client sent to ``connection`` (the end of its stream, too)."""
 
-    async def send(self, messages: list[bytes]) -> None:
+    async def send(self, batch: list[Parcel]) -> None:
         """Send encoded messages, in order (raises trio.BrokenResourceError once the client has gone)."""
 
     async def aclose(self) -> None:
@@ -114,8 +115,8 @@ class StreamTransport:
         data, self._first_bytes = self._first_bytes or await self._stream.receive_some(RECEIVE_SIZE), b""
         connection.receive_data(data)
 
-    async def send(self, messages: list[bytes]) -> None:
-        await self._stream.send_all(b"".join(messages))
+    async def send(self, batch: list[Parcel]) -> None:
+        await self._stream.send_all(wire_bytes(batch))
 
     async def aclose(self) -> None:
         await self._stream.aclose()
@@ -176,13 +177,11 @@ class Server:
     def publish(self, events: list[protocol.Event]) -> None:
         """Fan events out to every client (synchronously: clients' queues never block),
         a burst at a time: each client takes the whole burst at once while it keeps up."""
-        outgoing = []
         for event in events:
             self.snapshot.apply(event)
-            outgoing.append(Outgoing.of(event))
-        size = sum(len(event.encoded) for event in outgoing)
+        burst = Burst.of(events)
         for client in self.clients:
-            client.offer(outgoing, size)
+            client.offer(burst)
 
     async def handle_connection(self, stream: trio.SocketStream) -> None:
         """Serve one accepted connection: protocol or HTTP, told apart by its first bytes."""
@@ -260,7 +259,7 @@ class Server:
                 log.warning("address held off: too many failed attempts", peer=transport.peer,
                             seconds=round(self.doorway.held_off_for(ticket.host), 1))
             with trio.move_on_after(FLUSH_TIMEOUT):
-                await transport.send([connection.refuse(str(exc))])
+                await transport.send([Parcel.one(connection.refuse(str(exc)))])
             return
         if client is None:
             if ticket is not None:
@@ -300,7 +299,7 @@ class Server:
         if isinstance(event, protocol.Refused):
             log.warning("client refused", peer=transport.peer, reason=event.answer.error)
             with trio.move_on_after(FLUSH_TIMEOUT):
-                await transport.send([connection.send(event.answer)])
+                await transport.send([Parcel.one(connection.send(event.answer))])
             return None
         if self.local_only and not is_loopback(transport.peer):
             raise Refused(PROTECTED_MODE)

@@ -21,6 +21,7 @@ import trio
 import trio_websocket
 
 import protocol
+from seqclient.outbox import Parcel, wire_bytes
 from seqserver.server import ReplayStream, peer_of
 from seqserver.keys import Principal
 from seqserver.webguard import SECURITY_HEADERS, WebGuard
@@ -63,10 +64,14 @@ class WebSocketTransport:
         except trio_websocket.ConnectionClosed:
             connection.receive_data(b"")
 
-    async def send(self, messages: list[bytes]) -> None:
+    async def send(self, batch: list[Parcel]) -> None:
+        for parcel in batch:
+            for message, _ in parcel.messages:
+                await self._send_frame(message)
+
+    async def _send_frame(self, data: bytes) -> None:
         try:
-            for message in messages:
-                await self._websocket.send_message(message)
+            await self._websocket.send_message(data)
         except trio_websocket.ConnectionClosed:
             raise trio.BrokenResourceError(f"websocket {self.peer} closed") from None
 
@@ -79,8 +84,8 @@ class BatchedWebSocketTransport(WebSocketTransport):
     in one frame, as the bytes they were encoded in. A browser pays for every frame, so a flood
     of events in frames of their own keeps a page seconds behind the run."""
 
-    async def send(self, messages: list[bytes]) -> None:
-        await super().send([b"".join(messages)])
+    async def send(self, batch: list[Parcel]) -> None:
+        await self._send_frame(wire_bytes(batch))
 
 
 def _header(request: h11.Request, name: bytes) -> str | None:

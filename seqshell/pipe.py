@@ -20,7 +20,7 @@ import trio
 import protocol
 from protocol import Outcome
 from seqclient.link import receive_from
-from seqclient.outbox import Outbox
+from seqclient.outbox import Outbox, wire_bytes
 from seqshell.base import ShellBase
 
 log = structlog.get_logger("seqshell.pipe")
@@ -52,7 +52,7 @@ class PipeServer:
         self.target = target
         self._receive_stream = receive_stream
         self.connection = protocol.Connection(protocol.SERVER, name="seqshell")
-        self.outbox = Outbox(lambda batch: send_stream.send_all(b"".join(batch)))  # written by run_writer
+        self.outbox = Outbox(lambda batch: send_stream.send_all(wire_bytes(batch)))  # written by run_writer
 
     async def run_writer(self) -> None:
         """Write what the outbox holds until it is finished (run by the owner, to outlast serve())."""

@@ -2,28 +2,28 @@
 import trio
 import trio.testing
 
-from seqclient.outbox import BATCH, Outbox
+from seqclient.outbox import BATCH, Outbox, Parcel
 
 
 class Peer:
     """What the outbox sends, batch by batch; blocked until let go, like a peer that does not read."""
 
     def __init__(self, reading: bool = True) -> None:
-        self.batches: list[list[bytes]] = []
+        self.batches: list[list[bytes]] = []  # each message's bytes, as a transport framing them one by one sends them
         self.reading = trio.Event()
         if reading:
             self.reading.set()
 
-    async def send(self, batch: list[bytes]) -> None:
+    async def send(self, batch: list[Parcel]) -> None:
         await self.reading.wait()
-        self.batches.append(batch)
+        self.batches.append([message for parcel in batch for message, _ in parcel.messages])
 
 
 async def test_a_burst_queued_at_once_leaves_in_one_batch_in_order(nursery):
     peer = Peer()
     outbox = Outbox(peer.send)
     nursery.start_soon(outbox.run_writer)
-    outbox.put_all([(b"a", "state"), (b"b", "log")])
+    outbox.put_parcel(Parcel.of([(b"a", "state"), (b"b", "log")]))
     outbox.put(b"c")
     await trio.testing.wait_all_tasks_blocked()
     assert peer.batches == [[b"a", b"b", b"c"]] and outbox.size == 0
@@ -34,7 +34,8 @@ async def test_batches_are_bounded_and_what_waits_is_counted_in_bytes(nursery):
     outbox = Outbox(peer.send)
     nursery.start_soon(outbox.run_writer)
     chunk = bytes(BATCH // 3 + 1)
-    outbox.put_all([(chunk, None)] * 5)
+    for _ in range(5):
+        outbox.put(chunk)
     await trio.testing.wait_all_tasks_blocked()
     assert outbox.size == 3 * len(chunk)  # two went into the first batch, which the peer holds
     peer.reading.set()
@@ -48,7 +49,7 @@ async def test_a_producer_waits_for_room_and_queued_messages_can_be_left_out(nur
     nursery.start_soon(outbox.run_writer)
     outbox.put(b"x")  # taken by the writer, which the peer holds
     await trio.testing.wait_all_tasks_blocked()
-    outbox.put_all([(b"s1", "state"), (b"log", "log"), (b"s2", "state")])
+    outbox.put_parcel(Parcel.of([(b"s1", "state"), (b"log", "log"), (b"s2", "state")]))
     assert outbox.discard(lambda tag: tag == "state") == 2 and outbox.size == 3
     waited = trio.Event()
 

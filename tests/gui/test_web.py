@@ -16,6 +16,7 @@ import trio.testing
 import trio_websocket
 
 import protocol
+from seqclient.outbox import Parcel
 from seqserver import web
 from seqserver.keys import Keys, Principal
 from seqserver.webguard import WebGuard
@@ -28,7 +29,8 @@ WATCHER = Principal("observer", "wall")
 
 class EchoServer:
     """Answers hello with welcome and each command with a reply echoing its line; ``burst`` with three
-    replies at once, as the server sends a batch: in one piece where the transport takes one."""
+    replies at once, as the server sends a batch (two in one parcel, as a burst of events is queued):
+    in one piece where the transport takes one."""
 
     max_message_size = 1024 * 1024
 
@@ -49,16 +51,17 @@ class EchoServer:
             elif event is protocol.ENDED:
                 return
             elif isinstance(event, protocol.Refused):
-                await transport.send([connection.send(event.answer)])
+                await transport.send([Parcel.one(connection.send(event.answer))])
             elif isinstance(event, protocol.Hello):
                 welcome = protocol.Welcome(version=1, server="echo", snapshot={})
-                await transport.send([connection.welcome(welcome)])
+                await transport.send([Parcel.one(connection.welcome(welcome))])
             elif event.line == "burst":  # three replies handed to the transport at once
-                await transport.send([connection.send(protocol.Reply(id=event.id, ok=True, output=str(n)))
-                                      for n in range(3)])
+                first, second, third = (connection.send(protocol.Reply(id=event.id, ok=True, output=str(n)))
+                                        for n in range(3))
+                await transport.send([Parcel.of([(first, None), (second, None)]), Parcel.one(third)])
             else:
                 reply = protocol.Reply(id=event.id, ok=True, output=event.line)
-                await transport.send([connection.send(reply)])
+                await transport.send([Parcel.one(connection.send(reply))])
 
 
 @pytest.fixture

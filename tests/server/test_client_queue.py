@@ -4,20 +4,20 @@ import trio.testing
 
 import protocol
 from seqserver.keys import Principal
-from seqserver.outbox import Client, Outgoing
+from seqserver.outbox import Burst, Client
 from seqserver.server import StreamTransport
 
 
-def state(sn: int) -> Outgoing:
-    return Outgoing.of(protocol.Event(kind="state", ts=1.0, sn=sn, id=f"n{sn}", name="n", state="RUNNING", flags=[]))
+def state(sn: int) -> protocol.Event:
+    return protocol.Event(kind="state", ts=1.0, sn=sn, id=f"n{sn}", name="n", state="RUNNING", flags=[])
 
 
-def tree(action: str = "loaded") -> Outgoing:
-    return Outgoing.of(protocol.Event(kind="tree", ts=1.0, action=action, snapshot=protocol.empty_snapshot()))
+def tree(action: str = "loaded") -> protocol.Event:
+    return protocol.Event(kind="tree", ts=1.0, action=action, snapshot=protocol.empty_snapshot())
 
 
-def run(status: str) -> Outgoing:
-    return Outgoing.of(protocol.Event(kind="run", ts=1.0, status=status))
+def run(status: str) -> protocol.Event:
+    return protocol.Event(kind="run", ts=1.0, status=status)
 
 
 def client(queue_limit: int = 10_000):
@@ -38,8 +38,8 @@ async def received(stream, count: int) -> list[protocol.Message]:
 
 async def test_events_arrive_in_order_and_a_tree_event_leaves_out_the_states_and_trees_queued_before_it(nursery):
     queue, peer = client()
-    queue.offer([state(1), tree(), state(2), run("running"), state(3)])
-    queue.offer([tree("reset")])
+    queue.offer(Burst.of([state(1), tree(), state(2), run("running"), state(3)]))
+    queue.offer(Burst.of([tree("reset")]))
     nursery.start_soon(queue.write, protocol.Snapshot())
     got = await received(peer, 2)
     assert [(m.kind, m.get("action") or m.get("status")) for m in got] == [("run", "running"), ("tree", "reset")]
@@ -47,8 +47,8 @@ async def test_events_arrive_in_order_and_a_tree_event_leaves_out_the_states_and
 
 async def test_a_client_too_far_behind_misses_states_but_never_runs_then_is_brought_back(nursery):
     queue, peer = client(queue_limit=300)
-    queue.offer([state(sn) for sn in range(10)])  # over the limit: the next states are dropped
-    queue.offer([state(99), run("finished"), state(100)])
+    queue.offer(Burst.of([state(sn) for sn in range(10)]))  # over the limit: the next states are dropped
+    queue.offer(Burst.of([state(99), run("finished"), state(100)]))
     assert queue.dropped == 2
     snapshot = protocol.Snapshot({**protocol.empty_snapshot(), "status": "finished"})
     nursery.start_soon(queue.write, snapshot)
@@ -61,14 +61,14 @@ async def test_a_client_too_far_behind_misses_states_but_never_runs_then_is_brou
 async def test_a_client_that_reads_nothing_and_holds_what_cannot_be_dropped_is_disconnected():
     queue, _ = client(queue_limit=100)
     for _ in range(50):
-        queue.offer([run("running")])
+        queue.offer(Burst.of([run("running")]))
     assert queue.cancel_scope.cancel_called
 
 
 async def test_a_burst_far_over_the_limit_costs_the_states_still_queued_not_the_client(nursery):
     queue, peer = client(queue_limit=300)
-    queue.offer([state(sn) for sn in range(100)])  # taken whole: the queue was empty
-    queue.offer([run("finished")])
+    queue.offer(Burst.of([state(sn) for sn in range(100)]))  # taken whole: the queue was empty
+    queue.offer(Burst.of([run("finished")]))
     assert not queue.cancel_scope.cancel_called and queue.dropped == 100
     nursery.start_soon(queue.write, protocol.Snapshot({**protocol.empty_snapshot(), "status": "finished"}))
     got = await received(peer, 3)
