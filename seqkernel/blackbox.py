@@ -25,7 +25,9 @@ import tempfile
 import time
 from dataclasses import dataclass
 
-from protocol import RUN_ENDED, walk_nodes
+from protocol import RUN_ENDED
+
+from .records import StepStateRecord
 
 _BEAT = struct.Struct("<Qd")  # beats, time.monotonic() of the last one (the machine's clock, shared by processes)
 _UNNAMED = struct.Struct("<Q")  # steps running without a slot
@@ -66,7 +68,6 @@ class BlackBox:
         self._unnamed: set[int] = set()
         self._starts = 0
         self._beats = 0
-        self._containers: set[int] = set()
 
     @classmethod
     def create(cls) -> tuple[BlackBox, int]:
@@ -98,20 +99,12 @@ class BlackBox:
         whether a run goes on, from the ``run`` records.
 
         The containers a step runs in (its Sequence, the root...) are running too, but the step
-        is what the operators need: the ``tree`` records say which nodes are containers (a whole
-        snapshot, or the nodes an edit of the queue brings).
+        is what the operators need: the engine makes a step's state records a
+        :class:`StepStateRecord`, and only those name what runs.
         """
-        kind = record.get("kind")
-        if kind == "run":
-            _IN_RUN.pack_into(self._memory, _IN_RUN_AT, record["status"] not in RUN_ENDED)
-        if kind == "tree":
-            if "snapshot" in record:
-                snapshot = record["snapshot"]
-                tops, self._containers = [snapshot["root"], *snapshot["scripts"]], set()
-            else:
-                tops = record.get("nodes") or []
-            self._containers |= {node["sn"] for _, node in walk_nodes(tops) if node["children"]}
-        if kind != "state" or record["sn"] in self._containers:
+        if type(record) is not StepStateRecord:
+            if record.get("kind") == "run":
+                _IN_RUN.pack_into(self._memory, _IN_RUN_AT, record["status"] not in RUN_ENDED)
             return
         sn = record["sn"]
         slot = self._slot_of.pop(sn, None)

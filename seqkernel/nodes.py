@@ -75,6 +75,9 @@ class Node(_Fields):
     """A node of a script; ``Node(fn, name=...)`` is the manual's way (5.9) of building an Action."""
 
     type_code: ClassVar[str] = "A"
+    #: Does work of its own when it runs (a container, or a container's begin or end, does not):
+    #: what a report of the steps running names.
+    is_step: ClassVar[bool] = True
     #: How a leaf's step is called (``call(fn, loop)``); None for nodes whose ``_body`` does the work.
     call: StepCaller | None = None
     asyncio_only = False
@@ -169,6 +172,7 @@ class Node(_Fields):
 class _Endpoint(Node):
     """The begin or end node of a container: it only marks where the container starts or ends."""
 
+    is_step = False
     __slots__ = ()
 
 
@@ -213,6 +217,7 @@ class Sequence(Node):
     """Executes its children one after the other."""
 
     type_code = "S"
+    is_step = False
     __slots__ = ("children", "begin", "end")
     current_seq = context.current_seq
     root = context.root

@@ -101,7 +101,7 @@ class Publisher:
             record = {**record, "ts": time.time()}
         if record.get("kind") == "log" and len(record.get("message") or "") > MAX_LOG_TEXT:
             record = {**record, "message": _shortened(record["message"])}
-        data = protocol.encode_event(record, self.max_message_size, check=type(record) is not TypedRecord)
+        data = protocol.encode_event(record, self.max_message_size, check=not isinstance(record, TypedRecord))
         self._queue_entry(data, record.get("sn"), kind=record["kind"])
 
     def publish_output(self, stream: str, text: str) -> None:

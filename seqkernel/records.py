@@ -23,9 +23,16 @@ class TypedRecord(dict):
     __slots__ = ()
 
 
+class StepStateRecord(TypedRecord):
+    """The state record of a step (:attr:`Node.is_step`): the kernel's black box names the steps
+    running from these, and only these."""
+
+    __slots__ = ()
+
+
 def state_record(node: Node) -> TypedRecord:
     """The ``state`` event body of ``node``'s current state and flags."""
-    return TypedRecord(
+    return (StepStateRecord if node.is_step else TypedRecord)(
         kind="state",
         ts=time.time(),
         sn=node.sn,

@@ -46,7 +46,7 @@ def test_the_records_the_kernel_publishes_unchecked_are_valid_events(name, node_
     node = Action(_step, name=name, id=node_id)
     node.state, node.flags = state, flags
     for record in (state_record(node), task_record("Starting Task: ", node)):
-        assert type(record) is TypedRecord
+        assert isinstance(record, TypedRecord)
         assert protocol.encode_event(record, check=False) == protocol.encode_event(record)  # which checks it
 
 
