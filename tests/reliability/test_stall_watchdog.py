@@ -81,15 +81,17 @@ async def test_a_step_holding_the_gil_is_reported_while_it_holds_it_with_the_tim
     async with KernelLink.spawn(cwd=tmp_path, client="tests") as kernel:
         with trio.fail_after(20):
             started = await start(kernel, tmp_path, "gil_holder")
-            seen = await kernel.wait_for(notice)
-            assert "event loop has been blocked" in seen[-1].message
-            assert "step 'gil_holder' (sn " in seen[-1].message  # (its RUNNING event is still held)
+            # (on a loaded machine the load's import may have held the loop over a second too: said before)
+            seen = await kernel.wait_for(lambda m: notice(m) and "step 'gil_holder' (sn " in m.message)
+            assert "event loop has been blocked" in seen[-1].message  # (its RUNNING event is still held)
             assert not any(map(state("gil_holder", "FINISHED"), seen)), "reported only once the step returned"
             seen = await kernel.wait_for(notice)
             took = time.monotonic() - started
             assert any(map(state("gil_holder", "FINISHED"), seen))
             blocked = float(re.search(r"running again after ([\d.]+) s blocked", seen[-1].message).group(1))
-            assert 2.5 <= blocked <= took + 0.1, (blocked, took)  # as long as it held the GIL: no less, no more
+            # As long as it held the GIL: no less, and no more than from the loop's last beat before
+            # the run started (a beat is due every 0.1 s; later on a loaded machine).
+            assert 2.5 <= blocked <= took + 0.5, (blocked, took)
 
 
 async def test_a_stopped_kernel_is_reported_as_stopped_and_again_once_continued(tmp_path):
