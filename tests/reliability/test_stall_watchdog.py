@@ -87,8 +87,10 @@ async def test_a_step_holding_the_gil_is_reported_while_it_holds_it_with_the_tim
             assert not any(map(state("gil_holder", "FINISHED"), seen)), "reported only once the step returned"
             seen = await kernel.wait_for(notice)
             took = time.monotonic() - started
-            assert any(map(state("gil_holder", "FINISHED"), seen))
             blocked = float(re.search(r"running again after ([\d.]+) s blocked", seen[-1].message).group(1))
+            # The parent reads the black box's beats, not the kernel's events: the step's end may come after.
+            if not any(map(state("gil_holder", "FINISHED"), seen)):
+                await kernel.wait_for(state("gil_holder", "FINISHED"))
             # As long as it held the GIL: no less, and no more than from the loop's last beat before
             # the run started (a beat is due every 0.1 s; later on a loaded machine).
             assert 2.5 <= blocked <= took + 0.5, (blocked, took)
