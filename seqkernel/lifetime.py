@@ -68,8 +68,9 @@ def group_kept(grace: float = GROUP_GRACE) -> Iterator[None]:
     try:
         yield
     finally:
-        os.kill(keeper, signal.SIGKILL)
-        os.waitpid(keeper, 0)
+        with contextlib.suppress(ProcessLookupError, ChildProcessError):  # (a step's os.wait() may have reaped it)
+            os.kill(keeper, signal.SIGKILL)
+            os.waitpid(keeper, 0)
 
 
 def _keep(kernel: int, group: int, grace: float) -> NoReturn:
