@@ -170,7 +170,7 @@ link.addEventListener("batch", ({ detail: batch }) => {
   if (followRun.checked && batch.latestRunning !== null && !replayed) currentView().follow(outline.latestRunning);
   repaintLive(tree);
   repaintLive(timeline);
-  if (batch.tree && !replayed) refreshVariables();
+  if (batch.tree && !replayed && !$("#tab-variables").hidden) refreshVariables();
 });
 
 // --- the tree and the timeline ---------------------------------------------------
@@ -350,7 +350,9 @@ for (const button of document.querySelectorAll("[data-tab]")) {
 
 // --- OB variables ----------------------------------------------------------
 
-// Asked again at each tree event; while one `lsvar` is on its way, the next waits for it (one at most).
+// Asked when the tab shows, and again at each tree event while it shows (a page that does not show
+// them asks nothing: with 1000 OBs a listing is some 10,000 rows); while one `lsvar` is on its way,
+// the next waits for it (one at most).
 const variablesAsked = { inFlight: false, again: false };
 
 async function refreshVariables() {

@@ -390,3 +390,19 @@ def test_the_logs_tab_keeps_the_latest_lines_and_says_where_the_others_are(open_
     expect(first).to_have_text(re.compile(r"^line \d{5}$"))
     assert int(first.inner_text().split()[1]) >= earlier - 10  # the oldest kept (a few dropped lines were not ours)
     assert page.locator("#logs tbody tr").count() < 100  # only the rows on screen are in the document
+
+
+def test_the_variables_are_asked_for_while_their_tab_shows_and_then_at_every_change(open_page, observer):
+    page = open_page()
+    sent_lsvar = page.locator("#console-log .console-sent", has_text=re.compile(r"sent: lsvar$"))
+    append_sample_ob(page)
+    expect(sent_lsvar).to_have_count(0)  # (the OB's tree event was handled: the outline shows it)
+    page.click("[data-tab=variables]")
+    expect(page.locator("#ob-list li")).to_have_text(["My humble II OB(A)"], timeout=WAIT)
+    assert observer.connection.command(f"ob {SAMPLE_OB}").ok  # another client's OB, while the tab shows
+    expect(page.locator("#ob-list li")).to_have_count(2, timeout=WAIT)
+    page.click("[data-tab=logs]")
+    asked = sent_lsvar.count()
+    assert observer.connection.command(f"ob {SAMPLE_OB}").ok
+    expect(row(page, "My humble II OB(A)", 2)).to_be_visible(timeout=WAIT)
+    expect(sent_lsvar).to_have_count(asked)
