@@ -343,6 +343,7 @@ function showTab(name) {
   }
   for (const panel of document.querySelectorAll(".tab-panel")) panel.hidden = panel.id !== `tab-${name}`;
   if (name === "variables") refreshVariables();
+  if (name === "queue") queue.refresh();
 }
 for (const button of document.querySelectorAll("[data-tab]")) {
   button.addEventListener("click", () => showTab(button.dataset.tab));

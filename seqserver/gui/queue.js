@@ -52,6 +52,7 @@ export class QueueView {
     this.expanded = new Set(); // serial numbers of the OBs whose templates show
     this.entries = []; // the rows shown: {row, sn, container, siblings, tr}
     this.held = false;
+    this.stale = false; // the tree changed since the list was last built (while the tab was hidden)
     this.dragged = null; // the entry being dragged
     this.holdButton.addEventListener("click", () => this.edit(this.held ? "resume" : "pause"));
     panel.querySelector(".history").addEventListener("click", () => this.showHistory());
@@ -63,7 +64,7 @@ export class QueueView {
     this.body.addEventListener("dragend", () => this.endDrag());
   }
 
-  /** After a batch: the whole list anew when the tree changed, else only the states. */
+  /** After a batch: the whole list anew when the tree changed, else only the states (when the tab shows). */
   update({ treeChanged, held }) {
     if (held !== this.held) {
       this.held = held;
@@ -71,7 +72,17 @@ export class QueueView {
       setAttribute(this.holdButton, "aria-pressed", String(held));
       this.heldNote.hidden = !held;
     }
-    if (treeChanged) this.rebuild();
+    this.stale ||= treeChanged;
+    this.refresh();
+  }
+
+  /**
+   * Bring the list up to date, if the tab shows (else when it is shown): with 1000 OBs, building
+   * the list anew takes some 40 ms, and a page that shows another tab has no need of it.
+   */
+  refresh() {
+    if (this.panel.hidden) return;
+    if (this.stale) this.rebuild();
     else this.paintStates();
   }
 
@@ -91,6 +102,7 @@ export class QueueView {
   }
 
   rebuild() {
+    this.stale = false;
     const items = this.items();
     this.entries = [];
     const trs = [];

@@ -169,3 +169,19 @@ def test_the_pages_picture_follows_every_edit_as_the_server_does(open_page, serv
     assert {event["action"] for event in events if event["kind"] == "tree"} == {
         "moved", "inserted", "removed", "replaced", "held"}
     assert page.evaluate(REPLAY_INTO_SNAPSHOT, {"start": start, "events": events}) == joining
+
+
+def test_a_page_on_another_tab_shows_the_queue_as_it_is_when_the_tab_opens(open_page, observer, scripts):
+    page = open_page()
+    command(page, f"load {scripts['alpha']} {scripts['beta']} {scripts['gamma']}")
+    open_queue(page)
+    expect_queue(page, "alpha", "beta", "gamma")
+    page.click("[data-tab=logs]")
+    sns = {item["name"]: item["sn"] for item in observer.connection.command("snapshot").data["scripts"]}
+    assert observer.connection.command(f"move {sns['gamma']} --before {sns['alpha']}").ok
+    assert observer.connection.command(f"remove {sns['beta']}").ok
+    expect(page.locator("#tree tbody tr .label").first).to_have_text("gamma", timeout=WAIT)  # the page has the edits
+    open_queue(page)
+    expect_queue(page, "gamma", "alpha")
+    click_action(page, "alpha", "up")  # the rows shown are the current ones, their actions too
+    expect_queue(page, "alpha", "gamma")
