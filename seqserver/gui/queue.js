@@ -8,8 +8,9 @@
 // it. What is shown comes from the page's rows (the Outline), so every page sees
 // each edit as the server's tree event brings it.
 import { mainState, stateText } from "./format.js";
+import { repaint } from "./frames.js";
 import { flagNames } from "./rows.js";
-import { setAttribute, setText } from "./virtual.js";
+import { VirtualRows, setAttribute, setClass, setText } from "./virtual.js";
 
 const PANEL = `
   <div class="queue-bar">
@@ -19,7 +20,7 @@ const PANEL = `
     <span class="refusal" role="alert"></span>
   </div>
   <div class="scroll queue-scroll">
-    <table class="queue">
+    <table class="queue virtual">
       <thead><tr><th class="position">#</th><th class="name">Script / OB / template</th><th class="state">State</th><th class="actions"></th></tr></thead>
       <tbody></tbody>
     </table>
@@ -50,21 +51,30 @@ export class QueueView {
     this.heldNote = panel.querySelector(".held-note");
     this.refusal = panel.querySelector(".refusal");
     this.expanded = new Set(); // serial numbers of the OBs whose templates show
-    this.entries = []; // the rows shown: {row, sn, container, siblings, tr}
+    this.entries = []; // the list's rows: {row, sn, depth, siblings, index, templates}
     this.held = false;
-    this.stale = false; // the tree changed since the list was last built (while the tab was hidden)
+    this.stale = false; // the tree changed since the list was last made (while the tab was hidden)
     this.dragged = null; // the entry being dragged
+    this.dropMark = null; // where a drop would put it: {sn, place}
+    // Only the rows in view exist (a queue may hold 1000 OBs): each <tr> shows the entry painted in it last.
+    this.rows = new VirtualRows({
+      scroller: panel.querySelector(".queue-scroll"),
+      table: panel.querySelector("table"),
+      createRow: () => this.createRow(),
+      paintRow: (tr, position) => this.paintRow(tr, this.entries[position]),
+      onScroll: () => repaint(this),
+    });
     this.holdButton.addEventListener("click", () => this.edit(this.held ? "resume" : "pause"));
     panel.querySelector(".history").addEventListener("click", () => this.showHistory());
     this.body.addEventListener("click", (e) => this.onClick(e));
     this.body.addEventListener("dragstart", (e) => this.onDragStart(e));
     this.body.addEventListener("dragover", (e) => this.onDragOver(e));
-    this.body.addEventListener("dragleave", (e) => this.entryOf(e.target)?.tr.classList.remove("drop-before", "drop-after"));
+    this.body.addEventListener("dragleave", (e) => this.onDragLeave(e));
     this.body.addEventListener("drop", (e) => this.onDrop(e));
     this.body.addEventListener("dragend", () => this.endDrag());
   }
 
-  /** After a batch: the whole list anew when the tree changed, else only the states (when the tab shows). */
+  /** After a batch: the list anew when the tree changed, drawn at the next frame (when the tab shows). */
   update({ treeChanged, held }) {
     if (held !== this.held) {
       this.held = held;
@@ -76,14 +86,19 @@ export class QueueView {
     this.refresh();
   }
 
-  /**
-   * Bring the list up to date, if the tab shows (else when it is shown): with 1000 OBs, building
-   * the list anew takes some 40 ms, and a page that shows another tab has no need of it.
-   */
+  /** Draw the list at the next frame (if the tab shows then: else once it is shown). */
   refresh() {
+    repaint(this);
+  }
+
+  render() {
     if (this.panel.hidden) return;
-    if (this.stale) this.rebuild();
-    else this.paintStates();
+    if (this.stale) {
+      this.entries = this.listEntries();
+      this.stale = false;
+    }
+    this.rows.setCount(this.entries.length);
+    this.rows.render();
   }
 
   // --- the list -------------------------------------------------------------------
@@ -93,87 +108,89 @@ export class QueueView {
     const { rows, count } = this.outline;
     const items = [];
     for (let row = 0; row < count; row++) {
-      if (rows.depth[row] === 0) items.push({ row, sn: rows.sn[row], container: null, templates: [] });
+      if (rows.depth[row] === 0) items.push({ row, sn: rows.sn[row], depth: 0, templates: [] });
       else if (rows.depth[row] === 1 && rows.type[row] === "T" && rows.type[rows.parent[row]] === "O") {
-        items[items.length - 1].templates.push({ row, sn: rows.sn[row], container: items[items.length - 1].sn });
+        items[items.length - 1].templates.push({ row, sn: rows.sn[row], depth: 1, templates: [] });
       }
     }
     return items;
   }
 
-  rebuild() {
-    this.stale = false;
+  /** The rows of the list: each item, and the templates of those expanded, with their places among their siblings. */
+  listEntries() {
+    const entries = [];
     const items = this.items();
-    this.entries = [];
-    const trs = [];
     items.forEach((item, index) => {
-      trs.push(this.entryRow(item, items, index, 0));
+      entries.push({ ...item, siblings: items, index });
       if (this.expanded.has(item.sn)) {
-        item.templates.forEach((template, step) => trs.push(this.entryRow(template, item.templates, step, 1)));
+        item.templates.forEach((template, step) => entries.push({ ...template, siblings: item.templates, index: step }));
       }
     });
-    this.body.replaceChildren(...trs);
-    this.paintStates();
+    return entries;
   }
 
-  entryRow(entry, siblings, index, depth) {
-    const { rows } = this.outline;
+  createRow() {
     const tr = document.createElement("tr");
-    tr.dataset.sn = entry.sn;
     tr.draggable = !this.readOnly;
-    tr.className = depth ? "template" : "item";
-    const position = tr.insertCell();
-    position.className = "position";
-    position.textContent = depth ? `${index + 1}` : `${index + 1}.`;
+    tr.insertCell().className = "position";
     const name = tr.insertCell();
     name.className = "name";
-    if (rows.type[entry.row] === "O" && entry.templates.length) {
-      const toggle = document.createElement("button");
-      toggle.type = "button";
-      toggle.className = "toggle";
-      toggle.dataset.action = "toggle";
-      toggle.textContent = this.expanded.has(entry.sn) ? "▾" : "▸";
-      toggle.title = this.expanded.has(entry.sn) ? "Hide its templates" : "Show its templates";
-      name.append(toggle);
-    }
-    const label = document.createElement("span");
-    label.className = "label";
-    // A template reads as its module (its node is just "Template").
-    label.textContent = depth ? rows.description[entry.row] || rows.name[entry.row] : rows.name[entry.row];
-    const sn = document.createElement("span");
-    sn.className = "sn";
-    sn.textContent = `(${entry.sn})`;
-    name.append(sn, label);
+    tr.toggle = document.createElement("button");
+    tr.toggle.type = "button";
+    tr.toggle.className = "toggle";
+    tr.toggle.dataset.action = "toggle";
+    tr.snText = document.createElement("span");
+    tr.snText.className = "sn";
+    tr.label = document.createElement("span");
+    tr.label.className = "label";
+    name.append(tr.toggle, tr.snText, tr.label);
     tr.insertCell().className = "state";
     const actions = tr.insertCell();
     actions.className = "actions";
-    for (const [action, text, title] of ACTIONS) {
+    tr.buttons = ACTIONS.map(([action, text, title]) => {
       const button = document.createElement("button");
       button.type = "button";
       button.dataset.action = action;
       button.textContent = text;
       button.title = title;
-      button.disabled = this.readOnly || (action === "up" && index === 0) ||
-        (action === "down" && index === siblings.length - 1);
       actions.append(button);
-    }
-    this.entries.push({ ...entry, siblings, index, tr });
+      return button;
+    });
     return tr;
   }
 
-  paintStates() {
+  paintRow(tr, entry) {
     const { rows } = this.outline;
-    for (const { row, tr } of this.entries) {
-      const state = rows.state[row];
-      const cell = tr.cells[2];
-      setText(cell, stateText(state, flagNames(rows.flags[row])));
-      setAttribute(tr, "data-state", mainState(state));
-    }
+    const { row, sn, depth, siblings, index } = entry;
+    tr.entry = entry;
+    setAttribute(tr, "data-sn", sn);
+    setClass(tr, "item", !depth);
+    setClass(tr, "template", Boolean(depth));
+    setText(tr.cells[0], depth ? `${index + 1}` : `${index + 1}.`);
+    const expandable = rows.type[row] === "O" && entry.templates.length > 0;
+    const expanded = this.expanded.has(sn);
+    setAttribute(tr.toggle, "hidden", expandable ? null : "");
+    setText(tr.toggle, expanded ? "▾" : "▸");
+    setAttribute(tr.toggle, "title", expanded ? "Hide its templates" : "Show its templates");
+    setText(tr.snText, `(${sn})`);
+    // A template reads as its module (its node is just "Template").
+    setText(tr.label, depth ? rows.description[row] || rows.name[row] : rows.name[row]);
+    const state = rows.state[row];
+    setText(tr.cells[2], stateText(state, flagNames(rows.flags[row])));
+    setAttribute(tr, "data-state", mainState(state));
+    tr.buttons.forEach((button, k) => {
+      const action = ACTIONS[k][0];
+      const disabled = this.readOnly || (action === "up" && index === 0) ||
+        (action === "down" && index === siblings.length - 1);
+      setAttribute(button, "disabled", disabled ? "" : null);
+    });
+    setClass(tr, "dragged", this.dragged?.sn === sn);
+    setClass(tr, "drop-before", this.dropMark?.sn === sn && this.dropMark.place === "before");
+    setClass(tr, "drop-after", this.dropMark?.sn === sn && this.dropMark.place === "after");
   }
 
   entryOf(target) {
-    const tr = target.closest?.("tr[data-sn]");
-    return tr ? this.entries.find((entry) => entry.tr === tr) : undefined;
+    return target.closest?.("tr[data-sn]")?.entry;
   }
 
   // --- what the operator does ------------------------------------------------------
@@ -186,7 +203,8 @@ export class QueueView {
     switch (button.dataset.action) {
       case "toggle":
         if (!this.expanded.delete(sn)) this.expanded.add(sn);
-        this.rebuild();
+        this.stale = true;
+        this.refresh();
         break;
       case "up":
         this.edit(`move ${sn} --before ${siblings[index - 1].sn}`);
@@ -209,38 +227,46 @@ export class QueueView {
     this.dragged = entry;
     e.dataTransfer.effectAllowed = "move";
     e.dataTransfer.setData("text/plain", String(entry.sn));
-    entry.tr.classList.add("dragged");
+    this.refresh();
   }
 
-  /** Where a drop on `entry` puts the dragged row: before it in its upper half, after it in its lower. */
-  dropPlace(e, entry) {
-    const box = entry.tr.getBoundingClientRect();
+  /** Where a drop on the row under the pointer puts the dragged row: before it in its upper half, after it in its lower. */
+  dropPlace(e) {
+    const box = e.target.closest("tr").getBoundingClientRect();
     return e.clientY < box.top + box.height / 2 ? "before" : "after";
   }
 
   onDragOver(e) {
     const entry = this.entryOf(e.target);
-    if (!this.dragged || !entry || entry === this.dragged) return;
+    if (!this.dragged || !entry || entry.sn === this.dragged.sn) return;
     e.preventDefault();
-    const place = this.dropPlace(e, entry);
-    entry.tr.classList.toggle("drop-before", place === "before");
-    entry.tr.classList.toggle("drop-after", place === "after");
+    const place = this.dropPlace(e);
+    if (this.dropMark?.sn !== entry.sn || this.dropMark.place !== place) {
+      this.dropMark = { sn: entry.sn, place };
+      this.refresh();
+    }
+  }
+
+  onDragLeave(e) {
+    if (this.dropMark && this.entryOf(e.target)?.sn === this.dropMark.sn) {
+      this.dropMark = null;
+      this.refresh();
+    }
   }
 
   onDrop(e) {
     const entry = this.entryOf(e.target);
     const dragged = this.dragged;
     this.endDrag();
-    if (!dragged || !entry || entry === dragged) return;
+    if (!dragged || !entry || entry.sn === dragged.sn) return;
     e.preventDefault();
-    this.edit(`move ${dragged.sn} --${this.dropPlace(e, entry)} ${entry.sn}`);
+    this.edit(`move ${dragged.sn} --${this.dropPlace(e)} ${entry.sn}`);
   }
 
   endDrag() {
     this.dragged = null;
-    for (const tr of this.body.querySelectorAll(".dragged, .drop-before, .drop-after")) {
-      tr.classList.remove("dragged", "drop-before", "drop-after");
-    }
+    this.dropMark = null;
+    this.refresh();
   }
 
   /** Send an edit; what the kernel refused is shown until the next edit goes through. */
