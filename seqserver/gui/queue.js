@@ -103,7 +103,7 @@ export class QueueView {
 
   // --- the list -------------------------------------------------------------------
 
-  /** The queue's items (the rows at the top of the tree) and, below each expanded OB, its templates. */
+  /** The queue's items (the rows at the top of the tree), each with its templates (an OB's). */
   items() {
     const { rows, count } = this.outline;
     const items = [];
